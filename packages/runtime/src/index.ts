@@ -1,1 +1,24 @@
-export {};
+/**
+ * @eddy/runtime: the Eddy runtime as a library. The CLI (`eddy run`) builds
+ * one from a module.yaml; tests and applications can build one in code.
+ */
+export { Runtime } from "./runtime/runtime.js";
+export type { RuntimeOptions } from "./runtime/runtime.js";
+export type { FunctionInvoker, FunctionProvider } from "./runtime/function-invoker.js";
+export { FunctionRegistry } from "./runtime/function-registry.js";
+export { embeddedInvoker } from "./runtime/embedded-invoker.js";
+export { ManualClock, systemClock } from "./runtime/clock.js";
+export type { Clock } from "./runtime/clock.js";
+export type { RetryPolicy } from "./runtime/retry-policy.js";
+export { partitionOf } from "./runtime/partitioner.js";
+export type { StateStore } from "./store/state-store.js";
+export type { CommitUnit, DelayedMessage, DelayedOperation } from "./store/commit-unit.js";
+export { MemoryStateStore } from "./store/memory-state-store.js";
+export type { Egress } from "./io/egress.js";
+export type { Ingress, IngressSink } from "./io/ingress.js";
+export { PlaygroundIngress, PLAYGROUND_INGRESS_ID, parseTargetPath } from "./io/playground/playground-ingress.js";
+export type { PlaygroundIngressOptions } from "./io/playground/playground-ingress.js";
+export { PlaygroundEgress } from "./io/playground/playground-egress.js";
+export type { PlaygroundEgressOptions } from "./io/playground/playground-egress.js";
+export { createLogger, silentLogger } from "./log/logger.js";
+export type { Logger } from "./log/logger.js";

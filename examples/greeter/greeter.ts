@@ -1,0 +1,41 @@
+/**
+ * The seed's Greeter as an embedded Eddy function: it counts each person's
+ * visits in persisted state and sends a personal greeting to the playground
+ * egress, topic "greetings".
+ */
+import { defineFunction, jsonType, playgroundEgressMessage, Types } from "@eddy/sdk";
+
+export interface GreetRequest {
+  readonly who: string;
+}
+
+export const GreetRequestType = jsonType<GreetRequest>("apache/GreetRequest", {
+  validate: (v): v is GreetRequest => typeof v === "object" && v !== null && typeof (v as GreetRequest).who === "string",
+});
+
+export function greetText(name: string, seen: number): string {
+  switch (seen) {
+    case 0:
+      return `Hello ${name} ! 😎`;
+    case 1:
+      return `Hello again ${name} ! 🤗`;
+    case 2:
+      return `Third time is a charm! ${name}! 🥳`;
+    case 3:
+      return `Happy to see you once again ${name} ! 😲`;
+    default:
+      return `Hello at the ${seen + 1}-th time ${name} 🙌`;
+  }
+}
+
+export const greeter = defineFunction({
+  typename: "apache/greeter",
+  state: { seen_count: Types.int },
+  accepts: [GreetRequestType],
+  fn(ctx, message) {
+    const { who } = message.as(GreetRequestType);
+    const seen = ctx.storage.seen_count ?? 0;
+    ctx.storage.seen_count = seen + 1;
+    ctx.sendEgress(playgroundEgressMessage({ topic: "greetings", payload: greetText(who, seen) }));
+  },
+});

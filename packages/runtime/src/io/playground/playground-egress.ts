@@ -1,0 +1,140 @@
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { PLAYGROUND_EGRESS_ID, PlaygroundEgressRecordType } from "@eddy/sdk";
+import type { TypedValue } from "@eddy/sdk";
+import type { Logger } from "../../log/logger.js";
+import type { Egress } from "../egress.js";
+import { close, listen, reply } from "../http-server.js";
+
+export interface PlaygroundEgressOptions {
+  readonly port: number;
+  readonly topics: readonly string[];
+  readonly host?: string;
+  /** Records kept per topic; further records are dropped (as the playground does). Default 2^20. */
+  readonly capacity?: number;
+  readonly logger?: Logger;
+}
+
+/** A FIFO of payloads that pops from the front without shifting the array each time. */
+class TopicQueue {
+  #items: string[] = [];
+  #head = 0;
+
+  get size(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(item: string): void {
+    this.#items.push(item);
+  }
+
+  pop(): string | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const item = this.#items[this.#head++];
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+}
+
+/**
+ * StateFun's playground egress: functions send `{topic, payload}` records to
+ * `io.statefun.playground/egress`; `GET /<topic>` pops one payload (200), 404
+ * when the topic is empty, 405 for a topic that is not configured.
+ */
+export class PlaygroundEgress implements Egress {
+  readonly id = PLAYGROUND_EGRESS_ID;
+  readonly #options: PlaygroundEgressOptions;
+  readonly #queues = new Map<string, TopicQueue>();
+  readonly #capacity: number;
+  #server: Server | undefined;
+  #port = 0;
+  #dropped = 0;
+
+  constructor(options: PlaygroundEgressOptions) {
+    this.#options = options;
+    this.#capacity = options.capacity ?? 2 ** 20;
+    for (const topic of options.topics) this.#queues.set(topic, new TopicQueue());
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  check(record: TypedValue): string | undefined {
+    if (record.typename !== PlaygroundEgressRecordType.typename) {
+      return `records must have type ${PlaygroundEgressRecordType.typename}, not ${record.typename}`;
+    }
+    let parsed: unknown;
+    try {
+      parsed = PlaygroundEgressRecordType.deserialize(record.value ?? new Uint8Array(0));
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+    const { topic, payload } = (parsed ?? {}) as { topic?: unknown; payload?: unknown };
+    if (typeof topic !== "string" || typeof payload !== "string") {
+      return `a record is JSON {"topic": string, "payload": string}`;
+    }
+    if (!this.#queues.has(topic)) {
+      return `topic "${topic}" is not configured (topics: ${[...this.#queues.keys()].join(", ")})`;
+    }
+    return undefined;
+  }
+
+  deliver(records: readonly TypedValue[]): void {
+    for (const record of records) {
+      const { topic, payload } = PlaygroundEgressRecordType.deserialize(record.value ?? new Uint8Array(0));
+      const queue = this.#queues.get(topic)!;
+      if (queue.size >= this.#capacity) {
+        this.#dropped++;
+        this.#options.logger?.warn({ egress: this.id, topic, dropped: this.#dropped }, "topic is full; record dropped");
+        continue;
+      }
+      queue.push(payload);
+    }
+  }
+
+  /** Pops the oldest payload of a topic (what `GET /<topic>` does). */
+  pop(topic: string): string | undefined {
+    return this.#queues.get(topic)?.pop();
+  }
+
+  async start(): Promise<void> {
+    const { server, port } = await listen(
+      (req, res) => this.#handle(req, res),
+      this.#options.port,
+      this.#options.host ?? "127.0.0.1",
+    );
+    this.#server = server;
+    this.#port = port;
+  }
+
+  async stop(): Promise<void> {
+    await close(this.#server);
+    this.#server = undefined;
+  }
+
+  describe(): string {
+    return `playground egress on http://${this.#options.host ?? "127.0.0.1"}:${this.#port}/<topic> (topics: ${[...this.#queues.keys()].join(", ")})`;
+  }
+
+  #handle(req: IncomingMessage, res: ServerResponse): void {
+    req.resume();
+    const path = (req.url ?? "/").split("?", 1)[0]!;
+    let topic: string;
+    try {
+      topic = decodeURIComponent(path.slice(1));
+    } catch {
+      topic = path.slice(1);
+    }
+    const queue = this.#queues.get(topic);
+    if (queue === undefined) {
+      reply(res, 405, `topic "${topic}" is not configured (topics: ${[...this.#queues.keys()].join(", ")})\n`);
+      return;
+    }
+    const payload = queue.pop();
+    if (payload === undefined) reply(res, 404, "");
+    else reply(res, 200, payload);
+  }
+}

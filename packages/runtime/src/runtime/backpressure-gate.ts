@@ -1,0 +1,74 @@
+import { EddyError } from "@eddy/sdk";
+
+/**
+ * Bounds how many accepted messages may wait in the runtime. Ingresses wait at
+ * the gate while the count is at the limit, so a burst slows its senders down
+ * instead of growing memory without bound. Messages between functions and from
+ * timers pass without waiting: blocking them could deadlock the processors.
+ */
+export class BackpressureGate {
+  readonly limit: number;
+  #pending = 0;
+  #waiters: (() => void)[] = [];
+  #closed = false;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** Resolves when `count` more messages may enter. */
+  async enter(count: number): Promise<void> {
+    while (this.#pending >= this.limit) {
+      if (this.#closed) break;
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+    if (this.#closed) {
+      throw new EddyError("EDDY_SHUTTING_DOWN", "the runtime is shutting down and takes no new messages", {
+        retryable: true,
+      });
+    }
+    this.#pending += count;
+  }
+
+  /** Admits messages without waiting (internal traffic). */
+  add(count: number): void {
+    this.#pending += count;
+  }
+
+  release(count: number): void {
+    this.#pending -= count;
+    if (this.#pending < this.limit && this.#waiters.length > 0) {
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      for (const w of waiters) w();
+    }
+    if (this.#pending === 0 && this.#idleWaiters.length > 0) {
+      const idle = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const w of idle) w();
+    }
+  }
+
+  /** Resolves once nothing is pending. */
+  idle(): Promise<void> {
+    if (this.#pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Refuses new ingress messages from now on; waiting ones are rejected. */
+  close(): void {
+    this.#closed = true;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+}

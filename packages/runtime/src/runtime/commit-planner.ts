@@ -1,0 +1,135 @@
+import { EddyError, formatAddress } from "@eddy/sdk";
+import type { Address, InvocationEffects } from "@eddy/sdk";
+import type { CommitUnit, DelayedOperation } from "../store/commit-unit.js";
+import type { StateStore } from "../store/state-store.js";
+import type { Egress } from "../io/egress.js";
+import type { DelayedMessageService } from "./delayed-message-service.js";
+import type { Envelope } from "./envelope.js";
+import { envelope } from "./envelope.js";
+import type { FunctionRegistry } from "./function-registry.js";
+
+export interface PlanContext {
+  readonly store: StateStore;
+  readonly functions: FunctionRegistry;
+  readonly egresses: ReadonlyMap<string, Egress>;
+  readonly delayed: DelayedMessageService;
+}
+
+/**
+ * Turns the effects a function returned into a commit unit, checking each one
+ * first. Where StateFun fails the whole job (unknown state, type mismatch,
+ * unknown egress or function, negative delay, a token pending twice), this
+ * throws an EddyError so that only this address's batch fails and is retried.
+ */
+export function planCommit(
+  ctx: PlanContext,
+  target: Address,
+  targetKey: string,
+  consumed: readonly Envelope[],
+  effects: InvocationEffects,
+  invokedAt: number,
+): CommitUnit {
+  const where = formatAddress(target);
+  const specs = ctx.store.specsOf(target.type);
+
+  for (const m of effects.mutations) {
+    const spec = specs.find((s) => s.name === m.name);
+    if (spec === undefined) {
+      throw new EddyError(
+        "EDDY_UNKNOWN_STATE",
+        `${where} changed state "${m.name}", which its function type never declared`,
+      );
+    }
+    if (m.kind === "modify" && m.value.typename !== spec.typename) {
+      throw new EddyError(
+        "EDDY_TYPE_MISMATCH",
+        `${where} wrote state "${m.name}" as ${m.value.typename}, but it is registered as ${spec.typename}`,
+      );
+    }
+  }
+
+  const messages: Envelope[] = new Array<Envelope>(effects.messages.length);
+  for (let i = 0; i < effects.messages.length; i++) {
+    const m = effects.messages[i]!;
+    checkFunctionExists(ctx, where, m.target);
+    messages[i] = envelope(m.target, m.argument, target);
+  }
+
+  const delayed: DelayedOperation[] = [];
+  if (effects.delayed.length > 0) {
+    const tokensAdded = new Set<string>();
+    const tokensCancelled = new Set<string>();
+    const pending = (token: string) =>
+      tokensAdded.has(token) || (!tokensCancelled.has(token) && ctx.delayed.isPending(targetKey, token));
+    for (const d of effects.delayed) {
+      if (d.kind === "cancel") {
+        if (d.cancellationToken === "") {
+          throw new EddyError("EDDY_INVALID_DELAY", `${where} asked to cancel a delayed message with an empty token`);
+        }
+        tokensAdded.delete(d.cancellationToken);
+        tokensCancelled.add(d.cancellationToken);
+        delayed.push({ kind: "cancel", senderKey: targetKey, cancellationToken: d.cancellationToken });
+        continue;
+      }
+      if (!Number.isFinite(d.delayMs) || d.delayMs < 0) {
+        throw new EddyError("EDDY_INVALID_DELAY", `${where} sent a delayed message with negative delay ${d.delayMs} ms`);
+      }
+      checkFunctionExists(ctx, where, d.target);
+      if (d.cancellationToken !== "") {
+        if (pending(d.cancellationToken)) {
+          throw new EddyError(
+            "EDDY_DUPLICATE_CANCELLATION_TOKEN",
+            `${where} already has a pending delayed message with cancellation token "${d.cancellationToken}"`,
+          );
+        }
+        tokensAdded.add(d.cancellationToken);
+      }
+      delayed.push({
+        kind: "send",
+        message: {
+          sender: target,
+          senderKey: targetKey,
+          cancellationToken: d.cancellationToken,
+          dueAt: invokedAt + d.delayMs,
+          envelope: envelope(d.target, d.argument, target),
+        },
+      });
+    }
+  }
+
+  for (const e of effects.egress) {
+    const egress = ctx.egresses.get(e.egress);
+    if (egress === undefined) {
+      throw new EddyError(
+        "EDDY_UNKNOWN_EGRESS",
+        `${where} sent a record to egress "${e.egress}", which is not bound (bound: ${[...ctx.egresses.keys()].join(", ") || "none"})`,
+      );
+    }
+    const problem = egress.check(e.argument);
+    if (problem !== undefined) {
+      throw new EddyError("EDDY_INVALID_EGRESS_RECORD", `${where} sent egress "${e.egress}" a record it cannot take: ${problem}`);
+    }
+  }
+
+  return {
+    target,
+    targetKey,
+    functionType: target.type,
+    invokedAt,
+    consumed,
+    mutations: effects.mutations,
+    messages,
+    delayed,
+    egress: effects.egress,
+  };
+}
+
+function checkFunctionExists(ctx: PlanContext, where: string, to: Address): void {
+  if (ctx.functions.resolve(to.type) === undefined) {
+    throw new EddyError(
+      "EDDY_UNKNOWN_FUNCTION",
+      `${where} sent a message to ${formatAddress(to)}, but no function is bound for type ${to.type}`,
+    );
+  }
+}
+

@@ -1,0 +1,24 @@
+import type { BatchOutcome, InvocationBatch, StateSpec, TypedValue } from "@eddy/sdk";
+
+/**
+ * How the runtime reaches the functions of one type, whatever their
+ * deployment: embedded (a call in this process), co-located or remote (an HTTP
+ * request speaking StateFun's request-reply protocol).
+ */
+export interface FunctionInvoker {
+  /** For logs: "embedded", or the endpoint URL. */
+  readonly description: string;
+  /** States known before the first call (embedded functions); remote functions declare theirs lazily. */
+  readonly stateSpecs: readonly StateSpec[];
+  /**
+   * Backlog per address at which the processor stops taking new input from its
+   * partition until the address catches up (StateFun's maxNumBatchRequests); 0 = no limit.
+   */
+  readonly maxBacklog: number;
+  invoke(batch: InvocationBatch): BatchOutcome | Promise<BatchOutcome>;
+  /** Why an ingress message cannot be handled by this function, or undefined when it can. */
+  checkArgument?(argument: TypedValue): string | undefined;
+}
+
+/** Gives the invoker for one concrete function type covered by a binding. */
+export type FunctionProvider = (functionType: string) => FunctionInvoker;

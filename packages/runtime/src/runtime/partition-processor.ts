@@ -1,0 +1,267 @@
+import { EddyError, formatAddress } from "@eddy/sdk";
+import type { BatchOutcome, Invocation, InvocationBatch } from "@eddy/sdk";
+import type { Logger } from "../log/logger.js";
+import type { CommitUnit } from "../store/commit-unit.js";
+import type { StateStore } from "../store/state-store.js";
+import { AddressMailbox } from "./address-mailbox.js";
+import type { Clock } from "./clock.js";
+import type { Envelope } from "./envelope.js";
+import type { FunctionInvoker } from "./function-invoker.js";
+import type { RetryPolicy } from "./retry-policy.js";
+import { retryDelay } from "./retry-policy.js";
+
+/** What a processor needs from the runtime around it. */
+export interface ProcessorHost {
+  readonly store: StateStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly retryPolicy: RetryPolicy;
+  resolve(functionType: string): FunctionInvoker | undefined;
+  /** Checks the effects and builds the unit to commit; throws an EddyError for invalid effects. */
+  plan(mailbox: AddressMailbox, batch: readonly Envelope[], outcome: BatchOutcome & { kind: "completed" }, invokedAt: number): CommitUnit;
+  /** Makes a committed unit's messages, timers and egress records take effect. */
+  afterCommit(unit: CommitUnit): void;
+}
+
+/** How many invocations one turn of the event loop may start before yielding to I/O. */
+const TURN_BUDGET = 2048;
+/** How many times a function may answer "incomplete" for one batch before it counts as a failure. */
+const MAX_REGISTRATION_ROUNDS = 3;
+
+function isPromiseLike<T>(x: unknown): x is PromiseLike<T> {
+  return typeof x === "object" && x !== null && typeof (x as PromiseLike<T>).then === "function";
+}
+
+/**
+ * Consumes one partition of the message log. It groups messages per address,
+ * keeps one invocation in flight per address, invokes the function with the
+ * address's queued messages as one batch, and commits the batch's effects as
+ * one unit before the address's next batch starts.
+ */
+export class PartitionProcessor {
+  readonly partition: number;
+  readonly #host: ProcessorHost;
+  /** The partition's log: accepted, not yet handed to a mailbox. */
+  #log: Envelope[] = [];
+  readonly #mailboxes = new Map<string, AddressMailbox>();
+  #ready: AddressMailbox[] = [];
+  #scheduled = false;
+  /** Addresses whose backlog reached their limit; while > 0, the log is not consumed. */
+  #blocking = 0;
+  #inFlight = 0;
+
+  constructor(partition: number, host: ProcessorHost) {
+    this.partition = partition;
+    this.#host = host;
+  }
+
+  /** Appends a message to this partition's log. */
+  append(message: Envelope): void {
+    this.#log.push(message);
+    this.#schedule();
+  }
+
+  get inFlightCount(): number {
+    return this.#inFlight;
+  }
+
+  get blockedAddresses(): number {
+    return this.#blocking;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.#turn());
+  }
+
+  #turn(): void {
+    this.#scheduled = false;
+    if (this.#blocking === 0 && this.#log.length > 0) this.#consumeLog();
+    let budget = TURN_BUDGET;
+    while (budget-- > 0 && this.#ready.length > 0) {
+      const ready = this.#ready;
+      this.#ready = [];
+      for (let i = 0; i < ready.length; i++) {
+        const mailbox = ready[i]!;
+        mailbox.ready = false;
+        if (mailbox.inFlight === undefined && mailbox.backlog > 0) this.#start(mailbox);
+      }
+    }
+    if (this.#ready.length > 0 || (this.#blocking === 0 && this.#log.length > 0)) this.#schedule();
+  }
+
+  #consumeLog(): void {
+    const log = this.#log;
+    this.#log = [];
+    let i = 0;
+    for (; i < log.length; i++) {
+      const message = log[i]!;
+      let mailbox = this.#mailboxes.get(message.key);
+      if (mailbox === undefined) {
+        mailbox = new AddressMailbox(message.key, message.target);
+        this.#mailboxes.set(message.key, mailbox);
+      }
+      mailbox.enqueue(message);
+      if (mailbox.inFlight === undefined) {
+        if (!mailbox.ready) {
+          mailbox.ready = true;
+          this.#ready.push(mailbox);
+        }
+      } else if (!mailbox.blocking) {
+        const limit = this.#host.resolve(mailbox.target.type)?.maxBacklog ?? 0;
+        if (limit > 0 && mailbox.backlog >= limit) {
+          mailbox.blocking = true;
+          this.#blocking++;
+          this.#host.logger.debug(
+            { address: formatAddress(mailbox.target), backlog: mailbox.backlog, partition: this.partition },
+            "address backlog reached maxNumBatchRequests; pausing partition intake",
+          );
+          i++;
+          break;
+        }
+      }
+    }
+    // Messages after a blocking one stay in the log, in order, until the address catches up.
+    if (i < log.length) this.#log = log.slice(i).concat(this.#log);
+  }
+
+  #start(mailbox: AddressMailbox): void {
+    if (mailbox.blocking) {
+      mailbox.blocking = false;
+      this.#blocking--;
+    }
+    mailbox.takeBatch();
+    this.#inFlight++;
+    this.#invoke(mailbox, 0);
+  }
+
+  #invoke(mailbox: AddressMailbox, registrationRound: number): void {
+    const batch = mailbox.inFlight!;
+    const host = this.#host;
+    const invoker = host.resolve(mailbox.target.type);
+    if (invoker === undefined) {
+      this.#fail(
+        mailbox,
+        new EddyError("EDDY_UNKNOWN_FUNCTION", `no function is bound for type ${mailbox.target.type}`),
+      );
+      return;
+    }
+    const invokedAt = host.clock.now();
+    const invocations: Invocation[] = new Array<Invocation>(batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      const m = batch[i]!;
+      invocations[i] = { caller: m.caller, argument: m.argument };
+    }
+    const request: InvocationBatch = {
+      target: mailbox.target,
+      states: host.store.read(mailbox.target, mailbox.key, invokedAt),
+      invocations,
+    };
+    let outcome: BatchOutcome | PromiseLike<BatchOutcome>;
+    try {
+      outcome = invoker.invoke(request);
+    } catch (error) {
+      this.#fail(mailbox, error);
+      return;
+    }
+    if (isPromiseLike<BatchOutcome>(outcome)) {
+      outcome.then(
+        (o) => this.#onOutcome(mailbox, o, invokedAt, registrationRound),
+        (error: unknown) => this.#fail(mailbox, error),
+      );
+    } else {
+      this.#onOutcome(mailbox, outcome, invokedAt, registrationRound);
+    }
+  }
+
+  #onOutcome(mailbox: AddressMailbox, outcome: BatchOutcome, invokedAt: number, registrationRound: number): void {
+    const host = this.#host;
+    if (outcome.kind === "incomplete") {
+      const conflicts = host.store.registerSpecs(mailbox.target.type, outcome.missing);
+      if (conflicts.length > 0) {
+        const c = conflicts[0]!;
+        const known = host.store.specsOf(mailbox.target.type).find((s) => s.name === c.name);
+        this.#fail(
+          mailbox,
+          new EddyError(
+            "EDDY_TYPE_MISMATCH",
+            `function declares state "${c.name}" as ${c.typename}, but it is registered as ${known?.typename ?? "?"}`,
+          ),
+        );
+        return;
+      }
+      if (registrationRound + 1 >= MAX_REGISTRATION_ROUNDS) {
+        this.#fail(
+          mailbox,
+          new EddyError(
+            "EDDY_UNKNOWN_STATE",
+            `function still reports missing states (${outcome.missing.map((s) => s.name).join(", ")}) after registering them`,
+          ),
+        );
+        return;
+      }
+      this.#invoke(mailbox, registrationRound + 1);
+      return;
+    }
+    let unit: CommitUnit;
+    try {
+      unit = host.plan(mailbox, mailbox.inFlight!, outcome, invokedAt);
+    } catch (error) {
+      this.#fail(mailbox, error);
+      return;
+    }
+    let committing: void | Promise<void>;
+    try {
+      committing = host.store.commit(unit);
+    } catch (error) {
+      this.#fail(mailbox, error);
+      return;
+    }
+    if (isPromiseLike<void>(committing)) {
+      committing.then(
+        () => this.#committed(mailbox, unit),
+        (error: unknown) => this.#fail(mailbox, error),
+      );
+    } else {
+      this.#committed(mailbox, unit);
+    }
+  }
+
+  #committed(mailbox: AddressMailbox, unit: CommitUnit): void {
+    mailbox.inFlight = undefined;
+    mailbox.attempt = 0;
+    this.#inFlight--;
+    this.#host.afterCommit(unit);
+    if (mailbox.backlog > 0) {
+      if (!mailbox.ready) {
+        mailbox.ready = true;
+        this.#ready.push(mailbox);
+      }
+      this.#schedule();
+    } else {
+      this.#mailboxes.delete(mailbox.key);
+      if (this.#blocking === 0 && this.#log.length > 0) this.#schedule();
+    }
+  }
+
+  #fail(mailbox: AddressMailbox, error: unknown): void {
+    mailbox.attempt++;
+    const host = this.#host;
+    const delayMs = retryDelay(host.retryPolicy, mailbox.attempt);
+    const err = error instanceof Error ? error : new Error(String(error));
+    host.logger.error(
+      {
+        address: formatAddress(mailbox.target),
+        partition: this.partition,
+        attempt: mailbox.attempt,
+        batchSize: mailbox.inFlight?.length ?? 0,
+        retryInMs: delayMs,
+        code: (err as Partial<EddyError>).code,
+        err,
+      },
+      `invocation of ${formatAddress(mailbox.target)} failed; its messages are kept and retried with backoff`,
+    );
+    host.clock.schedule(delayMs, () => this.#invoke(mailbox, 0));
+  }
+}

@@ -1,0 +1,387 @@
+import { EddyError, formatAddress, isEddyModule } from "@eddy/sdk";
+import type {
+  Address,
+  BatchOutcome,
+  CustomEgress,
+  CustomIngress,
+  EddyModule,
+  RoutedMessage,
+  Router,
+  StatefulFunction,
+  TypedValue,
+} from "@eddy/sdk";
+import type { Egress } from "../io/egress.js";
+import type { Ingress, IngressSink } from "../io/ingress.js";
+import type { Logger } from "../log/logger.js";
+import { createLogger } from "../log/logger.js";
+import type { CommitUnit, DelayedMessage } from "../store/commit-unit.js";
+import { MemoryStateStore } from "../store/memory-state-store.js";
+import type { StateStore } from "../store/state-store.js";
+import type { AddressMailbox } from "./address-mailbox.js";
+import { BackpressureGate } from "./backpressure-gate.js";
+import type { Clock } from "./clock.js";
+import { systemClock } from "./clock.js";
+import { planCommit } from "./commit-planner.js";
+import { DelayedMessageService } from "./delayed-message-service.js";
+import { embeddedInvoker } from "./embedded-invoker.js";
+import type { Envelope } from "./envelope.js";
+import { envelope } from "./envelope.js";
+import type { FunctionInvoker, FunctionProvider } from "./function-invoker.js";
+import { FunctionRegistry } from "./function-registry.js";
+import { PartitionProcessor } from "./partition-processor.js";
+import type { ProcessorHost } from "./partition-processor.js";
+import { partitionOf } from "./partitioner.js";
+import type { RetryPolicy } from "./retry-policy.js";
+import { defaultRetryPolicy } from "./retry-policy.js";
+
+export interface RuntimeOptions {
+  /** Partitions of the message log; each has its own processor. Default 8. */
+  readonly partitions?: number;
+  /** Accepted messages that may wait before ingresses are made to wait. Default 65,536. */
+  readonly maxPendingMessages?: number;
+  readonly store?: StateStore;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly retryPolicy?: RetryPolicy;
+  /** Passed to modules' `configure`. */
+  readonly globalConfiguration?: Readonly<Record<string, string>>;
+}
+
+type RuntimeState = "created" | "running" | "draining" | "stopped";
+
+/**
+ * One Eddy runtime: a log of messages partitioned by target address, one
+ * partition processor per partition, the function bindings, the state store,
+ * delayed messages, ingresses and egresses.
+ *
+ * @example
+ * const runtime = new Runtime();
+ * runtime.bindFunction(greeter);
+ * runtime.bindEgress(new PlaygroundEgress({ port: 8091, topics: ["greetings"] }));
+ * await runtime.start();
+ * await runtime.send(address("apache/greeter", "Bob"), { typename: "apache/GreetRequest", value: bytes });
+ */
+export class Runtime {
+  readonly functions = new FunctionRegistry();
+  readonly store: StateStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly #partitions: PartitionProcessor[];
+  readonly #egresses = new Map<string, Egress>();
+  readonly #ingresses: Ingress[] = [];
+  readonly #routers = new Map<string, Router[]>();
+  readonly #gate: BackpressureGate;
+  readonly #delayed: DelayedMessageService;
+  readonly #globalConfiguration: Readonly<Record<string, string>>;
+  #state: RuntimeState = "created";
+  #egressFailures = 0;
+
+  constructor(options: RuntimeOptions = {}) {
+    const partitions = options.partitions ?? 8;
+    if (!Number.isInteger(partitions) || partitions < 1) {
+      throw new EddyError("EDDY_CONFIG_INVALID", `partitions must be an integer ≥ 1, got ${partitions}`);
+    }
+    this.store = options.store ?? new MemoryStateStore();
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? createLogger();
+    this.#gate = new BackpressureGate(options.maxPendingMessages ?? 65_536);
+    this.#globalConfiguration = options.globalConfiguration ?? {};
+    this.#delayed = new DelayedMessageService(this.clock, (m) => this.#fireDelayed(m));
+    const host = this.#processorHost(options.retryPolicy ?? defaultRetryPolicy);
+    this.#partitions = Array.from({ length: partitions }, (_, p) => new PartitionProcessor(p, host));
+  }
+
+  // ---- binding -------------------------------------------------------------
+
+  /** Binds an embedded TypeScript function to its type. */
+  bindFunction(fn: StatefulFunction, options: { maxBacklog?: number; source?: string } = {}): void {
+    const invoker = embeddedInvoker(fn, options.maxBacklog ?? 0);
+    this.bindInvoker(fn.typename, () => invoker, options.source);
+  }
+
+  /** Binds a function pattern (`ns/name` or `ns/*`) to a provider of invokers. */
+  bindInvoker(pattern: string, provider: FunctionProvider, source?: string): void {
+    this.#assertNotStarted("bind functions");
+    this.functions.bind(
+      pattern,
+      (type) => {
+        const invoker = provider(type);
+        const conflicts = this.store.registerSpecs(type, invoker.stateSpecs);
+        if (conflicts.length > 0) {
+          throw new EddyError(
+            "EDDY_TYPE_MISMATCH",
+            `${type} declares state "${conflicts[0]!.name}" with a type other than the registered one`,
+          );
+        }
+        return invoker;
+      },
+      source,
+    );
+  }
+
+  bindEgress(egress: Egress): void {
+    this.#assertNotStarted("bind egresses");
+    if (this.#egresses.has(egress.id)) {
+      throw new EddyError("EDDY_CONFIG_INVALID", `egress "${egress.id}" is bound twice`);
+    }
+    this.#egresses.set(egress.id, egress);
+  }
+
+  bindIngress(ingress: Ingress): void {
+    this.#assertNotStarted("bind ingresses");
+    this.#ingresses.push(ingress);
+  }
+
+  /** Routes records of a custom ingress to functions. */
+  bindIngressRouter(ingressId: string, router: Router): void {
+    const routers = this.#routers.get(ingressId) ?? [];
+    routers.push(router);
+    this.#routers.set(ingressId, routers);
+  }
+
+  /** Applies a module: the seed's Module / Binder in TypeScript. */
+  bindModule(module: EddyModule): void {
+    if (!isEddyModule(module)) throw new EddyError("EDDY_CONFIG_INVALID", "not an Eddy module (use defineModule)");
+    module.configure(
+      {
+        bindFunction: (fn) => this.bindFunction(fn),
+        bindIngress: (id, ingress) => this.bindIngress(customIngress(id, ingress, this)),
+        bindIngressRouter: (id, router) => this.bindIngressRouter(id, router),
+        bindEgress: (id, egress) => this.bindEgress(customEgress(id, egress)),
+      },
+      this.#globalConfiguration,
+    );
+  }
+
+  // ---- lifecycle -----------------------------------------------------------
+
+  async start(): Promise<void> {
+    this.#assertNotStarted("start");
+    this.#state = "running";
+    for (const egress of this.#egresses.values()) {
+      await egress.start?.();
+      this.logger.info({ egress: egress.id }, `egress ${egress.id}: ${egress.describe()}`);
+    }
+    const sink = this.ingressSink();
+    for (const ingress of this.#ingresses) {
+      await ingress.start(sink);
+      this.logger.info({ ingress: ingress.id }, `ingress ${ingress.id}: ${ingress.describe()}`);
+    }
+  }
+
+  /**
+   * Stops taking input, waits (up to `timeoutMs`) until every accepted message
+   * has been processed, then stops ingresses, timers and egresses.
+   */
+  async stop(options: { timeoutMs?: number } = {}): Promise<{ drained: boolean }> {
+    if (this.#state === "stopped") return { drained: true };
+    const wasRunning = this.#state === "running";
+    this.#state = "draining";
+    this.#gate.close();
+    for (const ingress of this.#ingresses) await ingress.stop();
+    let drained = true;
+    if (wasRunning) {
+      const timeoutMs = options.timeoutMs ?? 10_000;
+      let timer: NodeJS.Timeout | undefined;
+      drained = await Promise.race([
+        this.#gate.idle().then(() => true),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!drained) {
+        this.logger.warn(
+          { pending: this.#gate.pending, timeoutMs },
+          "stopped before every accepted message was processed (a function kept failing or was too slow)",
+        );
+      }
+    }
+    this.#delayed.stop();
+    for (const egress of this.#egresses.values()) await egress.stop?.();
+    await this.store.close();
+    this.#state = "stopped";
+    return { drained };
+  }
+
+  // ---- input ---------------------------------------------------------------
+
+  /** The sink ingresses hand messages to. */
+  ingressSink(): IngressSink {
+    return {
+      accept: (messages) => this.accept(messages),
+      checkTarget: (target, argument) => this.checkTarget(target, argument),
+    };
+  }
+
+  /** Sends one message from outside (no caller), waiting while the runtime pushes back. */
+  send(target: Address, argument: TypedValue): Promise<void> {
+    return this.accept([{ target, argument }]);
+  }
+
+  /** Accepts messages from an ingress, in order. */
+  async accept(messages: readonly RoutedMessage[]): Promise<void> {
+    for (const m of messages) {
+      if (this.functions.resolve(m.target.type) === undefined) {
+        throw new EddyError(
+          "EDDY_UNKNOWN_FUNCTION",
+          `no function is bound for type ${m.target.type} (message to ${formatAddress(m.target)})`,
+        );
+      }
+    }
+    await this.#gate.enter(messages.length);
+    for (const m of messages) this.#route(envelope(m.target, m.argument, undefined));
+  }
+
+  checkTarget(target: Address, argument: TypedValue): string | undefined {
+    const invoker = this.functions.resolve(target.type);
+    if (invoker === undefined) return `no function is bound for type ${target.type}`;
+    return invoker.checkArgument?.(argument);
+  }
+
+  /** Routes a record of a custom ingress through its routers. */
+  routeIngressRecord(ingressId: string, key: string | undefined, value: TypedValue): RoutedMessage[] {
+    const routers = this.#routers.get(ingressId);
+    if (routers === undefined) {
+      throw new EddyError("EDDY_CONFIG_INVALID", `ingress "${ingressId}" has no router bound`);
+    }
+    return routers.flatMap((r) => r({ ingress: ingressId, key, value }));
+  }
+
+  // ---- observation ---------------------------------------------------------
+
+  get state(): RuntimeState {
+    return this.#state;
+  }
+
+  /** Messages accepted and not yet committed. */
+  get pendingMessages(): number {
+    return this.#gate.pending;
+  }
+
+  get pendingDelayedMessages(): number {
+    return this.#delayed.pendingCount;
+  }
+
+  get partitionCount(): number {
+    return this.#partitions.length;
+  }
+
+  /** Resolves once every accepted message has been processed (delayed ones not counted until they fire). */
+  idle(): Promise<void> {
+    return this.#gate.idle();
+  }
+
+  /** Egress deliveries that failed after their invocation committed (logged with the address). */
+  get egressFailures(): number {
+    return this.#egressFailures;
+  }
+
+  egress(id: string): Egress | undefined {
+    return this.#egresses.get(id);
+  }
+
+  // ---- internals -----------------------------------------------------------
+
+  #route(message: Envelope): void {
+    this.#partitions[partitionOf(message.target.id, this.#partitions.length)]!.append(message);
+  }
+
+  #fireDelayed(message: DelayedMessage): void {
+    if (this.#state === "stopped") return;
+    this.#gate.add(1);
+    this.#route(message.envelope);
+  }
+
+  #processorHost(retryPolicy: RetryPolicy): ProcessorHost {
+    const planContext = {
+      store: this.store,
+      functions: this.functions,
+      egresses: this.#egresses,
+      delayed: this.#delayed,
+    };
+    return {
+      store: this.store,
+      clock: this.clock,
+      logger: this.logger,
+      retryPolicy,
+      resolve: (type: string): FunctionInvoker | undefined => this.functions.resolve(type),
+      plan: (
+        mailbox: AddressMailbox,
+        batch: readonly Envelope[],
+        outcome: BatchOutcome & { kind: "completed" },
+        invokedAt: number,
+      ): CommitUnit => planCommit(planContext, mailbox.target, mailbox.key, batch, outcome.effects, invokedAt),
+      afterCommit: (unit: CommitUnit) => this.#afterCommit(unit),
+    };
+  }
+
+  #afterCommit(unit: CommitUnit): void {
+    if (unit.messages.length > 0) {
+      this.#gate.add(unit.messages.length);
+      for (const m of unit.messages) this.#route(m);
+    }
+    for (const op of unit.delayed) {
+      if (op.kind === "send") this.#delayed.add(op.message);
+      else this.#delayed.cancel(op.senderKey, op.cancellationToken);
+    }
+    if (unit.egress.length > 0) this.#deliverEgress(unit);
+    this.#gate.release(unit.consumed.length);
+  }
+
+  #deliverEgress(unit: CommitUnit): void {
+    let byEgress: Map<string, TypedValue[]> | undefined;
+    for (const record of unit.egress) {
+      byEgress ??= new Map();
+      const list = byEgress.get(record.egress);
+      if (list === undefined) byEgress.set(record.egress, [record.argument]);
+      else list.push(record.argument);
+    }
+    for (const [id, records] of byEgress ?? []) {
+      const egress = this.#egresses.get(id)!;
+      const onError = (error: unknown) => {
+        this.#egressFailures++;
+        this.logger.error(
+          { egress: id, address: formatAddress(unit.target), records: records.length, err: error },
+          `egress ${id} failed to deliver records`,
+        );
+      };
+      try {
+        const delivering = egress.deliver(records);
+        if (delivering !== undefined) delivering.catch(onError);
+      } catch (error) {
+        onError(error);
+      }
+    }
+  }
+
+  #assertNotStarted(what: string): void {
+    if (this.#state !== "created") {
+      throw new EddyError("EDDY_CONFIG_INVALID", `cannot ${what} after the runtime has started`);
+    }
+  }
+}
+
+function customEgress(id: string, egress: CustomEgress): Egress {
+  return {
+    id,
+    check: () => undefined,
+    deliver: (records) => egress.deliver(records),
+    describe: () => "custom egress (TypeScript)",
+  };
+}
+
+function customIngress(id: string, ingress: CustomIngress, runtime: Runtime): Ingress {
+  return {
+    id,
+    async start(sink) {
+      await ingress.start(async (record) => {
+        await sink.accept(runtime.routeIngressRecord(id, record.key, record.value));
+      });
+    },
+    stop: async () => {
+      await ingress.stop();
+    },
+    describe: () => "custom ingress (TypeScript)",
+  };
+}

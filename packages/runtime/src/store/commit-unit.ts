@@ -1,0 +1,37 @@
+import type { Address, EgressRecord, StateMutation } from "@eddy/sdk";
+import type { Envelope } from "../runtime/envelope.js";
+
+/** A delayed message as the runtime keeps it: under its sender, until it fires or is cancelled. */
+export interface DelayedMessage {
+  readonly sender: Address;
+  readonly senderKey: string;
+  /** Empty when it cannot be cancelled. */
+  readonly cancellationToken: string;
+  readonly dueAt: number;
+  readonly envelope: Envelope;
+}
+
+export type DelayedOperation =
+  | { readonly kind: "send"; readonly message: DelayedMessage }
+  | { readonly kind: "cancel"; readonly senderKey: string; readonly cancellationToken: string };
+
+/**
+ * Everything one invocation of one address changed, applied as one unit: the
+ * input messages it consumed, its state changes, the messages, delayed
+ * messages and egress records it produced. A store makes a unit durable
+ * atomically (the embedded store later batches units into one transaction);
+ * nothing of a unit is visible before it commits.
+ */
+export interface CommitUnit {
+  readonly target: Address;
+  readonly targetKey: string;
+  readonly functionType: string;
+  /** When the invocation ran (processing time); refreshes after-invoke TTLs. */
+  readonly invokedAt: number;
+  readonly consumed: readonly Envelope[];
+  readonly mutations: readonly StateMutation[];
+  readonly messages: readonly Envelope[];
+  /** Delayed sends and cancellations, in the order the function made them. */
+  readonly delayed: readonly DelayedOperation[];
+  readonly egress: readonly EgressRecord[];
+}

@@ -1,0 +1,97 @@
+import type { Address, StateEntry, StateSpec, TypedValue } from "@eddy/sdk";
+import type { CommitUnit } from "./commit-unit.js";
+import type { StateStore } from "./state-store.js";
+
+interface StoredValue {
+  value: TypedValue;
+  /** Epoch ms after which the value reads as absent; 0 = never. */
+  expiresAt: number;
+}
+
+interface FunctionTypeSpecs {
+  readonly list: StateSpec[];
+  readonly byName: Map<string, StateSpec>;
+}
+
+/**
+ * State in process memory: fast and lost on exit. It is the store for tests,
+ * benchmarks of the processing path, and `--in-memory` runs.
+ */
+export class MemoryStateStore implements StateStore {
+  readonly #specs = new Map<string, FunctionTypeSpecs>();
+  readonly #values = new Map<string, Map<string, StoredValue>>();
+
+  registerSpecs(functionType: string, specs: readonly StateSpec[]): readonly StateSpec[] {
+    let entry = this.#specs.get(functionType);
+    if (entry === undefined) {
+      entry = { list: [], byName: new Map() };
+      this.#specs.set(functionType, entry);
+    }
+    const conflicts: StateSpec[] = [];
+    for (const spec of specs) {
+      const known = entry.byName.get(spec.name);
+      if (known === undefined) {
+        entry.list.push(spec);
+        entry.byName.set(spec.name, spec);
+      } else if (known.typename !== spec.typename) {
+        conflicts.push(spec);
+      }
+    }
+    return conflicts;
+  }
+
+  specsOf(functionType: string): readonly StateSpec[] {
+    return this.#specs.get(functionType)?.list ?? [];
+  }
+
+  read(target: Address, targetKey: string, now: number): StateEntry[] {
+    const specs = this.specsOf(target.type);
+    const values = this.#values.get(targetKey);
+    const out: StateEntry[] = new Array<StateEntry>(specs.length);
+    for (let i = 0; i < specs.length; i++) {
+      const name = specs[i]!.name;
+      const stored = values?.get(name);
+      const live = stored !== undefined && (stored.expiresAt === 0 || stored.expiresAt > now);
+      out[i] = { name, value: live ? stored.value : undefined };
+    }
+    return out;
+  }
+
+  commit(unit: CommitUnit): void {
+    const specs = this.#specs.get(unit.functionType);
+    let values = this.#values.get(unit.targetKey);
+    for (const m of unit.mutations) {
+      if (m.kind === "delete") {
+        values?.delete(m.name);
+        continue;
+      }
+      const spec = specs?.byName.get(m.name);
+      const ttl = spec !== undefined && spec.expireMode !== "none" ? spec.expireAfterMs : 0;
+      if (values === undefined) {
+        values = new Map();
+        this.#values.set(unit.targetKey, values);
+      }
+      values.set(m.name, { value: m.value, expiresAt: ttl > 0 ? unit.invokedAt + ttl : 0 });
+    }
+    // Every invocation reads all states, so it refreshes every after-invoke TTL.
+    if (values !== undefined && specs !== undefined) {
+      for (const spec of specs.list) {
+        if (spec.expireMode !== "after-invoke") continue;
+        const stored = values.get(spec.name);
+        if (stored !== undefined && (stored.expiresAt === 0 || stored.expiresAt > unit.invokedAt)) {
+          stored.expiresAt = unit.invokedAt + spec.expireAfterMs;
+        }
+      }
+      if (values.size === 0) this.#values.delete(unit.targetKey);
+    }
+  }
+
+  /** Number of addresses holding at least one value (for tests and metrics). */
+  get addressCount(): number {
+    return this.#values.size;
+  }
+
+  close(): void {
+    this.#values.clear();
+  }
+}

@@ -1,0 +1,77 @@
+import type { Address } from "../core/address.js";
+import { EddyError } from "../core/errors.js";
+import type { DelayedAction, EgressRecord, OutgoingMessage } from "./invocation-batch.js";
+import type { DeclaredValue, StateDeclarations } from "./value-spec.js";
+
+/**
+ * The persisted values of the invoked address, one property per declared state.
+ * Reading gives the current value (undefined when absent or expired); assigning
+ * changes it; assigning undefined deletes it. Changes become durable together
+ * with the messages the invocation sends, or not at all.
+ */
+export type Storage<S extends StateDeclarations> = { -readonly [K in keyof S]: DeclaredValue<S[K]> | undefined };
+
+/** What a function can do while it handles one message. */
+export interface Context<S extends StateDeclarations = StateDeclarations> {
+  /** The address being invoked. */
+  readonly self: Address;
+  /** The function that sent the message, or undefined for ingress messages. */
+  readonly caller: Address | undefined;
+  readonly storage: Storage<S>;
+  /**
+   * Sends a message to a function. It is delivered after this invocation's
+   * effects commit, exactly once, after the messages this address sent before.
+   */
+  send(message: OutgoingMessage): void;
+  /**
+   * Sends a message after `delayMs` milliseconds (processing time). With a
+   * cancellation token, the sender (and only it) can cancel it until it fires;
+   * a token may be pending only once per sender.
+   */
+  sendAfter(delayMs: number, message: OutgoingMessage, cancellationToken?: string): void;
+  /** Cancels this address's pending delayed message with the token; a no-op when none is pending. */
+  cancelDelayedMessage(cancellationToken: string): void;
+  /** Emits a record to an egress once this invocation commits. */
+  sendEgress(record: EgressRecord): void;
+}
+
+/** The mutable context one batch runs with; the caller changes per message. */
+export class InvocationContext implements Context<StateDeclarations> {
+  caller: Address | undefined = undefined;
+  readonly messages: OutgoingMessage[] = [];
+  readonly delayed: DelayedAction[] = [];
+  readonly egress: EgressRecord[] = [];
+
+  constructor(
+    readonly self: Address,
+    readonly storage: Storage<StateDeclarations>,
+  ) {}
+
+  send(message: OutgoingMessage): void {
+    this.messages.push(message);
+  }
+
+  sendAfter(delayMs: number, message: OutgoingMessage, cancellationToken = ""): void {
+    if (!Number.isFinite(delayMs) || delayMs < 0) {
+      throw new EddyError("EDDY_INVALID_DELAY", `sendAfter delay must be a finite number of ms ≥ 0, got ${delayMs}`);
+    }
+    this.delayed.push({
+      kind: "send",
+      delayMs: Math.floor(delayMs),
+      target: message.target,
+      argument: message.argument,
+      cancellationToken,
+    });
+  }
+
+  cancelDelayedMessage(cancellationToken: string): void {
+    if (cancellationToken.length === 0) {
+      throw new EddyError("EDDY_INVALID_DELAY", "cancelDelayedMessage needs a non-empty cancellation token");
+    }
+    this.delayed.push({ kind: "cancel", cancellationToken });
+  }
+
+  sendEgress(record: EgressRecord): void {
+    this.egress.push(record);
+  }
+}
