@@ -1,0 +1,52 @@
+import { address, PLAYGROUND_EGRESS_ID } from "@eddy/sdk";
+import type { TypedValue } from "@eddy/sdk";
+import { PlaygroundEgress, Runtime, silentLogger } from "@eddy/runtime";
+import { greeter, GreetRequestType } from "../examples/greeter/greeter.js";
+
+export interface InProcessResult {
+  readonly messages: number;
+  readonly keys: number;
+  readonly seconds: number;
+  readonly messagesPerSecond: number;
+}
+
+/**
+ * (a) The embedded greeter with no HTTP: messages go straight into the
+ * runtime's log; the clock stops when the last greeting reaches the egress.
+ */
+export async function benchGreeterInProcess(messages: number, keys: number): Promise<InProcessResult> {
+  const runtime = new Runtime({ logger: silentLogger() });
+  const playground = new PlaygroundEgress({ port: 0, topics: ["greetings"], capacity: messages + 1 });
+  let delivered = 0;
+  let done: () => void = () => {};
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  runtime.bindFunction(greeter);
+  runtime.bindEgress({
+    id: PLAYGROUND_EGRESS_ID,
+    check: (record) => playground.check(record),
+    deliver(records: readonly TypedValue[]) {
+      playground.deliver(records);
+      delivered += records.length;
+      if (delivered >= messages) done();
+    },
+    describe: () => "counting playground egress",
+  });
+  await runtime.start();
+
+  const targets = Array.from({ length: keys }, (_, k) => address("apache/greeter", `user-${k}`));
+  const values = targets.map((t) => ({ typename: GreetRequestType.typename, value: GreetRequestType.serialize({ who: t.id }) }));
+  const started = performance.now();
+  const chunk = 512;
+  for (let sent = 0; sent < messages; sent += chunk) {
+    const batch = [];
+    for (let i = sent; i < Math.min(messages, sent + chunk); i++) {
+      const k = i % keys;
+      batch.push({ target: targets[k]!, argument: values[k]! });
+    }
+    await runtime.accept(batch);
+  }
+  await finished;
+  const seconds = (performance.now() - started) / 1000;
+  await runtime.stop();
+  return { messages, keys, seconds, messagesPerSecond: messages / seconds };
+}

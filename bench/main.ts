@@ -1,0 +1,41 @@
+/**
+ * `npm run bench`: Eddy's speed and memory figures. Prints a table and writes
+ * the JSON summary to bench/results/latest.json. Set BENCH_QUICK=1 for a short
+ * smoke run. Compare ratios within one run: the machine is small and noisy.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { benchGreeterInProcess } from "./greeter-in-process.js";
+import { benchGreeterHttp } from "./greeter-http.js";
+
+const quick = process.env["BENCH_QUICK"] === "1";
+const keys = 1000;
+
+function row(name: string, value: string, target: string): void {
+  process.stdout.write(`${name.padEnd(52)} ${value.padStart(14)}   ${target}\n`);
+}
+
+process.stdout.write(`Eddy benchmarks (node ${process.version}, ${quick ? "quick" : "full"} run)\n\n`);
+process.stdout.write("(a) embedded greeter, in-process, 1,000 keys\n");
+await benchGreeterInProcess(20_000, keys); // warm-up: JIT and allocation paths
+const inProcess = await benchGreeterInProcess(quick ? 100_000 : 1_000_000, keys);
+row("  messages/s", Math.round(inProcess.messagesPerSecond).toLocaleString("en"), "target ≥ 200,000");
+
+process.stdout.write("(b) embedded greeter via playground HTTP ingress, 64 clients, 1,000 keys\n");
+const http = await benchGreeterHttp(keys, 64, quick ? 3_000 : 10_000);
+row("  requests/s", Math.round(http.requestsPerSecond).toLocaleString("en"), "target ≥ 10,000");
+row("  ingress→egress p50 ms", http.ingressToEgressP50Ms.toFixed(2), "");
+row("  ingress→egress p99 ms", http.ingressToEgressP99Ms.toFixed(2), "target ≤ 20");
+row("  HTTP request p50 / p99 ms", `${http.requestP50Ms.toFixed(2)} / ${http.requestP99Ms.toFixed(2)}`, "");
+row("  failed requests", String(http.failed), "");
+row("  peak RSS MB (runtime process)", http.peakRssMb.toFixed(0), "");
+
+const summary = {
+  date: new Date().toISOString(),
+  node: process.version,
+  quick,
+  embeddedInProcess: inProcess,
+  embeddedPlaygroundHttp: http,
+};
+mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+writeFileSync(new URL("./results/latest.json", import.meta.url), `${JSON.stringify(summary, null, 2)}\n`);
+process.stdout.write(`\n${JSON.stringify(summary)}\n`);
