@@ -22,3 +22,7 @@ export { PlaygroundEgress } from "./io/playground/playground-egress.js";
 export type { PlaygroundEgressOptions } from "./io/playground/playground-egress.js";
 export { createLogger, silentLogger } from "./log/logger.js";
 export type { Logger } from "./log/logger.js";
+export { loadModuleFile, parseModuleYaml, parseDuration, ModuleConfigError, KNOWN_KINDS } from "./config/index.js";
+export type { ModuleConfig, ModuleComponent, ConfigProblem, SourceLocation } from "./config/index.js";
+export { buildRuntime } from "./app/build-runtime.js";
+export type { BuildRuntimeOptions } from "./app/build-runtime.js";

@@ -1,0 +1,98 @@
+import { EddyError } from "@eddy/sdk";
+import type { FunctionPattern, ModuleComponent, ModuleConfig, SourceLocation } from "../config/index.js";
+import { PlaygroundEgress } from "../io/playground/playground-egress.js";
+import { PlaygroundIngress } from "../io/playground/playground-ingress.js";
+import type { Logger } from "../log/logger.js";
+import { Runtime } from "../runtime/runtime.js";
+import type { RuntimeOptions } from "../runtime/runtime.js";
+import type { StateStore } from "../store/state-store.js";
+import { loadEmbeddedModule } from "./embedded-module-loader.js";
+
+export interface BuildRuntimeOptions {
+  readonly logger: Logger;
+  readonly store?: StateStore;
+  /** Host the playground servers bind to. Default 127.0.0.1. */
+  readonly host?: string;
+  readonly globalConfiguration?: Readonly<Record<string, string>>;
+}
+
+function at(location: SourceLocation): string {
+  return `${location.file}:${location.line}:${location.column}`;
+}
+
+function matches(pattern: FunctionPattern, functionType: string): boolean {
+  return pattern.kind === "function" ? pattern.text === functionType : functionType.startsWith(`${pattern.namespace}/`);
+}
+
+/** Kinds whose configuration is validated today but whose I/O a later release adds. */
+const NOT_YET_RUNNABLE: Partial<Record<ModuleComponent["kind"], string>> = {
+  "io.statefun.kafka.v1/ingress": "Kafka ingress",
+  "io.statefun.kafka.v1/egress": "Kafka egress",
+  "io.statefun.kinesis.v1/ingress": "Kinesis ingress",
+  "io.statefun.kinesis.v1/egress": "Kinesis egress",
+};
+
+/**
+ * Builds a runtime from a validated module file: binds functions (embedded,
+ * remote), ingresses and egresses. Throws before anything starts when a
+ * component cannot run, so a bad module never half-starts.
+ */
+export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOptions): Promise<Runtime> {
+  for (const c of config.components) {
+    const what = NOT_YET_RUNNABLE[c.kind];
+    if (what !== undefined) {
+      throw new EddyError(
+        "EDDY_CONFIG_INVALID",
+        `${at(c.location)} ${c.kind}: the ${what} is valid configuration, but this Eddy version cannot run it yet; remove it or use the playground I/O`,
+      );
+    }
+  }
+  const settings = config.components.find((c) => c.kind === "io.eddy.runtime.v1/settings");
+  const runtimeOptions: RuntimeOptions = {
+    logger: options.logger,
+    ...(options.store === undefined ? {} : { store: options.store }),
+    ...(options.globalConfiguration === undefined ? {} : { globalConfiguration: options.globalConfiguration }),
+    ...(settings === undefined
+      ? {}
+      : { partitions: settings.spec.partitions, maxPendingMessages: settings.spec.maxPendingMessages }),
+  };
+  const runtime = new Runtime(runtimeOptions);
+  const host = options.host ?? "127.0.0.1";
+
+  for (const c of config.components) {
+    switch (c.kind) {
+      case "io.eddy.functions.v1/embedded": {
+        const where = at(c.location);
+        const loaded = await loadEmbeddedModule(c.spec.module, c.spec.export, where);
+        const bound = loaded.functions.filter((fn) => matches(c.spec.functions, fn.typename));
+        for (const module of loaded.modules) runtime.bindModule(module);
+        if (bound.length === 0 && loaded.modules.length === 0) {
+          throw new EddyError(
+            "EDDY_CONFIG_INVALID",
+            `${where} spec.functions: ${c.spec.module} exports no function matching "${c.spec.functions.text}" (found: ${loaded.functions.map((f) => f.typename).join(", ") || "none"})`,
+          );
+        }
+        for (const fn of bound) runtime.bindFunction(fn, { source: where });
+        break;
+      }
+      case "io.statefun.playground.v1/ingress":
+        runtime.bindIngress(new PlaygroundIngress({ port: c.spec.port, host }));
+        break;
+      case "io.statefun.playground.v1/egress":
+        runtime.bindEgress(
+          new PlaygroundEgress({ port: c.spec.port, topics: c.spec.topics, host, logger: options.logger }),
+        );
+        break;
+      case "io.statefun.endpoints.v1/http":
+      case "io.statefun.endpoints.v2/http":
+      case "io.eddy.functions.v1/colocated":
+        throw new EddyError(
+          "EDDY_CONFIG_INVALID",
+          `${at(c.location)} ${c.kind}: remote and co-located functions are not wired into this build yet`,
+        );
+      default:
+        break;
+    }
+  }
+  return runtime;
+}

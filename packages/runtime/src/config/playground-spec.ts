@@ -1,0 +1,23 @@
+// `io.statefun.playground.v1/ingress` and `/egress`: the HTTP ingress and
+// egress of the statefun-playground image. Their ids are fixed by the image.
+
+import type { ConfigNode } from "./config-node.js";
+import { PLAYGROUND_EGRESS_ID, PLAYGROUND_INGRESS_ID } from "./module-config.js";
+import type { PlaygroundEgressSpec, PlaygroundIngressSpec } from "./module-config.js";
+
+const PORT_RULE = { min: 1, max: 65535 } as const;
+
+export function parsePlaygroundIngressSpec(spec: ConfigNode): PlaygroundIngressSpec {
+  return {
+    id: PLAYGROUND_INGRESS_ID,
+    port: spec.child("port").requiredInteger(PORT_RULE, "the HTTP port, e.g. 8090"),
+  };
+}
+
+export function parsePlaygroundEgressSpec(spec: ConfigNode): PlaygroundEgressSpec {
+  return {
+    id: PLAYGROUND_EGRESS_ID,
+    port: spec.child("port").requiredInteger(PORT_RULE, "the HTTP port, e.g. 8091"),
+    topics: spec.child("topics").stringList({ required: true, hint: "the topic names functions may send to" }),
+  };
+}
