@@ -45,7 +45,7 @@ export type { ValueSpec, StateDeclaration, StateDeclarations, DeclaredValue } fr
 export { Message } from "./function/message.js";
 export type { Context, Storage } from "./function/context.js";
 export { defineFunction, isStatefulFunction } from "./function/stateful-function.js";
-export type { StatefulFunction, FunctionOptions, FunctionHandler } from "./function/stateful-function.js";
+export type { StatefulFunction, FunctionOptions, FunctionHandler, AcceptedType } from "./function/stateful-function.js";
 export { message, stringMessage, egressMessage } from "./function/message-builders.js";
 export type { MessageOptions, EgressMessageOptions } from "./function/message-builders.js";
 

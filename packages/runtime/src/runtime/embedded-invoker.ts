@@ -1,9 +1,9 @@
-import type { StatefulFunction, Type, TypedValue } from "@eddy/sdk";
+import type { AcceptedType, StatefulFunction, TypedValue } from "@eddy/sdk";
 import type { FunctionInvoker } from "./function-invoker.js";
 
 /** Runs a TypeScript function in the runtime's own process: no copy, no network. */
 export function embeddedInvoker(fn: StatefulFunction, maxBacklog = 0): FunctionInvoker {
-  const accepts: readonly Type<unknown>[] = fn.acceptedTypes;
+  const accepts: readonly AcceptedType[] = fn.acceptedTypes;
   const byName = new Map(accepts.map((t) => [t.typename, t]));
   const invoker: FunctionInvoker = {
     description: "embedded",

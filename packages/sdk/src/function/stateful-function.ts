@@ -1,7 +1,11 @@
 import { checkTypeName } from "../core/type-name.js";
 import { EddyError } from "../core/errors.js";
 import type { TypedValue } from "../core/typed-value.js";
-import type { Type } from "../types/type.js";
+/** Any `Type<T>` seen from the side that only decodes (Type<T> itself is invariant in T). */
+export interface AcceptedType {
+  readonly typename: string;
+  deserialize(bytes: Uint8Array): unknown;
+}
 import type { Context, Storage } from "./context.js";
 import { InvocationContext } from "./context.js";
 import type { BatchOutcome, InvocationBatch, StateSpec } from "./invocation-batch.js";
@@ -23,7 +27,7 @@ export interface FunctionOptions<S extends StateDeclarations> {
    * reject other types and undecodable bodies up front with a clear error
    * instead of handing them to the function.
    */
-  readonly accepts?: readonly Type<never>[];
+  readonly accepts?: readonly AcceptedType[];
   /**
    * Handles one message. Messages to one address arrive one at a time, in
    * order. Throwing (or rejecting) discards every effect of the batch, and the
@@ -42,7 +46,7 @@ export interface StatefulFunction {
   readonly [FUNCTION_BRAND]: true;
   readonly typename: string;
   readonly stateSpecs: readonly StateSpec[];
-  readonly acceptedTypes: readonly Type<unknown>[];
+  readonly acceptedTypes: readonly AcceptedType[];
   /** Runs one batch; synchronous when the handler is, to keep the embedded path free of promises. */
   invoke(batch: InvocationBatch): BatchOutcome | Promise<BatchOutcome>;
 }
