@@ -26,3 +26,8 @@ export { loadModuleFile, parseModuleYaml, parseDuration, ModuleConfigError, KNOW
 export type { ModuleConfig, ModuleComponent, ConfigProblem, SourceLocation } from "./config/index.js";
 export { buildRuntime } from "./app/build-runtime.js";
 export type { BuildRuntimeOptions } from "./app/build-runtime.js";
+export { remoteInvoker, DEFAULT_MAX_BACKLOG } from "./remote/remote-invoker.js";
+export type { RemoteInvokerOptions } from "./remote/remote-invoker.js";
+export { EndpointPools } from "./remote/endpoint-pools.js";
+export { functionUrl, FUNCTION_NAME_PLACEHOLDER } from "./remote/endpoint-url.js";
+export type { TransportOptions, AsyncTransportOptions, OkHttpTransportOptions, TlsFiles } from "./remote/transport-options.js";

@@ -73,3 +73,10 @@ export type {
   CustomIngress,
   CustomEgress,
 } from "./module/module.js";
+
+export { requestReplyHandler } from "./remote/request-reply-handler.js";
+export type { RequestReplyHandler } from "./remote/request-reply-handler.js";
+export { nodeHttpHandler } from "./remote/node-http-handler.js";
+export { fetchHandler } from "./remote/fetch-handler.js";
+export { encodeInvocationBatch, decodeInvocationBatch } from "./remote/to-function-codec.js";
+export { encodeBatchOutcome, decodeBatchOutcome, UNSET_STATE_TYPENAME } from "./remote/from-function-codec.js";

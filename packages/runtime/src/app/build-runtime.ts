@@ -7,6 +7,11 @@ import { Runtime } from "../runtime/runtime.js";
 import type { RuntimeOptions } from "../runtime/runtime.js";
 import type { StateStore } from "../store/state-store.js";
 import { loadEmbeddedModule } from "./embedded-module-loader.js";
+import { EndpointPools } from "../remote/endpoint-pools.js";
+import { functionUrl } from "../remote/endpoint-url.js";
+import { remoteInvoker } from "../remote/remote-invoker.js";
+import type { TransportOptions } from "../remote/transport-options.js";
+import type { HttpTransport } from "../config/index.js";
 
 export interface BuildRuntimeOptions {
   readonly logger: Logger;
@@ -58,6 +63,7 @@ export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOp
   };
   const runtime = new Runtime(runtimeOptions);
   const host = options.host ?? "127.0.0.1";
+  let pools: EndpointPools | undefined;
 
   for (const c of config.components) {
     switch (c.kind) {
@@ -84,7 +90,26 @@ export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOp
         );
         break;
       case "io.statefun.endpoints.v1/http":
-      case "io.statefun.endpoints.v2/http":
+      case "io.statefun.endpoints.v2/http": {
+        const spec = c.spec;
+        const transport = transportOptions(spec.transport);
+        pools ??= new EndpointPools();
+        const endpointPools = pools;
+        runtime.bindInvoker(
+          spec.functions.text,
+          (functionType) =>
+            remoteInvoker({
+              functionType,
+              url: functionUrl(spec.urlPathTemplate, functionType),
+              maxBacklog: spec.maxNumBatchRequests,
+              transport,
+              pools: endpointPools,
+              logger: options.logger,
+            }),
+          at(c.location),
+        );
+        break;
+      }
       case "io.eddy.functions.v1/colocated":
         throw new EddyError(
           "EDDY_CONFIG_INVALID",
@@ -94,5 +119,30 @@ export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOp
         break;
     }
   }
+  if (pools !== undefined) {
+    const toClose = pools;
+    runtime.onStop(() => toClose.close());
+  }
   return runtime;
+}
+
+function transportOptions(t: HttpTransport): TransportOptions {
+  if (t.type === "okhttp") {
+    return { type: "okhttp", callMs: t.call, connectMs: t.connect, readMs: t.read, writeMs: t.write };
+  }
+  const tls = {
+    ...(t.tls.trustCaCerts === undefined ? {} : { ca: t.tls.trustCaCerts }),
+    ...(t.tls.clientCert === undefined ? {} : { cert: t.tls.clientCert }),
+    ...(t.tls.clientKey === undefined ? {} : { key: t.tls.clientKey }),
+    ...(t.tls.clientKeyPassword === undefined ? {} : { passphraseFile: t.tls.clientKeyPassword }),
+  };
+  return {
+    type: "async",
+    callMs: t.call,
+    connectMs: t.connect,
+    poolSize: t.poolSize,
+    poolTtlMs: t.poolTtl,
+    payloadMaxBytes: t.payloadMaxBytes,
+    tls,
+  };
 }

@@ -74,6 +74,7 @@ export class Runtime {
   readonly #delayed: DelayedMessageService;
   readonly #globalConfiguration: Readonly<Record<string, string>>;
   #state: RuntimeState = "created";
+  readonly #stopHooks: (() => void | Promise<void>)[] = [];
   #egressFailures = 0;
 
   constructor(options: RuntimeOptions = {}) {
@@ -155,6 +156,11 @@ export class Runtime {
 
   // ---- lifecycle -----------------------------------------------------------
 
+  /** Runs `hook` during stop(), after the last message was processed (e.g. to close connection pools). */
+  onStop(hook: () => void | Promise<void>): void {
+    this.#stopHooks.push(hook);
+  }
+
   async start(): Promise<void> {
     this.#assertNotStarted("start");
     this.#state = "running";
@@ -199,6 +205,7 @@ export class Runtime {
     }
     this.#delayed.stop();
     for (const egress of this.#egresses.values()) await egress.stop?.();
+    for (const hook of this.#stopHooks) await hook();
     await this.store.close();
     this.#state = "stopped";
     return { drained };

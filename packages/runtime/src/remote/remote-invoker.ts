@@ -1,0 +1,110 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { EddyError, encodeInvocationBatch, formatAddress } from "@eddy/sdk";
+import type { BatchOutcome, InvocationBatch } from "@eddy/sdk";
+import type { Logger } from "../log/logger.js";
+import type { FunctionInvoker } from "../runtime/function-invoker.js";
+import type { EndpointPools } from "./endpoint-pools.js";
+import { parseEndpointUrl } from "./endpoint-url.js";
+import { attemptCall } from "./http-attempt.js";
+import type { AttemptFailure } from "./retry-rules.js";
+import { attemptTimeoutMs, backoffMs, isRetryable } from "./retry-rules.js";
+import type { TransportOptions } from "./transport-options.js";
+import { resolveTransport } from "./transport-options.js";
+
+/** StateFun's default `maxNumBatchRequests`. */
+export const DEFAULT_MAX_BACKLOG = 1000;
+
+export interface RemoteInvokerOptions {
+  /** The function type this invoker calls, `namespace/name`. */
+  readonly functionType: string;
+  /**
+   * The endpoint URL, `{function.name}` already substituted (see functionUrl):
+   * `http(s)://host[:port]/path` or `http(s)+unix:///path/to/x.sock/path`.
+   */
+  readonly url: string;
+  /** Backlog per address that pauses intake (maxNumBatchRequests). Default 1000; ≤ 0 = no limit. */
+  readonly maxBacklog?: number;
+  readonly transport: TransportOptions;
+  /** Shared by every remote invoker of the runtime; close it on shutdown. */
+  readonly pools: EndpointPools;
+  readonly logger: Logger;
+}
+
+/**
+ * Calls a remote function over StateFun's request-reply protocol: one POST per
+ * batch, retried within the call budget by the rules of the endpoint's
+ * transport. A call that still fails rejects with EDDY_REMOTE_CALL_FAILED; the
+ * partition processor then keeps the batch and retries it with its own
+ * backoff, so no message is lost and other addresses keep running.
+ */
+export function remoteInvoker(options: RemoteInvokerOptions): FunctionInvoker {
+  const target = parseEndpointUrl(options.url);
+  const transport = resolveTransport(options.transport);
+  const pool = options.pools.poolFor(target, transport);
+  const { logger, pools } = options;
+  const endpoint = target.url;
+
+  async function call(batch: InvocationBatch): Promise<BatchOutcome> {
+    const body = encodeInvocationBatch(batch);
+    const address = formatAddress(batch.target);
+    const started = performance.now();
+    const deadline = started + transport.callMs;
+    let attempt = 0;
+    for (;;) {
+      attempt++;
+      const result = await attemptCall({
+        pool,
+        target,
+        body,
+        transport: transport.type,
+        timeoutMs: attemptTimeoutMs(transport.type, deadline - performance.now()),
+        connectMs: transport.connectMs,
+        readMs: transport.readMs,
+        payloadMaxBytes: transport.payloadMaxBytes,
+      });
+      if (result.ok) return result.outcome;
+      const failure = result.failure;
+      logger.warn({ endpoint, address, attempt, reason: failure.reason }, "remote function call attempt failed");
+
+      if (failure.kind === "closed" || pools.closed) {
+        throw new EddyError("EDDY_SHUTTING_DOWN", `call to ${endpoint} for ${address} stopped: the runtime is shutting down`, {
+          cause: failure.cause,
+        });
+      }
+      if (!isRetryable(transport.type, failure)) {
+        throw callFailed(endpoint, address, attempt, started, failure, `not retried by the ${transport.type} transport`, false);
+      }
+      const delay = backoffMs(transport.type, attempt, deadline - performance.now());
+      if (delay === undefined) {
+        throw callFailed(endpoint, address, attempt, started, failure, `call budget of ${transport.callMs} ms used up`, true);
+      }
+      await sleep(delay);
+    }
+  }
+
+  return {
+    description: endpoint,
+    // Remote functions declare their states lazily, through IncompleteInvocationContext.
+    stateSpecs: [],
+    maxBacklog: Math.max(0, options.maxBacklog ?? DEFAULT_MAX_BACKLOG),
+    invoke: call,
+  };
+}
+
+function callFailed(
+  endpoint: string,
+  address: string,
+  attempts: number,
+  started: number,
+  last: AttemptFailure,
+  why: string,
+  retryable: boolean,
+): EddyError {
+  const elapsed = Math.round(performance.now() - started);
+  return new EddyError(
+    "EDDY_REMOTE_CALL_FAILED",
+    `remote call to ${endpoint} for ${address} failed after ${attempts} attempt${attempts === 1 ? "" : "s"} ` +
+      `in ${elapsed} ms (${why}); last problem: ${last.reason}`,
+    { retryable, cause: last.cause },
+  );
+}

@@ -1,0 +1,211 @@
+import {
+  create,
+  decodeFromFunction,
+  encodeFromFunction,
+  FromFunction_DelayedInvocationSchema,
+  FromFunction_EgressMessageSchema,
+  FromFunction_ExpirationSpec_ExpireMode as WireExpireMode,
+  FromFunction_InvocationSchema,
+  FromFunction_PersistedValueMutation_MutationType as WireMutationType,
+  FromFunction_PersistedValueMutationSchema,
+  FromFunction_PersistedValueSpecSchema,
+  ProtocolDecodeError,
+} from "@eddy/protocol";
+import type {
+  FromFunction_DelayedInvocation,
+  FromFunction_ExpirationSpec,
+  FromFunction_InvocationResponse,
+  FromFunction_PersistedValueMutation,
+  FromFunction_PersistedValueSpec,
+} from "@eddy/protocol";
+import { EddyError } from "../core/errors.js";
+import type {
+  BatchOutcome,
+  DelayedAction,
+  ExpireMode,
+  InvocationEffects,
+  StateMutation,
+  StateSpec,
+} from "../function/invocation-batch.js";
+import { fromWireAddress, fromWireTypedValue, splitTypeName, toWireAddress, toWireTypedValue } from "./wire-values.js";
+
+/*
+ * BatchOutcome <-> FromFunction, the response body of the request-reply
+ * protocol. A remote function encodes, the runtime decodes. Decoding is strict
+ * about what StateFun would fail the job on (unknown enum values, messages
+ * without a target), so a bad response never turns into half-applied effects.
+ */
+
+/** StateFun's fallback when a function declares a state without a type. */
+export const UNSET_STATE_TYPENAME = "io.statefun.types/unset";
+
+const EMPTY = new Uint8Array(0);
+
+const EXPIRE_MODE_TO_WIRE: Record<ExpireMode, WireExpireMode> = {
+  none: WireExpireMode.NONE,
+  "after-write": WireExpireMode.AFTER_WRITE,
+  "after-invoke": WireExpireMode.AFTER_INVOKE,
+};
+
+/** Serializes an outcome as the body of a request-reply response. */
+export function encodeBatchOutcome(outcome: BatchOutcome): Uint8Array {
+  if (outcome.kind === "incomplete") {
+    return encodeFromFunction({
+      response: {
+        case: "incompleteInvocationContext",
+        value: { missingValues: outcome.missing.map(toWireSpec) },
+      },
+    });
+  }
+  const e = outcome.effects;
+  return encodeFromFunction({
+    response: {
+      case: "invocationResult",
+      value: {
+        stateMutations: e.mutations.map((m) =>
+          m.kind === "delete"
+            ? create(FromFunction_PersistedValueMutationSchema, { mutationType: WireMutationType.DELETE, stateName: m.name })
+            : create(FromFunction_PersistedValueMutationSchema, {
+                mutationType: WireMutationType.MODIFY,
+                stateName: m.name,
+                // A written state always has a value, even of zero bytes.
+                stateValue: toWireTypedValue({ typename: m.value.typename, value: m.value.value ?? EMPTY }),
+              }),
+        ),
+        outgoingMessages: e.messages.map((m) =>
+          create(FromFunction_InvocationSchema, { target: toWireAddress(m.target), argument: toWireTypedValue(m.argument) }),
+        ),
+        delayedInvocations: e.delayed.map((d) =>
+          d.kind === "cancel"
+            ? create(FromFunction_DelayedInvocationSchema, { isCancellationRequest: true, cancellationToken: d.cancellationToken })
+            : create(FromFunction_DelayedInvocationSchema, {
+                delayInMs: BigInt(Math.trunc(d.delayMs)),
+                target: toWireAddress(d.target),
+                argument: toWireTypedValue(d.argument),
+                cancellationToken: d.cancellationToken,
+              }),
+        ),
+        outgoingEgresses: e.egress.map((r) => {
+          const { namespace, name } = splitTypeName(r.egress);
+          return create(FromFunction_EgressMessageSchema, {
+            egressNamespace: namespace,
+            egressType: name,
+            argument: toWireTypedValue(r.argument),
+          });
+        }),
+      },
+    },
+  });
+}
+
+function toWireSpec(s: StateSpec): FromFunction_PersistedValueSpec {
+  // Mode NONE is sent explicitly, as the Python and Go SDKs do; the runtime reads an absent spec the same way.
+  return create(FromFunction_PersistedValueSpecSchema, {
+    stateName: s.name,
+    typeTypename: s.typename,
+    expirationSpec: {
+      mode: EXPIRE_MODE_TO_WIRE[s.expireMode],
+      expireAfterMillis: s.expireMode === "none" ? 0n : BigInt(Math.trunc(s.expireAfterMs)),
+    },
+  });
+}
+
+function invalid(message: string): EddyError {
+  return new EddyError("EDDY_PROTOCOL_DECODE", message);
+}
+
+/**
+ * Parses the body of a request-reply response. An empty body (no oneof set)
+ * is a completed batch with no effects.
+ * @throws EddyError EDDY_PROTOCOL_DECODE when the bytes are not a valid FromFunction.
+ */
+export function decodeBatchOutcome(body: Uint8Array): BatchOutcome {
+  let message;
+  try {
+    message = decodeFromFunction(body);
+  } catch (error) {
+    const reason = error instanceof ProtocolDecodeError ? error.message : String(error);
+    throw new EddyError("EDDY_PROTOCOL_DECODE", `body is not a FromFunction: ${reason}`, { cause: error });
+  }
+  switch (message.response.case) {
+    case undefined:
+      return { kind: "completed", effects: { mutations: [], messages: [], delayed: [], egress: [] } };
+    case "incompleteInvocationContext":
+      return { kind: "incomplete", missing: message.response.value.missingValues.map(fromWireSpec) };
+    case "invocationResult":
+      return { kind: "completed", effects: fromWireResponse(message.response.value) };
+  }
+}
+
+function fromWireSpec(s: FromFunction_PersistedValueSpec): StateSpec {
+  const { expireMode, expireAfterMs } = fromWireExpiration(s.stateName, s.expirationSpec);
+  return {
+    name: s.stateName,
+    typename: s.typeTypename === "" ? UNSET_STATE_TYPENAME : s.typeTypename,
+    expireMode,
+    expireAfterMs,
+  };
+}
+
+function fromWireExpiration(
+  state: string,
+  spec: FromFunction_ExpirationSpec | undefined,
+): { expireMode: ExpireMode; expireAfterMs: number } {
+  if (spec === undefined || spec.mode === WireExpireMode.NONE) return { expireMode: "none", expireAfterMs: 0 };
+  const ms = Number(spec.expireAfterMillis);
+  if (ms < 0) throw invalid(`state "${state}" declares a negative TTL of ${ms} ms`);
+  switch (spec.mode) {
+    case WireExpireMode.AFTER_WRITE:
+      return { expireMode: "after-write", expireAfterMs: ms };
+    case WireExpireMode.AFTER_INVOKE:
+      return { expireMode: "after-invoke", expireAfterMs: ms };
+    default:
+      throw invalid(`state "${state}" declares unknown expiration mode ${String(spec.mode)}`);
+  }
+}
+
+function fromWireResponse(r: FromFunction_InvocationResponse): InvocationEffects {
+  return {
+    mutations: r.stateMutations.map(fromWireMutation),
+    messages: r.outgoingMessages.map((m, i) => {
+      if (m.target === undefined) throw invalid(`outgoing message #${i} has no target address`);
+      return { target: fromWireAddress(m.target), argument: fromWireTypedValue(m.argument) };
+    }),
+    delayed: r.delayedInvocations.map(fromWireDelayed),
+    egress: r.outgoingEgresses.map((e) => ({
+      egress: `${e.egressNamespace}/${e.egressType}`,
+      argument: fromWireTypedValue(e.argument),
+    })),
+  };
+}
+
+function fromWireMutation(m: FromFunction_PersistedValueMutation): StateMutation {
+  switch (m.mutationType) {
+    case WireMutationType.DELETE:
+      return { kind: "delete", name: m.stateName };
+    case WireMutationType.MODIFY:
+      // Like StateFun, the bytes are stored whatever has_value says: a written state has a value.
+      return {
+        kind: "modify",
+        name: m.stateName,
+        value: { typename: m.stateValue?.typename ?? "", value: m.stateValue?.value ?? EMPTY },
+      };
+    default:
+      throw invalid(
+        `state mutation for "${m.stateName}" has unknown mutation type ${String(m.mutationType)} (expected DELETE=0 or MODIFY=1)`,
+      );
+  }
+}
+
+function fromWireDelayed(d: FromFunction_DelayedInvocation, i: number): DelayedAction {
+  // For a cancellation only the token is meaningful; StateFun ignores the other fields.
+  if (d.isCancellationRequest) return { kind: "cancel", cancellationToken: d.cancellationToken };
+  if (d.target === undefined) throw invalid(`delayed message #${i} has no target address`);
+  return {
+    kind: "send",
+    delayMs: Number(d.delayInMs),
+    target: fromWireAddress(d.target),
+    argument: fromWireTypedValue(d.argument),
+    cancellationToken: d.cancellationToken,
+  };
+}

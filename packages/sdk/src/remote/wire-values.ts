@@ -1,0 +1,43 @@
+import { create, AddressSchema, TypedValueSchema } from "@eddy/protocol";
+import type { Address as WireAddress, TypedValue as WireTypedValue } from "@eddy/protocol";
+import type { Address } from "../core/address.js";
+import type { TypedValue } from "../core/typed-value.js";
+
+/*
+ * The model keeps a function type as one `namespace/name` string and an absent
+ * value as `undefined`; the wire splits the type in two and marks absence with
+ * `has_value`. These helpers are the only place the two meet.
+ */
+
+const EMPTY = new Uint8Array(0);
+
+/** Splits `namespace/name` at the last "/", as the official SDKs do. */
+export function splitTypeName(typename: string): { namespace: string; name: string } {
+  const slash = typename.lastIndexOf("/");
+  return slash < 0
+    ? { namespace: "", name: typename }
+    : { namespace: typename.slice(0, slash), name: typename.slice(slash + 1) };
+}
+
+export function toWireAddress(a: Address): WireAddress {
+  const { namespace, name } = splitTypeName(a.type);
+  return create(AddressSchema, { namespace, type: name, id: a.id });
+}
+
+export function fromWireAddress(a: WireAddress): Address {
+  return { type: `${a.namespace}/${a.type}`, id: a.id };
+}
+
+export function toWireTypedValue(v: TypedValue): WireTypedValue {
+  return create(TypedValueSchema, {
+    typename: v.typename,
+    hasValue: v.value !== undefined,
+    value: v.value ?? EMPTY,
+  });
+}
+
+/** An unset TypedValue reads like one without a value. */
+export function fromWireTypedValue(v: WireTypedValue | undefined): TypedValue {
+  if (v === undefined) return { typename: "", value: undefined };
+  return { typename: v.typename, value: v.hasValue ? v.value : undefined };
+}
