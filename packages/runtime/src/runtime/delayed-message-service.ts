@@ -3,7 +3,14 @@ import type { DelayedMessage } from "../store/commit-unit.js";
 
 interface Entry {
   readonly message: DelayedMessage;
+  /** Insertion order: messages due at the same time fire in the order they were sent. */
+  readonly seq: number;
   cancelled: boolean;
+}
+
+/** Heap order: due time first, then insertion order. */
+function before(a: Entry, b: Entry): boolean {
+  return a.message.dueAt < b.message.dueAt || (a.message.dueAt === b.message.dueAt && a.seq < b.seq);
 }
 
 /**
@@ -21,6 +28,7 @@ export class DelayedMessageService {
   #timerAt = Infinity;
   #cancelTimer: (() => void) | undefined;
   #live = 0;
+  #seq = 0;
   #stopped = false;
 
   constructor(clock: Clock, deliver: (message: DelayedMessage) => void) {
@@ -37,7 +45,7 @@ export class DelayedMessageService {
   }
 
   add(message: DelayedMessage): void {
-    const entry: Entry = { message, cancelled: false };
+    const entry: Entry = { message, seq: this.#seq++, cancelled: false };
     if (message.cancellationToken !== "") {
       let tokens = this.#byToken.get(message.senderKey);
       if (tokens === undefined) {
@@ -108,7 +116,7 @@ export class DelayedMessageService {
     let i = heap.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (heap[parent]!.message.dueAt <= entry.message.dueAt) break;
+      if (!before(entry, heap[parent]!)) break;
       heap[i] = heap[parent]!;
       i = parent;
     }
@@ -125,9 +133,9 @@ export class DelayedMessageService {
       const l = 2 * i + 1;
       const r = l + 1;
       let smallest = i;
-      const at = (k: number) => (k === i ? last.message.dueAt : heap[k]!.message.dueAt);
-      if (l < heap.length && at(l) < at(smallest)) smallest = l;
-      if (r < heap.length && at(r) < at(smallest)) smallest = r;
+      const at = (k: number) => (k === i ? last : heap[k]!);
+      if (l < heap.length && before(at(l), at(smallest))) smallest = l;
+      if (r < heap.length && before(at(r), at(smallest))) smallest = r;
       if (smallest === i) break;
       heap[i] = heap[smallest]!;
       i = smallest;

@@ -41,8 +41,12 @@ export class FunctionRegistry {
   resolve(functionType: string): FunctionInvoker | undefined {
     const cached = this.#resolved.get(functionType);
     if (cached !== undefined) return cached ?? undefined;
+    // Only a valid `ns/name` falls back to its namespace ("abc" or "ab/c/d" must not match "ab/*").
     const binding =
-      this.#specific.get(functionType) ?? this.#namespaces.get(functionType.slice(0, functionType.indexOf("/")));
+      this.#specific.get(functionType) ??
+      (isValidTypeName(functionType)
+        ? this.#namespaces.get(functionType.slice(0, functionType.indexOf("/")))
+        : undefined);
     const invoker = binding === undefined ? null : binding.provider(functionType);
     this.#resolved.set(functionType, invoker);
     return invoker ?? undefined;

@@ -49,6 +49,10 @@ export class PartitionProcessor {
   /** Addresses whose backlog reached their limit; while > 0, the log is not consumed. */
   #blocking = 0;
   #inFlight = 0;
+  /** Set by stop(): nothing is invoked, committed or retried any more. */
+  #stopped = false;
+  /** Cancels the pending retry timers. */
+  readonly #retries = new Set<() => void>();
 
   constructor(partition: number, host: ProcessorHost) {
     this.partition = partition;
@@ -69,14 +73,22 @@ export class PartitionProcessor {
     return this.#blocking;
   }
 
+  /** Stops processing for good: cancels pending retries; in-flight outcomes are dropped. */
+  stop(): void {
+    this.#stopped = true;
+    for (const cancel of this.#retries) cancel();
+    this.#retries.clear();
+  }
+
   #schedule(): void {
-    if (this.#scheduled) return;
+    if (this.#scheduled || this.#stopped) return;
     this.#scheduled = true;
     setImmediate(() => this.#turn());
   }
 
   #turn(): void {
     this.#scheduled = false;
+    if (this.#stopped) return;
     if (this.#blocking === 0 && this.#log.length > 0) this.#consumeLog();
     let budget = TURN_BUDGET;
     while (budget-- > 0 && this.#ready.length > 0) {
@@ -137,6 +149,7 @@ export class PartitionProcessor {
   }
 
   #invoke(mailbox: AddressMailbox, registrationRound: number): void {
+    if (this.#stopped) return;
     const batch = mailbox.inFlight!;
     const host = this.#host;
     const invoker = host.resolve(mailbox.target.type);
@@ -176,6 +189,7 @@ export class PartitionProcessor {
   }
 
   #onOutcome(mailbox: AddressMailbox, outcome: BatchOutcome, invokedAt: number, registrationRound: number): void {
+    if (this.#stopped) return;
     const host = this.#host;
     if (outcome.kind === "incomplete") {
       const conflicts = host.store.registerSpecs(mailbox.target.type, outcome.missing);
@@ -246,6 +260,7 @@ export class PartitionProcessor {
   }
 
   #fail(mailbox: AddressMailbox, error: unknown): void {
+    if (this.#stopped) return;
     mailbox.attempt++;
     const host = this.#host;
     const delayMs = retryDelay(host.retryPolicy, mailbox.attempt);
@@ -262,6 +277,10 @@ export class PartitionProcessor {
       },
       `invocation of ${formatAddress(mailbox.target)} failed; its messages are kept and retried with backoff`,
     );
-    host.clock.schedule(delayMs, () => this.#invoke(mailbox, 0));
+    const cancel = host.clock.schedule(delayMs, () => {
+      this.#retries.delete(cancel);
+      this.#invoke(mailbox, 0);
+    });
+    this.#retries.add(cancel);
   }
 }

@@ -203,6 +203,7 @@ export class Runtime {
         );
       }
     }
+    for (const partition of this.#partitions) partition.stop();
     this.#delayed.stop();
     for (const egress of this.#egresses.values()) await egress.stop?.();
     for (const hook of this.#stopHooks) await hook();
