@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { PLAYGROUND_EGRESS_ID, PlaygroundEgressRecordType } from "@eddy/sdk";
 import type { TypedValue } from "@eddy/sdk";
+import type { StateStore } from "@eddy/runtime";
 import { PlaygroundEgress, PlaygroundIngress, Runtime, silentLogger } from "@eddy/runtime";
 import { greeter } from "../examples/greeter/greeter.js";
 import { percentile } from "./stats.js";
@@ -21,8 +22,8 @@ export interface HttpResult {
  * (b) The embedded greeter behind the playground ingress, driven over real
  * HTTP by a separate load process with `concurrency` keep-alive connections.
  */
-export async function benchGreeterHttp(keys: number, concurrency: number, durationMs: number): Promise<HttpResult> {
-  const runtime = new Runtime({ logger: silentLogger() });
+export async function benchGreeterHttp(keys: number, concurrency: number, durationMs: number, store?: StateStore): Promise<HttpResult> {
+  const runtime = new Runtime({ logger: silentLogger(), ...(store === undefined ? {} : { store }) });
   const ingress = new PlaygroundIngress({ port: 0 });
   const playground = new PlaygroundEgress({ port: 0, topics: ["greetings"] });
   const latencies: number[] = [];

@@ -1,5 +1,6 @@
 import { address, PLAYGROUND_EGRESS_ID } from "@eddy/sdk";
 import type { TypedValue } from "@eddy/sdk";
+import type { StateStore } from "@eddy/runtime";
 import { PlaygroundEgress, Runtime, silentLogger } from "@eddy/runtime";
 import { greeter, GreetRequestType } from "../examples/greeter/greeter.js";
 
@@ -14,8 +15,8 @@ export interface InProcessResult {
  * (a) The embedded greeter with no HTTP: messages go straight into the
  * runtime's log; the clock stops when the last greeting reaches the egress.
  */
-export async function benchGreeterInProcess(messages: number, keys: number): Promise<InProcessResult> {
-  const runtime = new Runtime({ logger: silentLogger() });
+export async function benchGreeterInProcess(messages: number, keys: number, store?: StateStore): Promise<InProcessResult> {
+  const runtime = new Runtime({ logger: silentLogger(), ...(store === undefined ? {} : { store }) });
   const playground = new PlaygroundEgress({ port: 0, topics: ["greetings"], capacity: messages + 1 });
   let delivered = 0;
   let done: () => void = () => {};
@@ -24,8 +25,8 @@ export async function benchGreeterInProcess(messages: number, keys: number): Pro
   runtime.bindEgress({
     id: PLAYGROUND_EGRESS_ID,
     check: (record) => playground.check(record),
-    deliver(records: readonly TypedValue[]) {
-      playground.deliver(records);
+    deliver(records: readonly TypedValue[], ids: readonly number[]) {
+      playground.deliver(records, ids);
       delivered += records.length;
       if (delivered >= messages) done();
     },
@@ -36,15 +37,25 @@ export async function benchGreeterInProcess(messages: number, keys: number): Pro
   const targets = Array.from({ length: keys }, (_, k) => address("apache/greeter", `user-${k}`));
   const values = targets.map((t) => ({ typename: GreetRequestType.typename, value: GreetRequestType.serialize({ who: t.id }) }));
   const started = performance.now();
-  const chunk = 512;
-  for (let sent = 0; sent < messages; sent += chunk) {
-    const batch = [];
-    for (let i = sent; i < Math.min(messages, sent + chunk); i++) {
-      const k = i % keys;
-      batch.push({ target: targets[k]!, argument: values[k]! });
+  // Several producers at once, as several ingress connections would be: with a
+  // durable store each accept waits for its group commit, and one producer alone
+  // would measure fsync latency rather than throughput.
+  const chunk = 1024;
+  const producers = 8;
+  let next = 0;
+  const produce = async () => {
+    while (next < messages) {
+      const start = next;
+      next = Math.min(messages, next + chunk);
+      const batch = [];
+      for (let i = start; i < next; i++) {
+        const k = i % keys;
+        batch.push({ target: targets[k]!, argument: values[k]! });
+      }
+      await runtime.accept(batch);
     }
-    await runtime.accept(batch);
-  }
+  };
+  await Promise.all(Array.from({ length: producers }, produce));
   await finished;
   const seconds = (performance.now() - started) / 1000;
   await runtime.stop();

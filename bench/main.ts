@@ -6,6 +6,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { benchGreeterInProcess } from "./greeter-in-process.js";
 import { benchGreeterHttp } from "./greeter-http.js";
+import { benchColocated, benchHttpEcho, benchJsSdkRemote } from "./greeter-remote.js";
+import type { EndToEndResult } from "./greeter-remote.js";
 
 const quick = process.env["BENCH_QUICK"] === "1";
 const keys = 1000;
@@ -29,12 +31,36 @@ row("  HTTP request p50 / p99 ms", `${http.requestP50Ms.toFixed(2)} / ${http.req
 row("  failed requests", String(http.failed), "");
 row("  peak RSS MB (runtime process)", http.peakRssMb.toFixed(0), "");
 
+function endToEndRows(r: EndToEndResult): void {
+  row("  messages/s end to end", Math.round(r.messagesPerSecond).toLocaleString("en"), "");
+  row("  ingress accept→egress p50 / p99 ms", `${r.ingressToEgressP50Ms.toFixed(2)} / ${r.ingressToEgressP99Ms.toFixed(2)}`, "");
+  row("  ingress HTTP request p50 / p99 ms", `${r.requestP50Ms.toFixed(2)} / ${r.requestP99Ms.toFixed(2)}`, "");
+  row("  remote requests/s", Math.round(r.remoteRequestsPerSecond).toLocaleString("en"), "");
+  row("  mean batch size (invocations per request)", r.meanBatchSize.toFixed(2), "");
+  row("  failed requests / unmatched greetings", `${r.failedRequests} / ${r.unmatched}`, "");
+}
+
+const remoteMs = quick ? 3_000 : 10_000;
+process.stdout.write("(c) greeter as remote functions served by the official JS SDK over HTTP, 64 clients, 1,000 keys\n");
+const echo = await benchHttpEcho(keys, 64, quick ? 2_000 : 10_000);
+row("  plain node:http echo, requests/s", Math.round(echo.requestsPerSecond).toLocaleString("en"), "same client, for comparison");
+row("  plain node:http echo, p50 / p99 ms", `${echo.requestP50Ms.toFixed(2)} / ${echo.requestP99Ms.toFixed(2)}`, "");
+const jsSdk = await benchJsSdkRemote(keys, 64, remoteMs);
+endToEndRows(jsSdk);
+
+process.stdout.write("(d) embedded greeter served co-located over a Unix socket, 64 clients, 1,000 keys\n");
+const colocated = await benchColocated(keys, 64, remoteMs);
+endToEndRows(colocated);
+
 const summary = {
   date: new Date().toISOString(),
   node: process.version,
   quick,
   embeddedInProcess: inProcess,
   embeddedPlaygroundHttp: http,
+  remoteJsSdkHttp: jsSdk,
+  plainHttpEcho: echo,
+  colocatedUnixSocket: colocated,
 };
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
 writeFileSync(new URL("./results/latest.json", import.meta.url), `${JSON.stringify(summary, null, 2)}\n`);

@@ -7,6 +7,7 @@ import { Runtime } from "../runtime/runtime.js";
 import type { RuntimeOptions } from "../runtime/runtime.js";
 import type { StateStore } from "../store/state-store.js";
 import { loadEmbeddedModule } from "./embedded-module-loader.js";
+import { bindColocatedFunctions } from "../colocated/bind-colocated.js";
 import { EndpointPools } from "../remote/endpoint-pools.js";
 import { functionUrl } from "../remote/endpoint-url.js";
 import { remoteInvoker } from "../remote/remote-invoker.js";
@@ -110,11 +111,12 @@ export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOp
         );
         break;
       }
-      case "io.eddy.functions.v1/colocated":
-        throw new EddyError(
-          "EDDY_CONFIG_INVALID",
-          `${at(c.location)} ${c.kind}: remote and co-located functions are not wired into this build yet`,
-        );
+      case "io.eddy.functions.v1/colocated": {
+        // The process starts with runtime.start() and stops after the drain (see bindColocatedFunctions).
+        pools ??= new EndpointPools();
+        bindColocatedFunctions(runtime, c.spec, { logger: options.logger, pools, where: at(c.location) });
+        break;
+      }
       default:
         break;
     }

@@ -4,6 +4,10 @@ import { loadModuleFile } from "../config/index.js";
 import { buildRuntime } from "../app/build-runtime.js";
 import { createLogger } from "../log/logger.js";
 import type { Runtime } from "../runtime/runtime.js";
+import { dirname, join, resolve } from "node:path";
+import { LmdbStateStore } from "../store/lmdb-state-store.js";
+import { exportSnapshot, importSnapshot } from "../store/snapshot.js";
+import type { StateStore } from "../store/state-store.js";
 
 const program = new Command();
 program.name("eddy").description("Eddy: an event-driven database for stateful functions (StateFun 3.x compatible)");
@@ -37,15 +41,21 @@ program
   .argument("<module>", "path to module.yaml")
   .option("--host <host>", "address the playground ingress and egress bind to", "127.0.0.1")
   .option("--drain-timeout <ms>", "how long shutdown waits for accepted messages to be processed", "10000")
-  .action(async (modulePath: string, opts: { host: string; drainTimeout: string }) => {
+  .option("--data-dir <dir>", "where state, pending messages and timers are kept (default: .eddy-data beside the module file)")
+  .option("--in-memory", "keep everything in memory: fastest, and lost on exit")
+  .action(async (modulePath: string, opts: { host: string; drainTimeout: string; dataDir?: string; inMemory?: boolean }) => {
     const started = performance.now();
     const logger = createLogger();
     let runtime: Runtime;
+    let store: StateStore | undefined;
+    const dataDir = opts.inMemory === true ? undefined : resolve(opts.dataDir ?? join(dirname(modulePath), ".eddy-data"));
     try {
       const config = await loadModuleFile(modulePath);
-      runtime = await buildRuntime(config, { logger, host: opts.host });
+      store = dataDir === undefined ? undefined : new LmdbStateStore({ path: dataDir });
+      runtime = await buildRuntime(config, { logger, host: opts.host, ...(store === undefined ? {} : { store }) });
       await runtime.start();
     } catch (error) {
+      await store?.close();
       fail(error);
     }
     logger.info(
@@ -53,6 +63,7 @@ program
         module: modulePath,
         functions: runtime.functions.patterns,
         partitions: runtime.partitionCount,
+        store: dataDir ?? "in-memory",
         startupMs: Math.round(performance.now() - started),
       },
       "eddy is running; press Ctrl+C to stop",
@@ -78,6 +89,46 @@ program
     };
     process.on("SIGINT", () => shutdown("SIGINT"));
     process.on("SIGTERM", () => shutdown("SIGTERM"));
+  });
+
+const state = program.command("state").description("export or import the durable store (a portable snapshot)");
+
+state
+  .command("export")
+  .description("write every state value, pending message, timer and egress record of a data directory to a file")
+  .argument("<data-dir>", "the data directory of a stopped runtime")
+  .argument("<file>", "snapshot file to write (JSON lines)")
+  .action(async (dataDir: string, file: string) => {
+    try {
+      const store = new LmdbStateStore({ path: resolve(dataDir) });
+      try {
+        const count = await exportSnapshot(store, file);
+        process.stdout.write(`exported ${count} records from ${dataDir} to ${file}\n`);
+      } finally {
+        await store.close();
+      }
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+state
+  .command("import")
+  .description("load a snapshot file into an empty data directory")
+  .argument("<file>", "snapshot file written by `eddy state export`")
+  .argument("<data-dir>", "an empty (or new) data directory")
+  .action(async (file: string, dataDir: string) => {
+    try {
+      const store = new LmdbStateStore({ path: resolve(dataDir) });
+      try {
+        const count = await importSnapshot(file, store);
+        process.stdout.write(`imported ${count} records from ${file} into ${dataDir}\n`);
+      } finally {
+        await store.close();
+      }
+    } catch (error) {
+      fail(error);
+    }
   });
 
 program.parseAsync(process.argv).catch(fail);

@@ -1,5 +1,10 @@
 import type { TypedValue } from "@eddy/sdk";
 
+export interface EgressContext {
+  /** Records with these ids were taken; the store may forget them. */
+  acknowledge(ids: readonly number[]): void;
+}
+
 /**
  * Where egress records leave the runtime. `check` runs before an invocation
  * commits, so a record the egress cannot take fails that invocation (which is
@@ -10,8 +15,19 @@ export interface Egress {
   readonly id: string;
   /** Why the egress cannot take this record, or undefined when it can. */
   check(record: TypedValue): string | undefined;
-  deliver(records: readonly TypedValue[]): void | Promise<void>;
-  start?(): Promise<void>;
+  /**
+   * Takes committed records. `ids` name them for acknowledgement: a durable
+   * store keeps each record until it is acknowledged and hands unacknowledged
+   * ones to `deliver` again after a restart.
+   */
+  deliver(records: readonly TypedValue[], ids: readonly number[]): void | Promise<void>;
+  /**
+   * True when the egress acknowledges records itself, once they are really
+   * taken (the playground egress: when a GET pops them). Otherwise the runtime
+   * acknowledges them as soon as `deliver` returns or resolves.
+   */
+  readonly acknowledgesItself?: boolean;
+  start?(context: EgressContext): Promise<void>;
   stop?(): Promise<void>;
   /** One line for the startup log: what it serves and where. */
   describe(): string;

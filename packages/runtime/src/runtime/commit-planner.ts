@@ -1,6 +1,6 @@
 import { EddyError, formatAddress } from "@eddy/sdk";
 import type { Address, InvocationEffects } from "@eddy/sdk";
-import type { CommitUnit, DelayedOperation } from "../store/commit-unit.js";
+import type { CommitUnit, DelayedMessage, DelayedOperation, OutboxRecord } from "../store/commit-unit.js";
 import type { StateStore } from "../store/state-store.js";
 import type { Egress } from "../io/egress.js";
 import type { DelayedMessageService } from "./delayed-message-service.js";
@@ -57,7 +57,7 @@ export function planCommit(
 
   const delayed: DelayedOperation[] = [];
   if (effects.delayed.length > 0) {
-    const tokensAdded = new Set<string>();
+    const tokensAdded = new Map<string, DelayedMessage>();
     const tokensCancelled = new Set<string>();
     const pending = (token: string) =>
       tokensAdded.has(token) || (!tokensCancelled.has(token) && ctx.delayed.isPending(targetKey, token));
@@ -66,9 +66,14 @@ export function planCommit(
         if (d.cancellationToken === "") {
           throw new EddyError("EDDY_INVALID_DELAY", `${where} asked to cancel a delayed message with an empty token`);
         }
+        const cancelled = tokensAdded.has(d.cancellationToken)
+          ? tokensAdded.get(d.cancellationToken)
+          : tokensCancelled.has(d.cancellationToken)
+            ? undefined
+            : ctx.delayed.lookup(targetKey, d.cancellationToken);
         tokensAdded.delete(d.cancellationToken);
         tokensCancelled.add(d.cancellationToken);
-        delayed.push({ kind: "cancel", senderKey: targetKey, cancellationToken: d.cancellationToken });
+        delayed.push({ kind: "cancel", senderKey: targetKey, cancellationToken: d.cancellationToken, cancelled });
         continue;
       }
       if (!Number.isFinite(d.delayMs) || d.delayMs < 0) {
@@ -82,30 +87,32 @@ export function planCommit(
             `${where} already has a pending delayed message with cancellation token "${d.cancellationToken}"`,
           );
         }
-        tokensAdded.add(d.cancellationToken);
       }
-      delayed.push({
-        kind: "send",
-        message: {
-          sender: target,
-          senderKey: targetKey,
-          cancellationToken: d.cancellationToken,
-          dueAt: invokedAt + d.delayMs,
-          envelope: envelope(d.target, d.argument, target),
-        },
-      });
+      const message: DelayedMessage = {
+        sender: target,
+        senderKey: targetKey,
+        cancellationToken: d.cancellationToken,
+        dueAt: invokedAt + d.delayMs,
+        envelope: envelope(d.target, d.argument, target),
+        seq: 0,
+      };
+      if (d.cancellationToken !== "") tokensAdded.set(d.cancellationToken, message);
+      delayed.push({ kind: "send", message });
     }
   }
 
-  for (const e of effects.egress) {
-    const egress = ctx.egresses.get(e.egress);
-    if (egress === undefined) {
+  const egress: OutboxRecord[] = new Array<OutboxRecord>(effects.egress.length);
+  for (let i = 0; i < effects.egress.length; i++) {
+    const e = effects.egress[i]!;
+    egress[i] = { id: 0, egress: e.egress, value: e.argument };
+    const sink = ctx.egresses.get(e.egress);
+    if (sink === undefined) {
       throw new EddyError(
         "EDDY_UNKNOWN_EGRESS",
         `${where} sent a record to egress "${e.egress}", which is not bound (bound: ${[...ctx.egresses.keys()].join(", ") || "none"})`,
       );
     }
-    const problem = egress.check(e.argument);
+    const problem = sink.check(e.argument);
     if (problem !== undefined) {
       throw new EddyError("EDDY_INVALID_EGRESS_RECORD", `${where} sent egress "${e.egress}" a record it cannot take: ${problem}`);
     }
@@ -120,7 +127,7 @@ export function planCommit(
     mutations: effects.mutations,
     messages,
     delayed,
-    egress: effects.egress,
+    egress,
   };
 }
 

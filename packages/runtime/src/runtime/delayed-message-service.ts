@@ -40,6 +40,11 @@ export class DelayedMessageService {
     return this.#live;
   }
 
+  /** The sender's pending message with this token, if any. */
+  lookup(senderKey: string, token: string): DelayedMessage | undefined {
+    return this.#byToken.get(senderKey)?.get(token)?.message;
+  }
+
   isPending(senderKey: string, token: string): boolean {
     return this.#byToken.get(senderKey)?.has(token) ?? false;
   }

@@ -10,6 +10,8 @@ export interface Envelope {
   readonly key: string;
   readonly caller: Address | undefined;
   readonly argument: TypedValue;
+  /** Position in the store's durable log; 0 while the message is not logged (memory store). */
+  seq: number;
 }
 
 /** The key of an address in maps and in the store: type, NUL, id (ids may contain "/"). */
@@ -18,5 +20,5 @@ export function addressKey(target: Address): string {
 }
 
 export function envelope(target: Address, argument: TypedValue, caller: Address | undefined): Envelope {
-  return { target, key: addressKey(target), caller, argument };
+  return { target, key: addressKey(target), caller, argument, seq: 0 };
 }

@@ -14,7 +14,7 @@ import type { Egress } from "../io/egress.js";
 import type { Ingress, IngressSink } from "../io/ingress.js";
 import type { Logger } from "../log/logger.js";
 import { createLogger } from "../log/logger.js";
-import type { CommitUnit, DelayedMessage } from "../store/commit-unit.js";
+import type { CommitUnit, DelayedMessage, OutboxRecord } from "../store/commit-unit.js";
 import { MemoryStateStore } from "../store/memory-state-store.js";
 import type { StateStore } from "../store/state-store.js";
 import type { AddressMailbox } from "./address-mailbox.js";
@@ -164,10 +164,12 @@ export class Runtime {
   async start(): Promise<void> {
     this.#assertNotStarted("start");
     this.#state = "running";
+    const egressContext = { acknowledge: (ids: readonly number[]) => this.#acknowledgeEgress(ids) };
     for (const egress of this.#egresses.values()) {
-      await egress.start?.();
+      await egress.start?.(egressContext);
       this.logger.info({ egress: egress.id }, `egress ${egress.id}: ${egress.describe()}`);
     }
+    await this.#recover();
     const sink = this.ingressSink();
     for (const ingress of this.#ingresses) {
       await ingress.start(sink);
@@ -238,7 +240,22 @@ export class Runtime {
       }
     }
     await this.#gate.enter(messages.length);
-    for (const m of messages) this.#route(envelope(m.target, m.argument, undefined));
+    const envelopes = messages.map((m) => envelope(m.target, m.argument, undefined));
+    const logging = this.store.appendInput(envelopes);
+    if (logging !== undefined) {
+      try {
+        await logging;
+      } catch (cause) {
+        this.#gate.release(envelopes.length);
+        this.logger.error({ err: cause, messages: envelopes.length }, "could not make accepted messages durable");
+        throw new EddyError(
+          "EDDY_STORE_FAILED",
+          `the store could not log ${envelopes.length} message(s): ${cause instanceof Error ? cause.message : String(cause)}; nothing was accepted, retry later`,
+          { cause, retryable: true },
+        );
+      }
+    }
+    for (const m of envelopes) this.#route(m);
   }
 
   checkTarget(target: Address, argument: TypedValue): string | undefined {
@@ -298,7 +315,56 @@ export class Runtime {
   #fireDelayed(message: DelayedMessage): void {
     if (this.#state === "stopped") return;
     this.#gate.add(1);
-    this.#route(message.envelope);
+    const logging = this.store.fireDelayed(message);
+    if (logging === undefined) {
+      this.#route(message.envelope);
+      return;
+    }
+    logging.then(
+      () => this.#route(message.envelope),
+      (error: unknown) => {
+        // The timer is still in the store; try again shortly rather than lose or duplicate it.
+        this.#gate.release(1);
+        this.logger.error({ err: error, sender: formatAddress(message.sender) }, "could not log a due delayed message; retrying in 1 s");
+        this.clock.schedule(1000, () => this.#fireDelayed(message));
+      },
+    );
+  }
+
+  /** Resumes from the store: unprocessed messages, pending timers, egress records not yet taken. */
+  async #recover(): Promise<void> {
+    const recovered = await this.store.recover();
+    for (const m of recovered.messages) {
+      if (this.functions.resolve(m.target.type) === undefined) {
+        this.logger.error(
+          { address: formatAddress(m.target), seq: m.seq },
+          "a logged message targets a function type no longer bound; it stays in the store until the binding returns",
+        );
+        continue;
+      }
+      this.#gate.add(1);
+      this.#route(m);
+    }
+    for (const t of recovered.timers) this.#delayed.add(t);
+    if (recovered.egress.length > 0) this.#deliverOutbox(recovered.egress);
+    if (recovered.messages.length + recovered.timers.length + recovered.egress.length > 0) {
+      this.logger.info(
+        { messages: recovered.messages.length, timers: recovered.timers.length, egressRecords: recovered.egress.length },
+        "recovered from the store",
+      );
+    }
+  }
+
+  #acknowledgeEgress(ids: readonly number[]): void {
+    if (ids.length === 0) return;
+    try {
+      const done = this.store.acknowledgeEgress(ids);
+      if (done !== undefined) {
+        done.catch((error: unknown) => this.logger.warn({ err: error, records: ids.length }, "could not forget delivered egress records; they may be delivered again after a restart"));
+      }
+    } catch (error) {
+      this.logger.warn({ err: error, records: ids.length }, "could not forget delivered egress records; they may be delivered again after a restart");
+    }
   }
 
   #processorHost(retryPolicy: RetryPolicy): ProcessorHost {
@@ -333,30 +399,41 @@ export class Runtime {
       if (op.kind === "send") this.#delayed.add(op.message);
       else this.#delayed.cancel(op.senderKey, op.cancellationToken);
     }
-    if (unit.egress.length > 0) this.#deliverEgress(unit);
+    if (unit.egress.length > 0) this.#deliverOutbox(unit.egress, unit.target);
     this.#gate.release(unit.consumed.length);
   }
 
-  #deliverEgress(unit: CommitUnit): void {
-    let byEgress: Map<string, TypedValue[]> | undefined;
-    for (const record of unit.egress) {
-      byEgress ??= new Map();
+  #deliverOutbox(outbox: readonly OutboxRecord[], from?: Address): void {
+    const byEgress = new Map<string, OutboxRecord[]>();
+    for (const record of outbox) {
       const list = byEgress.get(record.egress);
-      if (list === undefined) byEgress.set(record.egress, [record.argument]);
-      else list.push(record.argument);
+      if (list === undefined) byEgress.set(record.egress, [record]);
+      else list.push(record);
     }
-    for (const [id, records] of byEgress ?? []) {
-      const egress = this.#egresses.get(id)!;
+    for (const [id, records] of byEgress) {
+      const egress = this.#egresses.get(id);
+      if (egress === undefined) {
+        this.logger.error({ egress: id, records: records.length }, "records for an egress that is no longer bound stay in the store");
+        continue;
+      }
+      const ids = records.map((r) => r.id);
       const onError = (error: unknown) => {
         this.#egressFailures++;
         this.logger.error(
-          { egress: id, address: formatAddress(unit.target), records: records.length, err: error },
-          `egress ${id} failed to deliver records`,
+          { egress: id, address: from === undefined ? undefined : formatAddress(from), records: records.length, err: error },
+          `egress ${id} failed to deliver records; they are kept and delivered again after a restart`,
         );
       };
+      const acknowledge = () => {
+        if (egress.acknowledgesItself !== true) this.#acknowledgeEgress(ids);
+      };
       try {
-        const delivering = egress.deliver(records);
-        if (delivering !== undefined) delivering.catch(onError);
+        const delivering = egress.deliver(
+          records.map((r) => r.value),
+          ids,
+        );
+        if (delivering === undefined) acknowledge();
+        else delivering.then(acknowledge, onError);
       } catch (error) {
         onError(error);
       }

@@ -1,4 +1,4 @@
-import type { Address, EgressRecord, StateMutation } from "@eddy/sdk";
+import type { Address, StateMutation, TypedValue } from "@eddy/sdk";
 import type { Envelope } from "../runtime/envelope.js";
 
 /** A delayed message as the runtime keeps it: under its sender, until it fires or is cancelled. */
@@ -9,11 +9,28 @@ export interface DelayedMessage {
   readonly cancellationToken: string;
   readonly dueAt: number;
   readonly envelope: Envelope;
+  /** Key of the timer in the store; assigned when its unit commits. */
+  seq: number;
+}
+
+/** An egress record between its commit and the moment its egress has taken it. */
+export interface OutboxRecord {
+  /** Assigned when the unit commits; egresses acknowledge records by id. */
+  id: number;
+  /** The egress id, `namespace/name`. */
+  readonly egress: string;
+  readonly value: TypedValue;
 }
 
 export type DelayedOperation =
   | { readonly kind: "send"; readonly message: DelayedMessage }
-  | { readonly kind: "cancel"; readonly senderKey: string; readonly cancellationToken: string };
+  | {
+      readonly kind: "cancel";
+      readonly senderKey: string;
+      readonly cancellationToken: string;
+      /** The pending message the cancel removes, when there is one. */
+      readonly cancelled: DelayedMessage | undefined;
+    };
 
 /**
  * Everything one invocation of one address changed, applied as one unit: the
@@ -33,5 +50,5 @@ export interface CommitUnit {
   readonly messages: readonly Envelope[];
   /** Delayed sends and cancellations, in the order the function made them. */
   readonly delayed: readonly DelayedOperation[];
-  readonly egress: readonly EgressRecord[];
+  readonly egress: readonly OutboxRecord[];
 }

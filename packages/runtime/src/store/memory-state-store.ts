@@ -1,6 +1,6 @@
 import type { Address, StateEntry, StateSpec, TypedValue } from "@eddy/sdk";
 import type { CommitUnit } from "./commit-unit.js";
-import type { StateStore } from "./state-store.js";
+import type { RecoveredState, StateStore } from "./state-store.js";
 
 interface StoredValue {
   value: TypedValue;
@@ -57,7 +57,21 @@ export class MemoryStateStore implements StateStore {
     return out;
   }
 
+  #nextId = 1;
+
+  /** Nothing to log: memory keeps no log, so acknowledging at once is as safe as it gets. */
+  appendInput(): void {}
+
+  fireDelayed(): void {}
+
+  acknowledgeEgress(): void {}
+
+  recover(): RecoveredState {
+    return { messages: [], timers: [], egress: [] };
+  }
+
   commit(unit: CommitUnit): void {
+    for (const record of unit.egress) record.id = this.#nextId++;
     const specs = this.#specs.get(unit.functionType);
     let values = this.#values.get(unit.targetKey);
     for (const m of unit.mutations) {

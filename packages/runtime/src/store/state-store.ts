@@ -1,5 +1,16 @@
 import type { Address, StateEntry, StateSpec } from "@eddy/sdk";
-import type { CommitUnit } from "./commit-unit.js";
+import type { Envelope } from "../runtime/envelope.js";
+import type { CommitUnit, DelayedMessage, OutboxRecord } from "./commit-unit.js";
+
+/** What a store held when the runtime last stopped (or crashed), to resume from. */
+export interface RecoveredState {
+  /** Accepted messages not yet processed, in log order (including batches in flight at the crash). */
+  readonly messages: readonly Envelope[];
+  /** Delayed messages not yet fired or cancelled. */
+  readonly timers: readonly DelayedMessage[];
+  /** Egress records committed but not yet taken by their egress. */
+  readonly egress: readonly OutboxRecord[];
+}
 
 /**
  * Where the runtime keeps function state and commits invocation effects.
@@ -17,7 +28,22 @@ export interface StateStore {
   specsOf(functionType: string): readonly StateSpec[];
   /** The current value of every registered state of the address; expired values read as absent. */
   read(target: Address, targetKey: string, now: number): StateEntry[];
-  /** Applies one unit atomically. May return a promise when durability needs I/O. */
+  /**
+   * Logs messages accepted from an ingress (assigning their `seq`). The
+   * ingress acknowledges them only after this resolves.
+   */
+  appendInput(messages: readonly Envelope[]): void | Promise<void>;
+  /**
+   * Applies one unit atomically: removes its consumed messages from the log,
+   * writes state, logs produced messages, timers and egress records (assigning
+   * their `seq` / `id`). May return a promise when durability needs I/O.
+   */
   commit(unit: CommitUnit): void | Promise<void>;
+  /** A delayed message came due: atomically drops its timer and logs its message. */
+  fireDelayed(message: DelayedMessage): void | Promise<void>;
+  /** Forgets egress records their egress has taken. */
+  acknowledgeEgress(ids: readonly number[]): void | Promise<void>;
+  /** What to resume from; called once, before the runtime starts processing. */
+  recover(): RecoveredState | Promise<RecoveredState>;
   close(): void | Promise<void>;
 }

@@ -245,7 +245,8 @@ describe("DelayedMessageService", () => {
       senderKey: `test/timer\u0000${senderId}`,
       cancellationToken: token,
       dueAt,
-      envelope: { target, key: "test/sink\u0000s", caller: sender, argument: { typename: "test/Text", value: new TextEncoder().encode(text) } },
+      envelope: { target, key: "test/sink\u0000s", caller: sender, argument: { typename: "test/Text", value: new TextEncoder().encode(text) }, seq: 0 },
+      seq: 0,
     };
   };
   const textOf = (m: DelayedMessage) => new TextDecoder().decode(m.envelope.argument.value);

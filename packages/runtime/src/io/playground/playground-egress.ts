@@ -2,7 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { PLAYGROUND_EGRESS_ID, PlaygroundEgressRecordType } from "@eddy/sdk";
 import type { TypedValue } from "@eddy/sdk";
 import type { Logger } from "../../log/logger.js";
-import type { Egress } from "../egress.js";
+import type { Egress, EgressContext } from "../egress.js";
 import { close, listen, reply } from "../http-server.js";
 
 export interface PlaygroundEgressOptions {
@@ -14,20 +14,25 @@ export interface PlaygroundEgressOptions {
   readonly logger?: Logger;
 }
 
+interface QueuedRecord {
+  readonly payload: string;
+  readonly id: number;
+}
+
 /** A FIFO of payloads that pops from the front without shifting the array each time. */
 class TopicQueue {
-  #items: string[] = [];
+  #items: QueuedRecord[] = [];
   #head = 0;
 
   get size(): number {
     return this.#items.length - this.#head;
   }
 
-  push(item: string): void {
+  push(item: QueuedRecord): void {
     this.#items.push(item);
   }
 
-  pop(): string | undefined {
+  pop(): QueuedRecord | undefined {
     if (this.#head >= this.#items.length) return undefined;
     const item = this.#items[this.#head++];
     if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
@@ -42,9 +47,17 @@ class TopicQueue {
  * StateFun's playground egress: functions send `{topic, payload}` records to
  * `io.statefun.playground/egress`; `GET /<topic>` pops one payload (200), 404
  * when the topic is empty, 405 for a topic that is not configured.
+ *
+ * With a durable store, a record stays in the store until a GET has popped it
+ * and the response was written, so topics survive restarts. A crash between
+ * writing a response and forgetting the record can hand that record out once
+ * more after the restart; the `Eddy-Record-Id` response header lets consumers
+ * drop such a repeat.
  */
 export class PlaygroundEgress implements Egress {
   readonly id = PLAYGROUND_EGRESS_ID;
+  readonly acknowledgesItself = true;
+  #context: EgressContext | undefined;
   readonly #options: PlaygroundEgressOptions;
   readonly #queues = new Map<string, TopicQueue>();
   readonly #capacity: number;
@@ -82,25 +95,30 @@ export class PlaygroundEgress implements Egress {
     return undefined;
   }
 
-  deliver(records: readonly TypedValue[]): void {
-    for (const record of records) {
+  deliver(records: readonly TypedValue[], ids: readonly number[]): void {
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
       const { topic, payload } = PlaygroundEgressRecordType.deserialize(record.value ?? new Uint8Array(0));
       const queue = this.#queues.get(topic)!;
       if (queue.size >= this.#capacity) {
         this.#dropped++;
         this.#options.logger?.warn({ egress: this.id, topic, dropped: this.#dropped }, "topic is full; record dropped");
+        this.#context?.acknowledge([ids[i]!]);
         continue;
       }
-      queue.push(payload);
+      queue.push({ payload, id: ids[i] ?? 0 });
     }
   }
 
   /** Pops the oldest payload of a topic (what `GET /<topic>` does). */
   pop(topic: string): string | undefined {
-    return this.#queues.get(topic)?.pop();
+    const record = this.#queues.get(topic)?.pop();
+    if (record !== undefined) this.#context?.acknowledge([record.id]);
+    return record?.payload;
   }
 
-  async start(): Promise<void> {
+  async start(context?: EgressContext): Promise<void> {
+    this.#context = context;
     const { server, port } = await listen(
       (req, res) => this.#handle(req, res),
       this.#options.port,
@@ -133,8 +151,13 @@ export class PlaygroundEgress implements Egress {
       reply(res, 405, `topic "${topic}" is not configured (topics: ${[...this.#queues.keys()].join(", ")})\n`);
       return;
     }
-    const payload = queue.pop();
-    if (payload === undefined) reply(res, 404, "");
-    else reply(res, 200, payload);
+    const record = queue.pop();
+    if (record === undefined) {
+      reply(res, 404, "");
+      return;
+    }
+    res.setHeader("eddy-record-id", String(record.id));
+    reply(res, 200, record.payload);
+    this.#context?.acknowledge([record.id]);
   }
 }

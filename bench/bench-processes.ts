@@ -1,0 +1,95 @@
+/** Child processes for the remote and co-located benchmarks: the load client, and servers that print a ready line. */
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+
+const here = new URL(".", import.meta.url).pathname;
+
+export interface LoadConfig {
+  readonly port: number;
+  readonly path: string;
+  readonly contentType: string;
+  readonly body: string;
+  readonly keys: number;
+  readonly concurrency: number;
+  readonly durationMs: number;
+}
+
+export interface LoadResult {
+  readonly ok: number;
+  readonly failed: number;
+  readonly requestP50Ms: number;
+  readonly requestP99Ms: number;
+}
+
+/** Runs put-load-client.ts to completion and returns its summary. */
+export async function runLoad(config: LoadConfig): Promise<LoadResult> {
+  const client = spawn(process.execPath, ["--import", "tsx", `${here}put-load-client.ts`, JSON.stringify(config)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  client.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => client.on("close", resolve));
+  if (code !== 0) throw new Error(`load client exited with ${code}; its output: ${out}`);
+  return JSON.parse(out) as LoadResult;
+}
+
+export interface Server {
+  readonly child: ChildProcess;
+  /** What the server printed up to its ready line. */
+  readonly output: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a server process and waits for `ready` in its stdout. */
+export async function startServer(
+  args: readonly string[],
+  options: { env?: Record<string, string>; cwd?: string; ready: RegExp; timeoutMs?: number },
+): Promise<Server> {
+  const child = spawn(process.execPath, args, {
+    cwd: options.cwd ?? process.cwd(),
+    env: { ...process.env, ...options.env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let out = "";
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server ${args.join(" ")} not ready; output: ${out}`)), options.timeoutMs ?? 20_000);
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (options.ready.test(out)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server ${args.join(" ")} exited with ${code}; output: ${out}`));
+    });
+  });
+  child.stdout.resume();
+  return {
+    child,
+    output: out,
+    async stop() {
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+/** A plain node:http server answering every request with its own body: the floor for any HTTP hop. */
+export const ECHO_SERVER_SOURCE = `
+const http = require("node:http");
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    const body = Buffer.concat(chunks);
+    res.writeHead(200, { "content-type": "application/octet-stream", "content-length": body.length });
+    res.end(body);
+  });
+});
+server.keepAliveTimeout = 65000;
+server.listen(0, "127.0.0.1", () => console.log("READY " + server.address().port));
+process.on("SIGTERM", () => process.exit(0));
+`;

@@ -1,0 +1,291 @@
+/**
+ * (c) the playground's two-function greeter (example/person → example/greeter
+ * → playground egress) served by the official StateFun JavaScript SDK
+ * (compat/js/server.js) over HTTP, with a plain node:http echo measured by the
+ * same client for comparison; (d) Eddy's embedded greeter served co-located
+ * (examples/colocated-greeter) over a Unix socket. Same load in both: a
+ * separate client process, `concurrency` keep-alive connections, PUTs spread
+ * over `keys` keys.
+ *
+ * End-to-end latency. The SDK's greeting cannot carry a client timestamp
+ * (its text is fixed), so the runtime side pairs each greeting with the
+ * ingress message that caused it, by key and sequence number: a wrapping
+ * IngressSink records, per key, the time each message was accepted into the
+ * log; the greeting names the key and the visit count, and since one key's
+ * messages are processed strictly in log order, the n-th greeting for a key
+ * belongs to the n-th accepted message for it. Latency = egress delivery time −
+ * that accept time (ingress accept → egress, the HTTP request time of the
+ * ingress excluded; the client's own request p50/p99 are reported too). (d)
+ * uses the same method so (c) and (d) compare directly; (b) measures client
+ * send → egress instead.
+ *
+ * Remote requests and batch size. Each invoker the runtime creates is wrapped
+ * here, in the benchmark, to count requests (one per batch) and invocations:
+ * no production hook, no proxy hop that would cost CPU on this small machine
+ * and distort the figures; the HTTP between runtime and SDK stays real.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { PLAYGROUND_EGRESS_ID, PlaygroundEgressRecordType } from "@eddy/sdk";
+import type { RoutedMessage, TypedValue } from "@eddy/sdk";
+import type { FunctionInvoker, Ingress, IngressSink } from "@eddy/runtime";
+import { EndpointPools, loadModuleFile, PlaygroundEgress, PlaygroundIngress, remoteInvoker, Runtime, silentLogger } from "@eddy/runtime";
+import { ColocatedProcess } from "../packages/runtime/src/colocated/colocated-process.js";
+import { functionUrl } from "../packages/runtime/src/remote/endpoint-url.js";
+import { ECHO_SERVER_SOURCE, runLoad, startServer } from "./bench-processes.js";
+import { percentile } from "./stats.js";
+
+const root = new URL("..", import.meta.url).pathname;
+
+export interface EndToEndResult {
+  /** Greetings delivered per second, first ingress accept to last delivery. */
+  readonly messagesPerSecond: number;
+  readonly delivered: number;
+  readonly unmatched: number;
+  readonly ingressToEgressP50Ms: number;
+  readonly ingressToEgressP99Ms: number;
+  readonly requestP50Ms: number;
+  readonly requestP99Ms: number;
+  readonly failedRequests: number;
+  readonly remoteRequestsPerSecond: number;
+  readonly meanBatchSize: number;
+}
+
+export interface EchoResult {
+  readonly requestsPerSecond: number;
+  readonly requestP50Ms: number;
+  readonly requestP99Ms: number;
+}
+
+/** Turns a greeting into (key, 1-based visit number), or undefined for another text. */
+type GreetingParser = (text: string) => { key: string; visit: number } | undefined;
+
+/** compat/js/server.js's texts (the playground's JS greeter). */
+const parseSdkGreeting: GreetingParser = (text) => {
+  let m = /^Welcome (\S+)$/u.exec(text);
+  if (m !== null) return { key: m[1]!, visit: 1 };
+  m = /^Nice to see you again (\S+)$/u.exec(text);
+  if (m !== null) return { key: m[1]!, visit: 2 };
+  m = /^Third time is a charm (\S+)$/u.exec(text);
+  if (m !== null) return { key: m[1]!, visit: 3 };
+  m = /^Nice to see you at the (\d+)-nth time (\S+)!$/u.exec(text);
+  if (m !== null) return { key: m[2]!, visit: Number(m[1]) };
+  return undefined;
+};
+
+/** examples/greeter's texts (greetText). */
+const parseEddyGreeting: GreetingParser = (text) => {
+  let m = /^Hello (\S+) ! 😎$/u.exec(text);
+  if (m !== null) return { key: m[1]!, visit: 1 };
+  m = /^Hello again (\S+) ! 🤗$/u.exec(text);
+  if (m !== null) return { key: m[1]!, visit: 2 };
+  m = /^Third time is a charm! (\S+)! 🥳$/u.exec(text);
+  if (m !== null) return { key: m[1]!, visit: 3 };
+  m = /^Happy to see you once again (\S+) ! 😲$/u.exec(text);
+  if (m !== null) return { key: m[1]!, visit: 4 };
+  m = /^Hello at the (\d+)-th time (\S+) 🙌$/u.exec(text);
+  if (m !== null) return { key: m[2]!, visit: Number(m[1]) };
+  return undefined;
+};
+
+/** A runtime with a measuring ingress and egress around the playground ones, and counting invokers. */
+class MeasuredRuntime {
+  readonly runtime = new Runtime({ logger: silentLogger() });
+  readonly ingress = new PlaygroundIngress({ port: 0 });
+  readonly pools = new EndpointPools();
+  requests = 0;
+  invocations = 0;
+  firstAccept = Number.POSITIVE_INFINITY;
+  lastDelivery = 0;
+  delivered = 0;
+  unmatched = 0;
+  readonly latencies: number[] = [];
+  readonly #acceptedAt = new Map<string, number[]>();
+
+  constructor(entryType: string, parse: GreetingParser) {
+    const playground = new PlaygroundEgress({ port: 0, topics: ["greetings"] });
+    const ingress = this.ingress;
+    const measuring: Ingress = {
+      id: ingress.id,
+      start: (sink: IngressSink) =>
+        ingress.start({
+          accept: (messages: readonly RoutedMessage[]) => {
+            const now = performance.now();
+            this.firstAccept = Math.min(this.firstAccept, now);
+            for (const m of messages) {
+              if (m.target.type !== entryType) continue;
+              const times = this.#acceptedAt.get(m.target.id);
+              if (times === undefined) this.#acceptedAt.set(m.target.id, [now]);
+              else times.push(now);
+            }
+            return sink.accept(messages);
+          },
+          checkTarget: (target, argument) => sink.checkTarget(target, argument),
+        }),
+      stop: () => ingress.stop(),
+      describe: () => ingress.describe(),
+    };
+    this.runtime.bindIngress(measuring);
+    this.runtime.bindEgress({
+      id: PLAYGROUND_EGRESS_ID,
+      check: (record) => playground.check(record),
+      deliver: (records: readonly TypedValue[]) => {
+        const now = performance.now();
+        this.lastDelivery = now;
+        for (const r of records) {
+          this.delivered++;
+          const greeting = parse(PlaygroundEgressRecordType.deserialize(r.value!).payload);
+          const acceptedAt = greeting === undefined ? undefined : this.#acceptedAt.get(greeting.key)?.[greeting.visit - 1];
+          if (acceptedAt === undefined) this.unmatched++;
+          else this.latencies.push(now - acceptedAt);
+        }
+      },
+      describe: () => "measuring playground egress",
+    });
+    this.runtime.onStop(() => this.pools.close());
+  }
+
+  /** Wraps an invoker to count requests (batches) and the invocations in them. */
+  counting(inner: FunctionInvoker): FunctionInvoker {
+    return {
+      ...inner,
+      invoke: (batch) => {
+        this.requests++;
+        this.invocations += batch.invocations.length;
+        return inner.invoke(batch);
+      },
+    };
+  }
+
+  result(load: { ok: number; failed: number; requestP50Ms: number; requestP99Ms: number }): EndToEndResult {
+    const seconds = Math.max(1e-9, (this.lastDelivery - this.firstAccept) / 1000);
+    this.latencies.sort((a, b) => a - b);
+    return {
+      messagesPerSecond: this.delivered / seconds,
+      delivered: this.delivered,
+      unmatched: this.unmatched,
+      ingressToEgressP50Ms: percentile(this.latencies, 0.5),
+      ingressToEgressP99Ms: percentile(this.latencies, 0.99),
+      requestP50Ms: load.requestP50Ms,
+      requestP99Ms: load.requestP99Ms,
+      failedRequests: load.failed,
+      remoteRequestsPerSecond: this.requests / seconds,
+      meanBatchSize: this.requests === 0 ? 0 : this.invocations / this.requests,
+    };
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function ensureJsSdk(): void {
+  if (existsSync(`${root}compat/js/node_modules/apache-flink-statefun`)) return;
+  const setup = spawnSync("bash", [`${root}compat/setup.sh`, "js"], { stdio: "inherit" });
+  if (setup.status !== 0) throw new Error("compat/setup.sh js failed: the official JS SDK is needed for benchmark (c)");
+}
+
+/** The plain node:http echo, same client and concurrency: what one HTTP hop costs on this machine. */
+export async function benchHttpEcho(keys: number, concurrency: number, durationMs: number): Promise<EchoResult> {
+  const echo = await startServer(["-e", ECHO_SERVER_SOURCE], { ready: /READY (\d+)/u });
+  try {
+    const port = Number(/READY (\d+)/u.exec(echo.output)?.[1]);
+    const load = await runLoad({
+      port,
+      path: "/echo/{key}",
+      contentType: "application/json",
+      body: '{"name":"{key}"}',
+      keys,
+      concurrency,
+      durationMs,
+    });
+    return { requestsPerSecond: load.ok / (durationMs / 1000), requestP50Ms: load.requestP50Ms, requestP99Ms: load.requestP99Ms };
+  } finally {
+    await echo.stop();
+  }
+}
+
+/** (c) example/person → example/greeter → egress, both functions in the official JS SDK's server. */
+export async function benchJsSdkRemote(keys: number, concurrency: number, durationMs: number): Promise<EndToEndResult> {
+  ensureJsSdk();
+  const port = await freePort();
+  const server = await startServer([`${root}compat/js/server.js`], { env: { PORT: String(port) }, ready: /READY/u });
+  const measured = new MeasuredRuntime("example/person", parseSdkGreeting);
+  const logger = measured.runtime.logger;
+  measured.runtime.bindInvoker("example/*", (functionType) =>
+    measured.counting(
+      remoteInvoker({
+        functionType,
+        url: `http://127.0.0.1:${port}/statefun`,
+        transport: { type: "async" },
+        pools: measured.pools,
+        logger,
+      }),
+    ),
+  );
+  try {
+    await measured.runtime.start();
+    const load = await runLoad({
+      port: measured.ingress.port,
+      path: "/example/person/{key}",
+      contentType: "application/vnd.example/GreetRequest",
+      body: '{"name":"{key}"}',
+      keys,
+      concurrency,
+      durationMs,
+    });
+    await measured.runtime.idle();
+    await measured.runtime.stop();
+    return measured.result(load);
+  } finally {
+    await server.stop();
+  }
+}
+
+/** (d) examples/greeter's function served by examples/colocated-greeter over a Unix socket. */
+export async function benchColocated(keys: number, concurrency: number, durationMs: number): Promise<EndToEndResult> {
+  const config = await loadModuleFile(`${root}examples/colocated-greeter/module.yaml`);
+  const component = config.components.find((c) => c.kind === "io.eddy.functions.v1/colocated");
+  if (component?.kind !== "io.eddy.functions.v1/colocated") throw new Error("examples/colocated-greeter has no colocated component");
+  // The bench runs from sources; so must the child's @eddy/sdk.
+  const spec = { ...component.spec, env: { ...component.spec.env, NODE_OPTIONS: "--conditions=eddy-source" } };
+  const measured = new MeasuredRuntime("apache/greeter", parseEddyGreeting);
+  const logger = measured.runtime.logger;
+  const supervisor = new ColocatedProcess({ spec, logger });
+  measured.runtime.bindInvoker(spec.functions.text, (functionType) =>
+    measured.counting(
+      remoteInvoker({
+        functionType,
+        url: supervisor.url(functionUrl(spec.urlPathTemplate, functionType)),
+        maxBacklog: spec.maxNumBatchRequests,
+        transport: { type: "async", callMs: spec.call },
+        pools: measured.pools,
+        logger,
+      }),
+    ),
+  );
+  await supervisor.start();
+  try {
+    await measured.runtime.start();
+    const load = await runLoad({
+      port: measured.ingress.port,
+      path: "/apache/greeter/{key}",
+      contentType: "application/vnd.apache/GreetRequest",
+      body: '{"who":"{key}"}',
+      keys,
+      concurrency,
+      durationMs,
+    });
+    await measured.runtime.idle();
+    await measured.runtime.stop();
+    return measured.result(load);
+  } finally {
+    await supervisor.stop();
+  }
+}

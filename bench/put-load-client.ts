@@ -1,0 +1,54 @@
+/**
+ * A generic HTTP load generator, run as its own process like load-client.ts
+ * (so it never shares an event loop with what it measures). Each of
+ * `concurrency` loops PUTs `body` to `path`, with `{key}` replaced by
+ * `key-<i mod keys>` in both; worker w sends keys w, w+concurrency, … so a
+ * key's requests come from one worker at a time in the common case.
+ *
+ * argv: one JSON object: {port, path, contentType, body, keys, concurrency, durationMs}
+ * stdout: {ok, failed, requestP50Ms, requestP99Ms}
+ */
+import { Pool } from "undici";
+
+interface Config {
+  readonly port: number;
+  readonly path: string;
+  readonly contentType: string;
+  readonly body: string;
+  readonly keys: number;
+  readonly concurrency: number;
+  readonly durationMs: number;
+}
+
+const config = JSON.parse(process.argv[2] ?? "{}") as Config;
+const pool = new Pool(`http://127.0.0.1:${config.port}`, { connections: config.concurrency, pipelining: 1 });
+const deadline = performance.now() + config.durationMs;
+let ok = 0;
+let failed = 0;
+const requestMs: number[] = [];
+
+async function loop(worker: number): Promise<void> {
+  let i = worker;
+  while (performance.now() < deadline) {
+    const key = `key-${i % config.keys}`;
+    i += config.concurrency;
+    const sentAt = performance.now();
+    const { statusCode, body } = await pool.request({
+      path: config.path.replaceAll("{key}", key),
+      method: "PUT",
+      headers: { "content-type": config.contentType },
+      body: config.body.replaceAll("{key}", key),
+    });
+    await body.dump();
+    requestMs.push(performance.now() - sentAt);
+    if (statusCode === 200) ok++;
+    else failed++;
+  }
+}
+
+await Promise.all(Array.from({ length: config.concurrency }, (_, w) => loop(w)));
+await pool.close();
+requestMs.sort((a, b) => a - b);
+process.stdout.write(
+  `${JSON.stringify({ ok, failed, requestP50Ms: requestMs[Math.floor(requestMs.length * 0.5)] ?? 0, requestP99Ms: requestMs[Math.floor(requestMs.length * 0.99)] ?? 0 })}\n`,
+);

@@ -1,0 +1,466 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { open } from "lmdb";
+import type { Database, RootDatabase } from "lmdb";
+import { EddyError } from "@eddy/sdk";
+import type { Address, StateEntry, StateSpec } from "@eddy/sdk";
+import type { Envelope } from "../runtime/envelope.js";
+import { addressKey } from "../runtime/envelope.js";
+import type { CommitUnit, DelayedMessage, OutboxRecord } from "./commit-unit.js";
+import type { RecoveredState, StateStore } from "./state-store.js";
+
+/** Bumped when the layout changes incompatibly; a newer store is refused, never misread. */
+export const STORE_FORMAT_VERSION = 1;
+const MARKER = "eddy-store.json";
+const LOCK = "eddy.lock";
+
+interface StoredValue {
+  readonly t: string;
+  readonly v: Uint8Array;
+  /** Epoch ms after which the value reads as absent; 0 = never. */
+  e: number;
+}
+
+/** A message in the durable log: target, caller and typed argument. */
+interface LoggedMessage {
+  readonly tt: string;
+  readonly ti: string;
+  readonly ct?: string;
+  readonly ci?: string;
+  readonly n: string;
+  readonly v?: Uint8Array;
+}
+
+interface LoggedTimer {
+  readonly st: string;
+  readonly si: string;
+  readonly tok: string;
+  readonly due: number;
+  readonly m: LoggedMessage;
+}
+
+interface LoggedEgress {
+  readonly eg: string;
+  readonly n: string;
+  readonly v?: Uint8Array;
+}
+
+/** A message in a snapshot file: readable JSON, bytes in base64. */
+export interface SnapshotMessage {
+  readonly targetType: string;
+  readonly targetId: string;
+  readonly callerType?: string;
+  readonly callerId?: string;
+  readonly typename: string;
+  readonly value?: string;
+}
+
+/** One line of a snapshot file (docs/durability.md describes the format). */
+export type SnapshotRecord =
+  | { readonly t: "specs"; readonly functionType: string; readonly specs: readonly StateSpec[] }
+  | { readonly t: "state"; readonly type: string; readonly id: string; readonly name: string; readonly typename: string; readonly value: string; readonly expiresAt: number }
+  | ({ readonly t: "message"; readonly seq: number } & SnapshotMessage)
+  | { readonly t: "timer"; readonly seq: number; readonly senderType: string; readonly senderId: string; readonly token: string; readonly dueAt: number; readonly message: SnapshotMessage }
+  | { readonly t: "egress"; readonly id: number; readonly egress: string; readonly typename: string; readonly value?: string };
+
+function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+}
+
+function unbase64(text: string): Uint8Array {
+  return new Uint8Array(Buffer.from(text, "base64"));
+}
+
+function loggedToJson(m: LoggedMessage): SnapshotMessage {
+  return {
+    targetType: m.tt,
+    targetId: m.ti,
+    ...(m.ct === undefined ? {} : { callerType: m.ct }),
+    ...(m.ci === undefined ? {} : { callerId: m.ci }),
+    typename: m.n,
+    ...(m.v === undefined ? {} : { value: base64(m.v) }),
+  };
+}
+
+function jsonToLogged(m: SnapshotMessage): LoggedMessage {
+  return {
+    tt: m.targetType,
+    ti: m.targetId,
+    ...(m.callerType === undefined ? {} : { ct: m.callerType }),
+    ...(m.callerId === undefined ? {} : { ci: m.callerId }),
+    n: m.typename,
+    ...(m.value === undefined ? {} : { v: unbase64(m.value) }),
+  };
+}
+
+function toLogged(m: Envelope): LoggedMessage {
+  const out: { -readonly [K in keyof LoggedMessage]: LoggedMessage[K] } = { tt: m.target.type, ti: m.target.id, n: m.argument.typename };
+  if (m.caller !== undefined) {
+    out.ct = m.caller.type;
+    out.ci = m.caller.id;
+  }
+  if (m.argument.value !== undefined) out.v = m.argument.value;
+  return out;
+}
+
+function fromLogged(seq: number, m: LoggedMessage): Envelope {
+  const target: Address = { type: m.tt, id: m.ti };
+  return {
+    target,
+    key: addressKey(target),
+    caller: m.ct === undefined || m.ci === undefined ? undefined : { type: m.ct, id: m.ci },
+    argument: { typename: m.n, value: m.v === undefined ? undefined : new Uint8Array(m.v) },
+    seq,
+  };
+}
+
+export interface LmdbStateStoreOptions {
+  /** The data directory; created when missing. */
+  readonly path: string;
+}
+
+/**
+ * The embedded durable store (LMDB). One environment holds function state,
+ * registered specs, the log of accepted-but-unprocessed messages, pending
+ * delayed messages and egress records not yet taken. Every commit unit is one
+ * LMDB write; lmdb-js groups the writes of one event-loop turn into one
+ * transaction with one fsync (group commit), and a write's promise resolves
+ * only once it is on disk, so acknowledgements never run ahead of durability.
+ */
+export class LmdbStateStore implements StateStore {
+  readonly path: string;
+  readonly #root: RootDatabase;
+  readonly #specsDb: Database<StateSpec[], string>;
+  readonly #state: Database<StoredValue, string[]>;
+  readonly #log: Database<LoggedMessage, number>;
+  readonly #timers: Database<LoggedTimer, number>;
+  readonly #outbox: Database<LoggedEgress, number>;
+  readonly #specs = new Map<string, { list: StateSpec[]; byName: Map<string, StateSpec> }>();
+  #nextSeq = 1;
+  #closed = false;
+  /** Writes waiting for the next group commit, and the promise they all share. */
+  #writes: (() => void)[] = [];
+  #groupCommit: Promise<void> | undefined;
+
+  constructor(options: LmdbStateStoreOptions) {
+    this.path = options.path;
+    prepareDirectory(this.path);
+    try {
+      this.#root = open({ path: join(this.path, "data"), maxDbs: 8, compression: false });
+      this.#specsDb = this.#root.openDB({ name: "specs" });
+      this.#state = this.#root.openDB({ name: "state" });
+      this.#log = this.#root.openDB({ name: "log", keyEncoding: "uint32" });
+      this.#timers = this.#root.openDB({ name: "timers", keyEncoding: "uint32" });
+      this.#outbox = this.#root.openDB({ name: "outbox", keyEncoding: "uint32" });
+    } catch (cause) {
+      releaseLock(this.path);
+      throw new EddyError(
+        "EDDY_STORE_INVALID",
+        `cannot open the data directory ${this.path}: ${cause instanceof Error ? cause.message : String(cause)}. If it is damaged, restore it from an export (eddy state import) or move it away to start empty`,
+        { cause },
+      );
+    }
+    for (const { key, value } of this.#specsDb.getRange()) {
+      this.#specs.set(key, { list: value, byName: new Map(value.map((s) => [s.name, s])) });
+    }
+    for (const db of [this.#log, this.#timers, this.#outbox] as Database<unknown, number>[]) {
+      for (const key of db.getKeys({ reverse: true, limit: 1 })) this.#nextSeq = Math.max(this.#nextSeq, key + 1);
+    }
+  }
+
+  #seq(): number {
+    return this.#nextSeq++;
+  }
+
+  /**
+   * Group commit: every write queued in one event-loop turn goes into one LMDB
+   * transaction, made durable with one fsync; all of them resolve together once
+   * it is on disk. Thousands of commit units per second then cost a handful of
+   * transactions, not thousands.
+   */
+  #write(write: () => void): Promise<void> {
+    this.#writes.push(write);
+    this.#groupCommit ??= new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        const writes = this.#writes;
+        this.#writes = [];
+        this.#groupCommit = undefined;
+        if (this.#closed) {
+          reject(new EddyError("EDDY_SHUTTING_DOWN", `the store at ${this.path} is closed`));
+          return;
+        }
+        this.#root
+          .transaction(() => {
+            for (const w of writes) w();
+          })
+          .then(() => resolve(), reject);
+      });
+    });
+    return this.#groupCommit;
+  }
+
+  registerSpecs(functionType: string, specs: readonly StateSpec[]): readonly StateSpec[] {
+    let entry = this.#specs.get(functionType);
+    if (entry === undefined) {
+      entry = { list: [], byName: new Map() };
+      this.#specs.set(functionType, entry);
+    }
+    const conflicts: StateSpec[] = [];
+    let added = false;
+    for (const spec of specs) {
+      const known = entry.byName.get(spec.name);
+      if (known === undefined) {
+        entry.list.push(spec);
+        entry.byName.set(spec.name, spec);
+        added = true;
+      } else if (known.typename !== spec.typename) {
+        conflicts.push(spec);
+      }
+    }
+    // Ordered before any later commit by lmdb-js's write queue, so specs are on disk before state that needs them.
+    if (added) void this.#specsDb.put(functionType, entry.list);
+    return conflicts;
+  }
+
+  specsOf(functionType: string): readonly StateSpec[] {
+    return this.#specs.get(functionType)?.list ?? [];
+  }
+
+  read(target: Address, _targetKey: string, now: number): StateEntry[] {
+    const specs = this.specsOf(target.type);
+    const out = new Array<StateEntry>(specs.length);
+    for (let i = 0; i < specs.length; i++) {
+      const name = specs[i]!.name;
+      const stored = this.#state.get([target.type, target.id, name]);
+      const live = stored !== undefined && (stored.e === 0 || stored.e > now);
+      out[i] = { name, value: live ? { typename: stored.t, value: new Uint8Array(stored.v) } : undefined };
+    }
+    return out;
+  }
+
+  appendInput(messages: Envelope[]): Promise<void> {
+    for (const m of messages) m.seq = this.#seq();
+    return this.#write(() => {
+      for (const m of messages) this.#log.putSync(m.seq, toLogged(m));
+    });
+  }
+
+  commit(unit: CommitUnit): Promise<void> {
+    for (const m of unit.messages) m.seq = this.#seq();
+    for (const op of unit.delayed) if (op.kind === "send") op.message.seq = this.#seq();
+    for (const r of unit.egress) r.id = this.#seq();
+    const specs = this.#specs.get(unit.functionType);
+    const { type, id } = unit.target;
+    return this.#write(() => {
+      for (const m of unit.consumed) if (m.seq > 0) this.#log.removeSync(m.seq);
+      for (const m of unit.mutations) {
+        const key = [type, id, m.name];
+        if (m.kind === "delete") {
+          this.#state.removeSync(key);
+          continue;
+        }
+        const spec = specs?.byName.get(m.name);
+        const ttl = spec !== undefined && spec.expireMode !== "none" ? spec.expireAfterMs : 0;
+        this.#state.putSync(key, { t: m.value.typename, v: m.value.value ?? new Uint8Array(0), e: ttl > 0 ? unit.invokedAt + ttl : 0 });
+      }
+      if (specs !== undefined) {
+        for (const spec of specs.list) {
+          if (spec.expireMode !== "after-invoke" || unit.mutations.some((m) => m.name === spec.name)) continue;
+          const key = [type, id, spec.name];
+          const stored = this.#state.get(key);
+          if (stored !== undefined && stored.e > unit.invokedAt) {
+            this.#state.putSync(key, { ...stored, e: unit.invokedAt + spec.expireAfterMs });
+          }
+        }
+      }
+      for (const m of unit.messages) this.#log.putSync(m.seq, toLogged(m));
+      for (const op of unit.delayed) {
+        if (op.kind === "send") {
+          const d = op.message;
+          this.#timers.putSync(d.seq, { st: d.sender.type, si: d.sender.id, tok: d.cancellationToken, due: d.dueAt, m: toLogged(d.envelope) });
+        } else if (op.cancelled !== undefined && op.cancelled.seq > 0) {
+          this.#timers.removeSync(op.cancelled.seq);
+        }
+      }
+      for (const r of unit.egress) {
+        const logged: { -readonly [K in keyof LoggedEgress]: LoggedEgress[K] } = { eg: r.egress, n: r.value.typename };
+        if (r.value.value !== undefined) logged.v = r.value.value;
+        this.#outbox.putSync(r.id, logged);
+      }
+    });
+  }
+
+  fireDelayed(message: DelayedMessage): Promise<void> {
+    const envelope = message.envelope;
+    envelope.seq = this.#seq();
+    return this.#write(() => {
+      this.#timers.removeSync(message.seq);
+      this.#log.putSync(envelope.seq, toLogged(envelope));
+    });
+  }
+
+  acknowledgeEgress(ids: readonly number[]): Promise<void> {
+    return this.#write(() => {
+      for (const id of ids) this.#outbox.removeSync(id);
+    });
+  }
+
+  recover(): RecoveredState {
+    const messages: Envelope[] = [];
+    for (const { key, value } of this.#log.getRange()) messages.push(fromLogged(key, value));
+    const timers: DelayedMessage[] = [];
+    for (const { key, value } of this.#timers.getRange()) {
+      const sender: Address = { type: value.st, id: value.si };
+      timers.push({
+        seq: key,
+        sender,
+        senderKey: addressKey(sender),
+        cancellationToken: value.tok,
+        dueAt: value.due,
+        envelope: fromLogged(0, value.m),
+      });
+    }
+    const egress: OutboxRecord[] = [];
+    for (const { key, value } of this.#outbox.getRange()) {
+      egress.push({ id: key, egress: value.eg, value: { typename: value.n, value: value.v === undefined ? undefined : new Uint8Array(value.v) } });
+    }
+    return { messages, timers, egress };
+  }
+
+  /** Every record of the store, for `eddy state export` (see snapshot.ts). */
+  *snapshot(): Generator<SnapshotRecord> {
+    for (const { key, value } of this.#specsDb.getRange()) yield { t: "specs", functionType: key, specs: value };
+    for (const { key, value } of this.#state.getRange()) {
+      const [type, id, name] = key as [string, string, string];
+      yield { t: "state", type, id, name, typename: value.t, value: base64(value.v), expiresAt: value.e };
+    }
+    for (const { key, value } of this.#log.getRange()) yield { t: "message", seq: key, ...loggedToJson(value) };
+    for (const { key, value } of this.#timers.getRange()) {
+      yield { t: "timer", seq: key, senderType: value.st, senderId: value.si, token: value.tok, dueAt: value.due, message: loggedToJson(value.m) };
+    }
+    for (const { key, value } of this.#outbox.getRange()) {
+      yield { t: "egress", id: key, egress: value.eg, typename: value.n, ...(value.v === undefined ? {} : { value: base64(value.v) }) };
+    }
+  }
+
+  /** Loads snapshot records into this (empty) store in one transaction. */
+  async load(records: Iterable<SnapshotRecord>): Promise<number> {
+    if (this.#log.getKeysCount() + this.#state.getKeysCount() + this.#specsDb.getKeysCount() > 0) {
+      throw new EddyError("EDDY_STORE_INVALID", `${this.path} already holds data; import into an empty data directory`);
+    }
+    let count = 0;
+    await this.#root.transaction(() => {
+      for (const r of records) {
+        count++;
+        switch (r.t) {
+          case "specs":
+            this.#specsDb.putSync(r.functionType, [...r.specs]);
+            this.#specs.set(r.functionType, { list: [...r.specs], byName: new Map(r.specs.map((s) => [s.name, s])) });
+            break;
+          case "state":
+            this.#state.putSync([r.type, r.id, r.name], { t: r.typename, v: unbase64(r.value), e: r.expiresAt });
+            break;
+          case "message":
+            this.#log.putSync(r.seq, jsonToLogged(r));
+            break;
+          case "timer":
+            this.#timers.putSync(r.seq, { st: r.senderType, si: r.senderId, tok: r.token, due: r.dueAt, m: jsonToLogged(r.message) });
+            break;
+          case "egress":
+            this.#outbox.putSync(r.id, { eg: r.egress, n: r.typename, ...(r.value === undefined ? {} : { v: unbase64(r.value) }) });
+            break;
+        }
+        if ("seq" in r) this.#nextSeq = Math.max(this.#nextSeq, r.seq + 1);
+        if (r.t === "egress") this.#nextSeq = Math.max(this.#nextSeq, r.id + 1);
+      }
+    });
+    return count;
+  }
+
+  /** Number of addresses × states stored (for tests and benchmarks). */
+  get stateEntryCount(): number {
+    return this.#state.getKeysCount();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    // Let writes queued before close (acknowledgements of egress records) reach the disk first.
+    await this.#groupCommit?.catch(() => undefined);
+    this.#closed = true;
+    await this.#root.close();
+    releaseLock(this.path);
+  }
+}
+
+/**
+ * Makes sure the directory is ours and nobody else's: an Eddy marker of a
+ * format we read, and no other live runtime holding the lock.
+ */
+function prepareDirectory(path: string): void {
+  mkdirSync(path, { recursive: true });
+  const markerPath = join(path, MARKER);
+  if (existsSync(markerPath)) {
+    let marker: { format?: unknown };
+    try {
+      marker = JSON.parse(readFileSync(markerPath, "utf8")) as { format?: unknown };
+    } catch {
+      throw new EddyError("EDDY_STORE_INVALID", `${markerPath} is damaged (not JSON); this is not a usable Eddy data directory. Move it away or restore it from an export`);
+    }
+    if (typeof marker.format !== "number" || marker.format > STORE_FORMAT_VERSION) {
+      throw new EddyError(
+        "EDDY_STORE_INVALID",
+        `the data directory ${path} was written by a newer Eddy (store format ${String(marker.format)}, this version reads ${STORE_FORMAT_VERSION}); run that version, or export with it and import here`,
+      );
+    }
+  } else {
+    const entries = readdirSync(path).filter((e) => e !== LOCK);
+    if (entries.length > 0) {
+      throw new EddyError(
+        "EDDY_STORE_INVALID",
+        `${path} is not empty and is not an Eddy data directory (no ${MARKER}); point --data-dir at an empty or Eddy directory`,
+      );
+    }
+    writeFileSync(markerPath, `${JSON.stringify({ format: STORE_FORMAT_VERSION, createdAt: new Date().toISOString() })}\n`);
+  }
+  acquireLock(path);
+}
+
+function acquireLock(path: string): void {
+  const lockPath = join(path, LOCK);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lockPath, `${process.pid}\n`, { flag: "wx" });
+      return;
+    } catch {
+      const pid = Number(readFileSync(lockPath, "utf8").trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+        throw new EddyError(
+          "EDDY_STORE_LOCKED",
+          `the data directory ${path} is in use by another Eddy process (pid ${pid}); stop it or use another --data-dir`,
+        );
+      }
+      // The lock is stale: its process died without removing it.
+      rmSync(lockPath, { force: true });
+    }
+  }
+  throw new EddyError("EDDY_STORE_LOCKED", `cannot take the lock ${lockPath}`);
+}
+
+function releaseLock(path: string): void {
+  const lockPath = join(path, LOCK);
+  try {
+    if (Number(readFileSync(lockPath, "utf8").trim()) === process.pid) rmSync(lockPath, { force: true });
+  } catch {
+    // Already gone.
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
