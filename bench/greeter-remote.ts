@@ -121,6 +121,7 @@ class MeasuredRuntime {
             }
             return sink.accept(messages);
           },
+          position: (id, partition) => sink.position(id, partition),
           checkTarget: (target, argument) => sink.checkTarget(target, argument),
         }),
       stop: () => ingress.stop(),

@@ -37,3 +37,4 @@ export { exportSnapshot, importSnapshot } from "./store/snapshot.js";
 export type { RecoveredState } from "./store/state-store.js";
 export type { OutboxRecord } from "./store/commit-unit.js";
 export type { EgressContext } from "./io/egress.js";
+export type { InputPosition } from "./io/ingress.js";

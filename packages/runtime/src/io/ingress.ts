@@ -1,5 +1,19 @@
 import type { Address, RoutedMessage, TypedValue } from "@eddy/sdk";
 
+/**
+ * How far an ingress has read one of its source partitions. Stored atomically
+ * with the messages it came with, so after a crash the ingress neither skips
+ * nor repeats input.
+ */
+export interface InputPosition {
+  /** The ingress id. */
+  readonly ingress: string;
+  /** The source partition, e.g. "topic/3" or a Kinesis shard id. */
+  readonly partition: string;
+  /** Where to resume reading, e.g. the next offset as a decimal string. */
+  readonly next: string;
+}
+
 /** What an ingress hands its messages to. */
 export interface IngressSink {
   /**
@@ -7,7 +21,13 @@ export interface IngressSink {
    * with a durable store); waits while the runtime pushes back; rejects with
    * EDDY_SHUTTING_DOWN once the runtime stops taking input.
    */
-  accept(messages: readonly RoutedMessage[]): Promise<void>;
+  accept(messages: readonly RoutedMessage[], position?: InputPosition): Promise<void>;
+  /**
+   * The position last stored with `accept` for this ingress and source
+   * partition, so a restarted ingress resumes exactly after what was accepted
+   * (e.g. the next Kafka offset). Undefined when none was stored.
+   */
+  position(ingress: string, partition: string): string | undefined;
   /** Why no function can take this message (unknown type, rejected argument), or undefined. */
   checkTarget(target: Address, argument: TypedValue): string | undefined;
 }

@@ -11,7 +11,7 @@ import type {
   TypedValue,
 } from "@eddy/sdk";
 import type { Egress } from "../io/egress.js";
-import type { Ingress, IngressSink } from "../io/ingress.js";
+import type { Ingress, IngressSink, InputPosition } from "../io/ingress.js";
 import type { Logger } from "../log/logger.js";
 import { createLogger } from "../log/logger.js";
 import type { CommitUnit, DelayedMessage, OutboxRecord } from "../store/commit-unit.js";
@@ -219,7 +219,8 @@ export class Runtime {
   /** The sink ingresses hand messages to. */
   ingressSink(): IngressSink {
     return {
-      accept: (messages) => this.accept(messages),
+      accept: (messages, position) => this.accept(messages, position),
+      position: (ingress, partition) => this.store.inputPosition(ingress, partition),
       checkTarget: (target, argument) => this.checkTarget(target, argument),
     };
   }
@@ -230,7 +231,7 @@ export class Runtime {
   }
 
   /** Accepts messages from an ingress, in order. */
-  async accept(messages: readonly RoutedMessage[]): Promise<void> {
+  async accept(messages: readonly RoutedMessage[], position?: InputPosition): Promise<void> {
     for (const m of messages) {
       if (this.functions.resolve(m.target.type) === undefined) {
         throw new EddyError(
@@ -241,7 +242,7 @@ export class Runtime {
     }
     await this.#gate.enter(messages.length);
     const envelopes = messages.map((m) => envelope(m.target, m.argument, undefined));
-    const logging = this.store.appendInput(envelopes);
+    const logging = this.store.appendInput(envelopes, position);
     if (logging !== undefined) {
       try {
         await logging;

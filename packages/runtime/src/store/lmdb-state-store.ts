@@ -8,6 +8,7 @@ import type { Envelope } from "../runtime/envelope.js";
 import { addressKey } from "../runtime/envelope.js";
 import type { CommitUnit, DelayedMessage, OutboxRecord } from "./commit-unit.js";
 import type { RecoveredState, StateStore } from "./state-store.js";
+import type { InputPosition } from "../io/ingress.js";
 
 /** Bumped when the layout changes incompatibly; a newer store is refused, never misread. */
 export const STORE_FORMAT_VERSION = 1;
@@ -135,6 +136,7 @@ export class LmdbStateStore implements StateStore {
   readonly #log: Database<LoggedMessage, number>;
   readonly #timers: Database<LoggedTimer, number>;
   readonly #outbox: Database<LoggedEgress, number>;
+  readonly #positions: Database<string, string[]>;
   readonly #specs = new Map<string, { list: StateSpec[]; byName: Map<string, StateSpec> }>();
   #nextSeq = 1;
   #closed = false;
@@ -146,12 +148,13 @@ export class LmdbStateStore implements StateStore {
     this.path = options.path;
     prepareDirectory(this.path);
     try {
-      this.#root = open({ path: join(this.path, "data"), maxDbs: 8, compression: false });
+      this.#root = open({ path: join(this.path, "data"), maxDbs: 12, compression: false });
       this.#specsDb = this.#root.openDB({ name: "specs" });
       this.#state = this.#root.openDB({ name: "state" });
       this.#log = this.#root.openDB({ name: "log", keyEncoding: "uint32" });
       this.#timers = this.#root.openDB({ name: "timers", keyEncoding: "uint32" });
       this.#outbox = this.#root.openDB({ name: "outbox", keyEncoding: "uint32" });
+      this.#positions = this.#root.openDB({ name: "positions" });
     } catch (cause) {
       releaseLock(this.path);
       throw new EddyError(
@@ -238,11 +241,16 @@ export class LmdbStateStore implements StateStore {
     return out;
   }
 
-  appendInput(messages: Envelope[]): Promise<void> {
+  appendInput(messages: readonly Envelope[], position?: InputPosition): Promise<void> {
     for (const m of messages) m.seq = this.#seq();
     return this.#write(() => {
       for (const m of messages) this.#log.putSync(m.seq, toLogged(m));
+      if (position !== undefined) this.#positions.putSync([position.ingress, position.partition], position.next);
     });
+  }
+
+  inputPosition(ingress: string, partition: string): string | undefined {
+    return this.#positions.get([ingress, partition]);
   }
 
   commit(unit: CommitUnit): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Address, StateEntry, StateSpec, TypedValue } from "@eddy/sdk";
 import type { CommitUnit } from "./commit-unit.js";
 import type { RecoveredState, StateStore } from "./state-store.js";
+import type { InputPosition } from "../io/ingress.js";
 
 interface StoredValue {
   value: TypedValue;
@@ -60,7 +61,15 @@ export class MemoryStateStore implements StateStore {
   #nextId = 1;
 
   /** Nothing to log: memory keeps no log, so acknowledging at once is as safe as it gets. */
-  appendInput(): void {}
+  readonly #positions = new Map<string, string>();
+
+  appendInput(_messages: unknown, position?: InputPosition): void {
+    if (position !== undefined) this.#positions.set(`${position.ingress}\u0000${position.partition}`, position.next);
+  }
+
+  inputPosition(ingress: string, partition: string): string | undefined {
+    return this.#positions.get(`${ingress}\u0000${partition}`);
+  }
 
   fireDelayed(): void {}
 

@@ -1,5 +1,6 @@
 import type { Address, StateEntry, StateSpec } from "@eddy/sdk";
 import type { Envelope } from "../runtime/envelope.js";
+import type { InputPosition } from "../io/ingress.js";
 import type { CommitUnit, DelayedMessage, OutboxRecord } from "./commit-unit.js";
 
 /** What a store held when the runtime last stopped (or crashed), to resume from. */
@@ -32,7 +33,9 @@ export interface StateStore {
    * Logs messages accepted from an ingress (assigning their `seq`). The
    * ingress acknowledges them only after this resolves.
    */
-  appendInput(messages: readonly Envelope[]): void | Promise<void>;
+  appendInput(messages: readonly Envelope[], position?: InputPosition): void | Promise<void>;
+  /** The input position last stored for an ingress partition. */
+  inputPosition(ingress: string, partition: string): string | undefined;
   /**
    * Applies one unit atomically: removes its consumed messages from the log,
    * writes state, logs produced messages, timers and egress records (assigning
