@@ -36,3 +36,29 @@ export function reply(res: ServerResponse, status: number, body: string | Uint8A
   }
   res.end(body);
 }
+
+/** One HTTP server of an ingress or egress: started on demand, with the port it got. */
+export class HttpListener {
+  readonly #handler: (req: IncomingMessage, res: ServerResponse) => void;
+  #server: Server | undefined;
+  #port = 0;
+
+  constructor(handler: (req: IncomingMessage, res: ServerResponse) => void) {
+    this.#handler = handler;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  async start(port: number, host: string): Promise<void> {
+    const started = await listen(this.#handler, port, host);
+    this.#server = started.server;
+    this.#port = started.port;
+  }
+
+  async stop(): Promise<void> {
+    await close(this.#server);
+    this.#server = undefined;
+  }
+}

@@ -8,6 +8,7 @@ import type { Envelope } from "../runtime/envelope.js";
 import { addressKey } from "../runtime/envelope.js";
 import type { CommitUnit, DelayedMessage, OutboxRecord } from "./commit-unit.js";
 import type { RecoveredState, StateStore } from "./state-store.js";
+import { SpecRegistry } from "./spec-registry.js";
 import type { InputPosition } from "../io/ingress.js";
 
 /** Bumped when the layout changes incompatibly; a newer store is refused, never misread. */
@@ -137,7 +138,7 @@ export class LmdbStateStore implements StateStore {
   readonly #timers: Database<LoggedTimer, number>;
   readonly #outbox: Database<LoggedEgress, number>;
   readonly #positions: Database<string, string[]>;
-  readonly #specs = new Map<string, { list: StateSpec[]; byName: Map<string, StateSpec> }>();
+  readonly #specs = new SpecRegistry();
   #nextSeq = 1;
   #closed = false;
   /** Writes waiting for the next group commit, and the promise they all share. */
@@ -163,9 +164,7 @@ export class LmdbStateStore implements StateStore {
         { cause },
       );
     }
-    for (const { key, value } of this.#specsDb.getRange()) {
-      this.#specs.set(key, { list: value, byName: new Map(value.map((s) => [s.name, s])) });
-    }
+    for (const { key, value } of this.#specsDb.getRange()) this.#specs.register(key, value);
     for (const db of [this.#log, this.#timers, this.#outbox] as Database<unknown, number>[]) {
       for (const key of db.getKeys({ reverse: true, limit: 1 })) this.#nextSeq = Math.max(this.#nextSeq, key + 1);
     }
@@ -203,30 +202,14 @@ export class LmdbStateStore implements StateStore {
   }
 
   registerSpecs(functionType: string, specs: readonly StateSpec[]): readonly StateSpec[] {
-    let entry = this.#specs.get(functionType);
-    if (entry === undefined) {
-      entry = { list: [], byName: new Map() };
-      this.#specs.set(functionType, entry);
-    }
-    const conflicts: StateSpec[] = [];
-    let added = false;
-    for (const spec of specs) {
-      const known = entry.byName.get(spec.name);
-      if (known === undefined) {
-        entry.list.push(spec);
-        entry.byName.set(spec.name, spec);
-        added = true;
-      } else if (known.typename !== spec.typename) {
-        conflicts.push(spec);
-      }
-    }
+    const { conflicts, added } = this.#specs.register(functionType, specs);
     // Ordered before any later commit by lmdb-js's write queue, so specs are on disk before state that needs them.
-    if (added) void this.#specsDb.put(functionType, entry.list);
+    if (added) void this.#specsDb.put(functionType, [...this.#specs.specsOf(functionType)]);
     return conflicts;
   }
 
   specsOf(functionType: string): readonly StateSpec[] {
-    return this.#specs.get(functionType)?.list ?? [];
+    return this.#specs.specsOf(functionType);
   }
 
   read(target: Address, _targetKey: string, now: number): StateEntry[] {
@@ -257,7 +240,7 @@ export class LmdbStateStore implements StateStore {
     for (const m of unit.messages) m.seq = this.#seq();
     for (const op of unit.delayed) if (op.kind === "send") op.message.seq = this.#seq();
     for (const r of unit.egress) r.id = this.#seq();
-    const specs = this.#specs.get(unit.functionType);
+    const specs = this.#specs.specsOf(unit.functionType);
     const { type, id } = unit.target;
     return this.#write(() => {
       for (const m of unit.consumed) if (m.seq > 0) this.#log.removeSync(m.seq);
@@ -267,18 +250,16 @@ export class LmdbStateStore implements StateStore {
           this.#state.removeSync(key);
           continue;
         }
-        const spec = specs?.byName.get(m.name);
+        const spec = this.#specs.spec(unit.functionType, m.name);
         const ttl = spec !== undefined && spec.expireMode !== "none" ? spec.expireAfterMs : 0;
         this.#state.putSync(key, { t: m.value.typename, v: m.value.value ?? new Uint8Array(0), e: ttl > 0 ? unit.invokedAt + ttl : 0 });
       }
-      if (specs !== undefined) {
-        for (const spec of specs.list) {
-          if (spec.expireMode !== "after-invoke" || unit.mutations.some((m) => m.name === spec.name)) continue;
-          const key = [type, id, spec.name];
-          const stored = this.#state.get(key);
-          if (stored !== undefined && stored.e > unit.invokedAt) {
-            this.#state.putSync(key, { ...stored, e: unit.invokedAt + spec.expireAfterMs });
-          }
+      for (const spec of specs) {
+        if (spec.expireMode !== "after-invoke" || unit.mutations.some((m) => m.name === spec.name)) continue;
+        const key = [type, id, spec.name];
+        const stored = this.#state.get(key);
+        if (stored !== undefined && stored.e > unit.invokedAt) {
+          this.#state.putSync(key, { ...stored, e: unit.invokedAt + spec.expireAfterMs });
         }
       }
       for (const m of unit.messages) this.#log.putSync(m.seq, toLogged(m));
@@ -363,7 +344,7 @@ export class LmdbStateStore implements StateStore {
         switch (r.t) {
           case "specs":
             this.#specsDb.putSync(r.functionType, [...r.specs]);
-            this.#specs.set(r.functionType, { list: [...r.specs], byName: new Map(r.specs.map((s) => [s.name, s])) });
+            this.#specs.register(r.functionType, r.specs);
             break;
           case "state":
             this.#state.putSync([r.type, r.id, r.name], { t: r.typename, v: unbase64(r.value), e: r.expiresAt });

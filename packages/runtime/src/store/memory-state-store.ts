@@ -1,5 +1,6 @@
 import type { Address, StateEntry, StateSpec, TypedValue } from "@eddy/sdk";
 import type { CommitUnit } from "./commit-unit.js";
+import { SpecRegistry } from "./spec-registry.js";
 import type { RecoveredState, StateStore } from "./state-store.js";
 import type { InputPosition } from "../io/ingress.js";
 
@@ -9,40 +10,20 @@ interface StoredValue {
   expiresAt: number;
 }
 
-interface FunctionTypeSpecs {
-  readonly list: StateSpec[];
-  readonly byName: Map<string, StateSpec>;
-}
-
 /**
  * State in process memory: fast and lost on exit. It is the store for tests,
  * benchmarks of the processing path, and `--in-memory` runs.
  */
 export class MemoryStateStore implements StateStore {
-  readonly #specs = new Map<string, FunctionTypeSpecs>();
+  readonly #specs = new SpecRegistry();
   readonly #values = new Map<string, Map<string, StoredValue>>();
 
   registerSpecs(functionType: string, specs: readonly StateSpec[]): readonly StateSpec[] {
-    let entry = this.#specs.get(functionType);
-    if (entry === undefined) {
-      entry = { list: [], byName: new Map() };
-      this.#specs.set(functionType, entry);
-    }
-    const conflicts: StateSpec[] = [];
-    for (const spec of specs) {
-      const known = entry.byName.get(spec.name);
-      if (known === undefined) {
-        entry.list.push(spec);
-        entry.byName.set(spec.name, spec);
-      } else if (known.typename !== spec.typename) {
-        conflicts.push(spec);
-      }
-    }
-    return conflicts;
+    return this.#specs.register(functionType, specs).conflicts;
   }
 
   specsOf(functionType: string): readonly StateSpec[] {
-    return this.#specs.get(functionType)?.list ?? [];
+    return this.#specs.specsOf(functionType);
   }
 
   read(target: Address, targetKey: string, now: number): StateEntry[] {
@@ -81,14 +62,14 @@ export class MemoryStateStore implements StateStore {
 
   commit(unit: CommitUnit): void {
     for (const record of unit.egress) record.id = this.#nextId++;
-    const specs = this.#specs.get(unit.functionType);
+    const specs = this.#specs.specsOf(unit.functionType);
     let values = this.#values.get(unit.targetKey);
     for (const m of unit.mutations) {
       if (m.kind === "delete") {
         values?.delete(m.name);
         continue;
       }
-      const spec = specs?.byName.get(m.name);
+      const spec = this.#specs.spec(unit.functionType, m.name);
       const ttl = spec !== undefined && spec.expireMode !== "none" ? spec.expireAfterMs : 0;
       if (values === undefined) {
         values = new Map();
@@ -97,8 +78,8 @@ export class MemoryStateStore implements StateStore {
       values.set(m.name, { value: m.value, expiresAt: ttl > 0 ? unit.invokedAt + ttl : 0 });
     }
     // Every invocation reads all states, so it refreshes every after-invoke TTL.
-    if (values !== undefined && specs !== undefined) {
-      for (const spec of specs.list) {
+    if (values !== undefined) {
+      for (const spec of specs) {
         if (spec.expireMode !== "after-invoke") continue;
         const stored = values.get(spec.name);
         if (stored !== undefined && (stored.expiresAt === 0 || stored.expiresAt > unit.invokedAt)) {

@@ -1,9 +1,9 @@
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { PLAYGROUND_EGRESS_ID, PlaygroundEgressRecordType } from "@eddy/sdk";
 import type { TypedValue } from "@eddy/sdk";
 import type { Logger } from "../../log/logger.js";
 import type { Egress, EgressContext } from "../egress.js";
-import { close, listen, reply } from "../http-server.js";
+import { HttpListener, reply } from "../http-server.js";
 
 export interface PlaygroundEgressOptions {
   readonly port: number;
@@ -61,8 +61,7 @@ export class PlaygroundEgress implements Egress {
   readonly #options: PlaygroundEgressOptions;
   readonly #queues = new Map<string, TopicQueue>();
   readonly #capacity: number;
-  #server: Server | undefined;
-  #port = 0;
+  readonly #http = new HttpListener((req, res) => this.#handle(req, res));
   #dropped = 0;
 
   constructor(options: PlaygroundEgressOptions) {
@@ -72,7 +71,7 @@ export class PlaygroundEgress implements Egress {
   }
 
   get port(): number {
-    return this.#port;
+    return this.#http.port;
   }
 
   check(record: TypedValue): string | undefined {
@@ -119,22 +118,15 @@ export class PlaygroundEgress implements Egress {
 
   async start(context?: EgressContext): Promise<void> {
     this.#context = context;
-    const { server, port } = await listen(
-      (req, res) => this.#handle(req, res),
-      this.#options.port,
-      this.#options.host ?? "127.0.0.1",
-    );
-    this.#server = server;
-    this.#port = port;
+    await this.#http.start(this.#options.port, this.#options.host ?? "127.0.0.1");
   }
 
   async stop(): Promise<void> {
-    await close(this.#server);
-    this.#server = undefined;
+    await this.#http.stop();
   }
 
   describe(): string {
-    return `playground egress on http://${this.#options.host ?? "127.0.0.1"}:${this.#port}/<topic> (topics: ${[...this.#queues.keys()].join(", ")})`;
+    return `playground egress on http://${this.#options.host ?? "127.0.0.1"}:${this.#http.port}/<topic> (topics: ${[...this.#queues.keys()].join(", ")})`;
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {

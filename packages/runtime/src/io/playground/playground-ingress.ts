@@ -1,8 +1,8 @@
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { isEddyError, isValidTypeName, STRING_TYPENAME } from "@eddy/sdk";
 import type { Address } from "@eddy/sdk";
 import type { Ingress, IngressSink } from "../ingress.js";
-import { close, listen, reply } from "../http-server.js";
+import { HttpListener, reply } from "../http-server.js";
 
 export const PLAYGROUND_INGRESS_ID = "io.statefun.playground/ingress";
 const VND_PREFIX = "application/vnd.";
@@ -26,8 +26,7 @@ export interface PlaygroundIngressOptions {
 export class PlaygroundIngress implements Ingress {
   readonly id = PLAYGROUND_INGRESS_ID;
   readonly #options: PlaygroundIngressOptions;
-  #server: Server | undefined;
-  #port = 0;
+  readonly #http = new HttpListener((req, res) => this.#handle(req, res));
   #sink: IngressSink | undefined;
 
   constructor(options: PlaygroundIngressOptions) {
@@ -35,27 +34,20 @@ export class PlaygroundIngress implements Ingress {
   }
 
   get port(): number {
-    return this.#port;
+    return this.#http.port;
   }
 
   async start(sink: IngressSink): Promise<void> {
     this.#sink = sink;
-    const { server, port } = await listen(
-      (req, res) => this.#handle(req, res),
-      this.#options.port,
-      this.#options.host ?? "127.0.0.1",
-    );
-    this.#server = server;
-    this.#port = port;
+    await this.#http.start(this.#options.port, this.#options.host ?? "127.0.0.1");
   }
 
   async stop(): Promise<void> {
-    await close(this.#server);
-    this.#server = undefined;
+    await this.#http.stop();
   }
 
   describe(): string {
-    return `playground ingress on http://${this.#options.host ?? "127.0.0.1"}:${this.#port}/<namespace>/<type>/<id>`;
+    return `playground ingress on http://${this.#options.host ?? "127.0.0.1"}:${this.#http.port}/<namespace>/<type>/<id>`;
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
