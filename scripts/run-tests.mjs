@@ -1,4 +1,4 @@
-// Runs every *.test.ts under packages/*/test and test/ with node's test runner.
+// Runs every *.test.ts under packages/*/test, test/ and compat/ with node's test runner.
 // Node 20's `--test` takes no globs, so the files are found here. Sources are
 // loaded through tsx, and the `eddy-source` export condition makes workspace
 // packages resolve to their TypeScript sources, so tests need no build.
@@ -6,7 +6,7 @@
 // Usage: node scripts/run-tests.mjs [path-filter ...]
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join, relative, sep } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
 const roots = ["packages", "test", "compat"].map((d) => join(root, d));
@@ -37,6 +37,27 @@ const files = roots
 if (files.length === 0) {
   process.stderr.write(`run-tests: no test files matched ${filters.join(" ") || "(all)"}\n`);
   process.exit(1);
+}
+
+// The compat suite runs Eddy against the official StateFun SDKs' servers, which compat/setup.sh
+// installs and builds (idempotent; a no-op in well under a second once everything is built).
+// A language that cannot be set up fails the run: the compat tests must never be skipped silently.
+if (files.some((f) => f.startsWith(`compat${sep}`))) {
+  process.stdout.write("run-tests: preparing the compat suite's SDK servers (bash compat/setup.sh all)\n");
+  const setup = spawnSync("bash", [join(root, "compat", "setup.sh"), "all"], { cwd: root, stdio: "inherit" });
+  if (setup.status !== 0) {
+    process.stderr.write(
+      "run-tests: compat/setup.sh failed" +
+        (setup.error ? ` (${setup.error.message})` : ` (exit ${setup.status ?? setup.signal})`) +
+        ".\n" +
+        "  The [compat-setup] ERROR lines above name each language that failed and what to check.\n" +
+        "  The compat suite needs every toolchain: Node >= 20 + npm (js), Python >= 3.8 with venv (python),\n" +
+        "  Go >= 1.21 (go), JDK >= 17 + Maven (java). Install the missing one and rerun, or run\n" +
+        "  `bash compat/setup.sh <lang>` to retry a single language (see compat/README.md).\n" +
+        "  To run the other tests without the compat suite: npm test -- packages\n",
+    );
+    process.exit(1);
+  }
 }
 
 const result = spawnSync(
