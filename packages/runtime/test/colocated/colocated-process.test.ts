@@ -157,7 +157,7 @@ describe("ColocatedProcess", () => {
   });
 
   it("sends SIGKILL to a process that ignores SIGTERM after the grace period", async () => {
-    const { dir, file } = writeScript(`${LISTENING_CHILD}\nprocess.on("SIGTERM", () => console.log("ignoring SIGTERM"));`);
+    const { dir, file } = writeScript(`process.on("SIGTERM", () => console.log("ignoring SIGTERM"));\n${LISTENING_CHILD}`);
     const { logger, lines } = capturingLogger();
     const supervisor = new ColocatedProcess({ spec: spec([process.execPath, file], dir), logger, stopGraceMs: 300 });
     await supervisor.start();
