@@ -2,6 +2,8 @@ import { EddyError } from "@eddy/sdk";
 import type { FunctionPattern, ModuleComponent, ModuleConfig, SourceLocation } from "../config/index.js";
 import { PlaygroundEgress } from "../io/playground/playground-egress.js";
 import { PlaygroundIngress } from "../io/playground/playground-ingress.js";
+import { KinesisEgress } from "../io/kinesis/kinesis-egress.js";
+import { KinesisIngress } from "../io/kinesis/kinesis-ingress.js";
 import type { Logger } from "../log/logger.js";
 import { Runtime } from "../runtime/runtime.js";
 import type { RuntimeOptions } from "../runtime/runtime.js";
@@ -34,8 +36,6 @@ function matches(pattern: FunctionPattern, functionType: string): boolean {
 const NOT_YET_RUNNABLE: Partial<Record<ModuleComponent["kind"], string>> = {
   "io.statefun.kafka.v1/ingress": "Kafka ingress",
   "io.statefun.kafka.v1/egress": "Kafka egress",
-  "io.statefun.kinesis.v1/ingress": "Kinesis ingress",
-  "io.statefun.kinesis.v1/egress": "Kinesis egress",
 };
 
 /**
@@ -89,6 +89,12 @@ export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOp
         runtime.bindEgress(
           new PlaygroundEgress({ port: c.spec.port, topics: c.spec.topics, host, logger: options.logger }),
         );
+        break;
+      case "io.statefun.kinesis.v1/ingress":
+        runtime.bindIngress(new KinesisIngress({ spec: c.spec, logger: options.logger }));
+        break;
+      case "io.statefun.kinesis.v1/egress":
+        runtime.bindEgress(new KinesisEgress({ spec: c.spec, logger: options.logger }));
         break;
       case "io.statefun.endpoints.v1/http":
       case "io.statefun.endpoints.v2/http": {
