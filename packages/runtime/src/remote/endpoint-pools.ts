@@ -3,6 +3,7 @@ import { Pool } from "undici";
 import { EddyError } from "@eddy/sdk";
 import type { EndpointTarget } from "./endpoint-url.js";
 import type { ResolvedTransport, TlsFiles } from "./transport-options.js";
+import { ConcurrencyLimit } from "./concurrency-limit.js";
 
 /*
  * One undici Pool per endpoint origin (and socket file and connection
@@ -13,6 +14,7 @@ import type { ResolvedTransport, TlsFiles } from "./transport-options.js";
 
 export class EndpointPools {
   readonly #pools = new Map<string, Pool>();
+  readonly #limits = new Map<string, ConcurrencyLimit>();
   #closed = false;
 
   get closed(): boolean {
@@ -29,6 +31,20 @@ export class EndpointPools {
    * a missing certificate fails when the invoker is created, not on the first message.
    * @throws EddyError EDDY_SHUTTING_DOWN after close(); EDDY_CONFIG_INVALID for unreadable TLS files.
    */
+  /**
+   * The adaptive limit on requests in flight to an endpoint origin, shared like
+   * its pool; never above the pool size.
+   */
+  limitFor(target: EndpointTarget, transport: ResolvedTransport): ConcurrencyLimit {
+    const key = `${target.origin}\u0000${target.socketPath ?? ""}`;
+    let limit = this.#limits.get(key);
+    if (limit === undefined) {
+      limit = new ConcurrencyLimit({ max: transport.poolSize });
+      this.#limits.set(key, limit);
+    }
+    return limit;
+  }
+
   poolFor(target: EndpointTarget, transport: ResolvedTransport): Pool {
     if (this.#closed) throw new EddyError("EDDY_SHUTTING_DOWN", `cannot call ${target.url}: the HTTP pools are closed`);
     const tls = target.secure ? transport.tls : undefined;

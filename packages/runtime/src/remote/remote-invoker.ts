@@ -41,10 +41,25 @@ export function remoteInvoker(options: RemoteInvokerOptions): FunctionInvoker {
   const target = parseEndpointUrl(options.url);
   const transport = resolveTransport(options.transport);
   const pool = options.pools.poolFor(target, transport);
+  const limit = options.pools.limitFor(target, transport);
   const { logger, pools } = options;
   const endpoint = target.url;
 
   async function call(batch: InvocationBatch): Promise<BatchOutcome> {
+    const waiting = limit.acquire();
+    if (waiting !== undefined) await waiting;
+    const started = performance.now();
+    let succeeded = false;
+    try {
+      const outcome = await callWithRetries(batch);
+      succeeded = true;
+      return outcome;
+    } finally {
+      limit.release(succeeded ? performance.now() - started : undefined);
+    }
+  }
+
+  async function callWithRetries(batch: InvocationBatch): Promise<BatchOutcome> {
     const body = encodeInvocationBatch(batch);
     const address = formatAddress(batch.target);
     const started = performance.now();
