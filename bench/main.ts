@@ -65,3 +65,30 @@ const summary = {
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
 writeFileSync(new URL("./results/latest.json", import.meta.url), `${JSON.stringify(summary, null, 2)}\n`);
 process.stdout.write(`\n${JSON.stringify(summary)}\n`);
+
+// (e) Kafka → greeter → Kafka, exactly once: only with the broker of `npm run kafka:start` running.
+{
+  const { connect } = await import("node:net");
+  const brokerUp = await new Promise<boolean>((resolve) => {
+    const s = connect({ host: "127.0.0.1", port: 9092 });
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
+  process.stdout.write("(e) Kafka → embedded greeter → Kafka, exactly-once egress, LMDB store, 1,000 keys\n");
+  if (!brokerUp) {
+    process.stdout.write("  skipped: no broker at 127.0.0.1:9092 (npm run kafka:start)\n");
+  } else {
+    const { benchKafkaGreeter } = await import("./kafka-greeter.js");
+    const max = await benchKafkaGreeter(quick ? 20_000 : 100_000, 0);
+    row("  messages/s (as fast as possible)", Math.round(max.messagesPerSecond).toLocaleString("en"), "target ≥ 20,000");
+    row("  produce→committed p50 / p99 ms (backlog)", `${max.produceToCommittedP50Ms} / ${max.produceToCommittedP99Ms}`, "");
+    const paced = await benchKafkaGreeter(quick ? 50_000 : 200_000, 10_000);
+    row("  at 10,000/s offered: messages/s", Math.round(paced.messagesPerSecond).toLocaleString("en"), "");
+    row("  at 10,000/s offered: produce→committed p50 / p99 ms", `${paced.produceToCommittedP50Ms} / ${paced.produceToCommittedP99Ms}`, "target ≤ 100");
+    row("  missing outputs (negative = extra)", `${max.missing} / ${paced.missing}`, "");
+    writeFileSync(new URL("./results/kafka-latest.json", import.meta.url), `${JSON.stringify({ date: new Date().toISOString(), max, paced }, null, 2)}\n`);
+  }
+}

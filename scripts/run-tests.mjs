@@ -60,6 +60,23 @@ if (files.some((f) => f.startsWith(`compat${sep}`))) {
   }
 }
 
+// The Kafka tests run against a real broker: start it (idempotent; the first start fetches the jars
+// from Maven Central, see docs/kafka.md) and stop it afterwards only if this run started it.
+const kafkaTests = files.some((f) => f.startsWith(join("packages", "runtime", "test", "kafka") + sep));
+let stopKafka = false;
+if (kafkaTests) {
+  const kafkaScript = join(root, "scripts", "kafka", "kafka.mjs");
+  stopKafka = spawnSync(process.execPath, [kafkaScript, "status"], { cwd: root, stdio: "ignore" }).status !== 0;
+  const started = spawnSync(process.execPath, [kafkaScript, "start"], { cwd: root, stdio: "inherit" });
+  if (started.status !== 0) {
+    process.stderr.write("run-tests: the Kafka broker for packages/runtime/test/kafka did not start (see the [kafka] lines above).\n");
+    process.exit(1);
+  }
+  process.on("exit", () => {
+    if (stopKafka) spawnSync(process.execPath, [kafkaScript, "stop"], { cwd: root, stdio: "inherit" });
+  });
+}
+
 const result = spawnSync(
   process.execPath,
   ["--conditions=eddy-source", "--import", "tsx", "--test", "--test-reporter=spec", "--test-concurrency=2", ...files],

@@ -2,6 +2,8 @@ import { EddyError } from "@eddy/sdk";
 import type { FunctionPattern, ModuleComponent, ModuleConfig, SourceLocation } from "../config/index.js";
 import { PlaygroundEgress } from "../io/playground/playground-egress.js";
 import { PlaygroundIngress } from "../io/playground/playground-ingress.js";
+import { KafkaEgress } from "../io/kafka/kafka-egress.js";
+import { KafkaIngress } from "../io/kafka/kafka-ingress.js";
 import { KinesisEgress } from "../io/kinesis/kinesis-egress.js";
 import { KinesisIngress } from "../io/kinesis/kinesis-ingress.js";
 import type { Logger } from "../log/logger.js";
@@ -34,8 +36,6 @@ function matches(pattern: FunctionPattern, functionType: string): boolean {
 
 /** Kinds whose configuration is validated today but whose I/O a later release adds. */
 const NOT_YET_RUNNABLE: Partial<Record<ModuleComponent["kind"], string>> = {
-  "io.statefun.kafka.v1/ingress": "Kafka ingress",
-  "io.statefun.kafka.v1/egress": "Kafka egress",
 };
 
 /**
@@ -96,6 +96,24 @@ export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOp
       case "io.statefun.kinesis.v1/egress":
         runtime.bindEgress(new KinesisEgress({ spec: c.spec, logger: options.logger }));
         break;
+      case "io.statefun.kafka.v1/ingress":
+        runtime.bindIngress(new KafkaIngress({ spec: c.spec, logger: options.logger }));
+        break;
+      case "io.statefun.kafka.v1/egress": {
+        const egressId = c.spec.id;
+        runtime.bindEgress(
+          new KafkaEgress({
+            spec: c.spec,
+            logger: options.logger,
+            // Only records still in the store at startup can already be in Kafka from a previous run.
+            recoveredIds: async () => {
+              const recovered = await runtime.store.recover();
+              return new Set(recovered.egress.filter((r) => r.egress === egressId).map((r) => r.id));
+            },
+          }),
+        );
+        break;
+      }
       case "io.statefun.endpoints.v1/http":
       case "io.statefun.endpoints.v2/http": {
         const spec = c.spec;

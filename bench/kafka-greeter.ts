@@ -1,0 +1,144 @@
+/**
+ * Kafka → greeter → Kafka, exactly once, against the broker of
+ * `npm run kafka:start`: the runtime (durable LMDB store) reads topic
+ * `names`, the greeter answers through the exactly-once Kafka egress, and a
+ * read_committed consumer measures each record's time from produce to
+ * committed output. Run alone with `node --conditions=eddy-source --import tsx bench/kafka-greeter.ts`.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Admin, Consumer, FetchIsolationLevels, Producer } from "@platformatic/kafka";
+import { defineFunction, kafkaEgressMessage, rawType, Types } from "@eddy/sdk";
+import { LmdbStateStore, Runtime, silentLogger } from "@eddy/runtime";
+import { closeQuietly } from "../packages/runtime/src/io/kafka/kafka-common.js";
+import { KafkaEgress } from "../packages/runtime/src/io/kafka/kafka-egress.js";
+import { KafkaIngress } from "../packages/runtime/src/io/kafka/kafka-ingress.js";
+import { percentile } from "./stats.js";
+
+export const KAFKA_BROKER = "127.0.0.1:9092";
+
+export interface KafkaBenchResult {
+  readonly offeredPerSecond: number;
+  readonly messages: number;
+  readonly messagesPerSecond: number;
+  readonly produceToCommittedP50Ms: number;
+  readonly produceToCommittedP99Ms: number;
+  readonly missing: number;
+}
+
+const NameType = rawType("example/Name");
+
+/**
+ * Produces `messages` records at `rate` per second (0 = as fast as possible)
+ * over `keys` keys; each value is the produce time, which the greeter puts
+ * into its greeting so the reader can compute the latency.
+ */
+export async function benchKafkaGreeter(messages: number, rate: number, keys = 1000): Promise<KafkaBenchResult> {
+  const run = `${process.pid}-${Date.now().toString(36)}`;
+  const names = `bench-names-${run}`;
+  const greetings = `bench-greetings-${run}`;
+  const egressId = `bench/greetings-${run}`;
+  const admin = new Admin({ clientId: "bench-admin", bootstrapBrokers: [KAFKA_BROKER] });
+  await admin.createTopics({ topics: [names, greetings], partitions: 8, replicas: 1 });
+  await admin.close();
+
+  const decoder = new TextDecoder();
+  const greeter = defineFunction({
+    typename: "apache/greeter",
+    state: { seen_count: Types.int },
+    accepts: [NameType],
+    fn(ctx, message) {
+      const seen = ctx.storage.seen_count ?? 0;
+      ctx.storage.seen_count = seen + 1;
+      ctx.sendEgress(kafkaEgressMessage({ egress: egressId, topic: greetings, key: ctx.self.id, value: `${decoder.decode(message.as(NameType))} ${seen}` }));
+    },
+  });
+  const dataDir = mkdtempSync(join(tmpdir(), "eddy-kafka-bench-"));
+  const logger = silentLogger();
+  const runtime = new Runtime({ logger, store: new LmdbStateStore({ path: dataDir }) });
+  runtime.bindFunction(greeter);
+  runtime.bindIngress(
+    new KafkaIngress({
+      spec: {
+        id: "bench/names",
+        address: KAFKA_BROKER,
+        consumerGroupId: `bench-${run}`,
+        topics: [{ topic: names, valueType: NameType.typename, targets: ["apache/greeter"] }],
+        startupPosition: { type: "earliest" },
+        autoOffsetResetPosition: "earliest",
+        properties: { "fetch.max.wait.ms": "20" },
+      },
+      logger,
+    }),
+  );
+  runtime.bindEgress(
+    new KafkaEgress({
+      spec: { id: egressId, address: KAFKA_BROKER, deliverySemantic: { type: "exactly-once", transactionTimeout: 60_000 }, properties: {} },
+      logger,
+    }),
+  );
+  await runtime.start();
+
+  const latencies: number[] = [];
+  const reader = new Consumer({
+    clientId: "bench-reader",
+    groupId: `bench-reader-${run}`,
+    bootstrapBrokers: [KAFKA_BROKER],
+    isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+    maxWaitTime: 10,
+  });
+  const stream = await reader.consume({ topics: [greetings], mode: "earliest", autocommit: false });
+  let received = 0;
+  let lastAt = 0;
+  stream.on("data", (m: { value?: Buffer }) => {
+    const now = Date.now();
+    const sent = Number((m.value ?? Buffer.alloc(0)).toString().split(" ", 1)[0]);
+    latencies.push(now - sent);
+    received++;
+    lastAt = now;
+  });
+
+  // Idempotent, so that a retried request cannot duplicate input and skew the count.
+  const producer = new Producer({ clientId: "bench-producer", bootstrapBrokers: [KAFKA_BROKER], acks: -1, idempotent: true, producerId: -1n, producerEpoch: -1 });
+  const started = Date.now();
+  const chunk = rate === 0 ? 2000 : Math.max(1, Math.round(rate / 100));
+  for (let i = 0; i < messages; i += chunk) {
+    if (rate > 0) {
+      const due = started + (i / rate) * 1000;
+      const wait = due - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    const now = String(Date.now());
+    const batch = [];
+    for (let j = i; j < Math.min(messages, i + chunk); j++) batch.push({ topic: names, key: Buffer.from(`user-${j % keys}`), value: Buffer.from(now) });
+    await producer.send({ messages: batch });
+  }
+  await producer.close();
+  const deadline = Date.now() + 60_000;
+  while (received < messages && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const seconds = ((lastAt || Date.now()) - started) / 1000;
+  await stream.close();
+  await closeQuietly(reader);
+  await runtime.stop({ timeoutMs: 5_000 });
+  rmSync(dataDir, { recursive: true, force: true });
+  latencies.sort((a, b) => a - b);
+  return {
+    offeredPerSecond: rate,
+    messages,
+    messagesPerSecond: received / seconds,
+    produceToCommittedP50Ms: percentile(latencies, 0.5),
+    produceToCommittedP99Ms: percentile(latencies, 0.99),
+    missing: messages - received,
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const max = await benchKafkaGreeter(Number(process.env["BENCH_KAFKA_MESSAGES"] ?? 100_000), 0);
+  process.stdout.write(`as fast as possible: ${JSON.stringify(max)}\n`);
+  for (const rate of [5_000, 10_000, 20_000]) {
+    const paced = await benchKafkaGreeter(rate * 10, rate);
+    process.stdout.write(`offered ${rate}/s: ${JSON.stringify(paced)}\n`);
+  }
+  process.exit(0);
+}

@@ -1,0 +1,170 @@
+import { spawn } from "node:child_process";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { Admin, Consumer, FetchIsolationLevels, Producer } from "@platformatic/kafka";
+import { closeQuietly } from "../../src/io/kafka/kafka-common.js";
+
+export const BROKER = "127.0.0.1:9092";
+export const repo = new URL("../../../../", import.meta.url).pathname;
+
+/** True when a broker answers on 127.0.0.1:9092 (scripts/run-tests.mjs starts one for this folder). */
+export function brokerUp(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: "127.0.0.1", port: 9092 });
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
+}
+
+export const NO_BROKER = "no broker at 127.0.0.1:9092 (npm run kafka:start)";
+
+/** Topic names unique per run, so tests never see each other's records. */
+export function unique(prefix: string): string {
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
+}
+
+export async function createTopics(topics: string[], partitions: number): Promise<void> {
+  const admin = new Admin({ clientId: "eddy-test-admin", bootstrapBrokers: [BROKER] });
+  try {
+    await admin.createTopics({ topics, partitions, replicas: 1 });
+  } finally {
+    await admin.close();
+  }
+}
+
+export interface TestRecord {
+  readonly key?: string;
+  readonly value: string;
+  readonly partition?: number;
+}
+
+export async function produce(topic: string, records: readonly TestRecord[]): Promise<void> {
+  // Idempotent: a retried produce request (slow broker under load) must not duplicate the input.
+  const producer = new Producer({ clientId: "eddy-test-producer", bootstrapBrokers: [BROKER], acks: -1, idempotent: true, producerId: -1n, producerEpoch: -1 });
+  try {
+    for (let i = 0; i < records.length; i += 1000) {
+      await producer.send({
+        messages: records.slice(i, i + 1000).map((r) => ({
+          topic,
+          value: Buffer.from(r.value),
+          ...(r.key === undefined ? {} : { key: Buffer.from(r.key) }),
+          ...(r.partition === undefined ? {} : { partition: r.partition }),
+        })),
+      });
+    }
+  } finally {
+    await producer.close();
+  }
+}
+
+export interface ReadRecord {
+  readonly key: string | undefined;
+  readonly value: string;
+  readonly partition: number;
+  readonly offset: bigint;
+}
+
+/**
+ * Reads `topic` from the beginning with read_committed until `expected`
+ * records arrived (or `timeoutMs` passed), then `settleMs` longer so that
+ * duplicates would show up too.
+ */
+export async function readCommitted(topic: string, expected: number, timeoutMs = 30_000, settleMs = 1_000): Promise<ReadRecord[]> {
+  const consumer = new Consumer({
+    clientId: "eddy-test-reader",
+    groupId: unique("reader"),
+    bootstrapBrokers: [BROKER],
+    isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+    maxWaitTime: 100,
+  });
+  const out: ReadRecord[] = [];
+  try {
+    const stream = await consumer.consume({ topics: [topic], mode: "earliest", autocommit: false });
+    stream.on("data", (m: { key?: Buffer; value?: Buffer; partition: number; offset: bigint }) => {
+      out.push({ key: m.key?.toString(), value: m.value?.toString() ?? "", partition: m.partition, offset: m.offset });
+    });
+    const deadline = Date.now() + timeoutMs;
+    while (out.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, settleMs));
+    await stream.close();
+  } finally {
+    await closeQuietly(consumer);
+  }
+  return out;
+}
+
+export interface EddyProcess {
+  readonly pid: number;
+  output(): string;
+  waitFor(text: string | RegExp, timeoutMs?: number): Promise<void>;
+  kill(signal: NodeJS.Signals): void;
+  readonly exited: Promise<number | null>;
+}
+
+/** Runs `eddy run <module> --data-dir <dir>` from sources, as a user would. */
+export function startEddy(moduleFile: string, dataDir: string, env: Record<string, string> = {}): EddyProcess {
+  const child = spawn(
+    process.execPath,
+    ["--conditions=eddy-source", "--import", "tsx", join(repo, "packages/runtime/src/cli/main.ts"), "run", moduleFile, "--data-dir", dataDir],
+    { cwd: repo, env: { ...process.env, EDDY_LOG_LEVEL: "info", ...env } },
+  );
+  let output = "";
+  child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+  return {
+    pid: child.pid!,
+    output: () => output,
+    exited,
+    kill: (signal) => child.kill(signal),
+    async waitFor(text, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      const found = () => (typeof text === "string" ? output.includes(text) : text.test(output));
+      while (!found()) {
+        if (Date.now() > deadline) throw new Error(`eddy did not print ${String(text)} within ${timeoutMs} ms; output:\n${output.slice(-4000)}`);
+        if (child.exitCode !== null) throw new Error(`eddy exited (${child.exitCode}) before printing ${String(text)}; output:\n${output.slice(-4000)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  };
+}
+
+/**
+ * A Kafka → greeter → Kafka module reading topic `names`. The egress id is per
+ * test (it names the transactional.id and the progress group, which parallel
+ * tests must not share); the function learns it and the output topic from
+ * EDDY_TEST_EGRESS_ID and EDDY_TEST_GREETINGS_TOPIC.
+ */
+export function greeterModule(names: string, egressId: string, group: string, startup = "earliest"): string {
+  const greeter = join(repo, "packages/runtime/test/kafka/kafka-greeter-fn.ts");
+  return [
+    "kind: io.eddy.functions.v1/embedded",
+    "spec:",
+    "  functions: apache/greeter",
+    `  module: ${greeter}`,
+    "---",
+    "kind: io.statefun.kafka.v1/ingress",
+    "spec:",
+    "  id: example/names",
+    `  address: ${BROKER}`,
+    `  consumerGroupId: ${group}`,
+    "  startupPosition:",
+    `    type: ${startup}`,
+    "  topics:",
+    `    - topic: ${names}`,
+    "      valueType: example/Name",
+    "      targets: [apache/greeter]",
+    "---",
+    "kind: io.statefun.kafka.v1/egress",
+    "spec:",
+    `  id: ${egressId}`,
+    `  address: ${BROKER}`,
+    "  deliverySemantic:",
+    "    type: exactly-once",
+    "    transactionTimeout: 1min",
+    "",
+  ].join("\n");
+}
