@@ -138,6 +138,7 @@ export class LmdbStateStore implements StateStore {
   readonly #timers: Database<LoggedTimer, number>;
   readonly #outbox: Database<LoggedEgress, number>;
   readonly #positions: Database<string, string[]>;
+  readonly #meta: Database<number, string>;
   readonly #specs = new SpecRegistry();
   #nextSeq = 1;
   #closed = false;
@@ -156,6 +157,7 @@ export class LmdbStateStore implements StateStore {
       this.#timers = this.#root.openDB({ name: "timers", keyEncoding: "uint32" });
       this.#outbox = this.#root.openDB({ name: "outbox", keyEncoding: "uint32" });
       this.#positions = this.#root.openDB({ name: "positions" });
+      this.#meta = this.#root.openDB({ name: "meta" });
     } catch (cause) {
       releaseLock(this.path);
       throw new EddyError(
@@ -165,6 +167,9 @@ export class LmdbStateStore implements StateStore {
       );
     }
     for (const { key, value } of this.#specsDb.getRange()) this.#specs.register(key, value);
+    // Ids never go back, even when the log, timers and outbox are empty: egresses
+    // (Kafka's progress offset) rely on an id naming one record forever.
+    this.#nextSeq = Math.max(this.#nextSeq, this.#meta.get("nextSeq") ?? 1);
     for (const db of [this.#log, this.#timers, this.#outbox] as Database<unknown, number>[]) {
       for (const key of db.getKeys({ reverse: true, limit: 1 })) this.#nextSeq = Math.max(this.#nextSeq, key + 1);
     }
@@ -194,6 +199,7 @@ export class LmdbStateStore implements StateStore {
         this.#root
           .transaction(() => {
             for (const w of writes) w();
+            this.#meta.putSync("nextSeq", this.#nextSeq);
           })
           .then(() => resolve(), reject);
       });

@@ -143,3 +143,24 @@ describe("LmdbStateStore", () => {
     await store.close();
   });
 });
+
+describe("LmdbStateStore ids", () => {
+  it("never hands out an id again after a restart, even once log and outbox are empty", async () => {
+    const dir = freshDir();
+    {
+      const { runtime, egress } = runtimeOn(new LmdbStateStore({ path: dir }));
+      await runtime.start();
+      await runtime.send(address("test/counter", "a"), text("one")); // id 1: the message, id 2: its egress record
+      await runtime.idle();
+      assert.equal(egress.pop("out"), "a:one:1");
+      await runtime.stop();
+    }
+    const reopened = new LmdbStateStore({ path: dir });
+    const recovered = reopened.recover();
+    assert.deepEqual([recovered.messages.length, recovered.egress.length], [0, 0], "nothing is left to resume");
+    const m = { target: address("test/counter", "b"), key: "test/counter\u0000b", caller: undefined, argument: text("x"), seq: 0 };
+    await reopened.appendInput([m]);
+    assert.ok(m.seq > 2, `the next id (${m.seq}) continues after the ids of the first run`);
+    await reopened.close();
+  });
+});
