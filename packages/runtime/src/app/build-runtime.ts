@@ -34,25 +34,12 @@ function matches(pattern: FunctionPattern, functionType: string): boolean {
   return pattern.kind === "function" ? pattern.text === functionType : functionType.startsWith(`${pattern.namespace}/`);
 }
 
-/** Kinds whose configuration is validated today but whose I/O a later release adds. */
-const NOT_YET_RUNNABLE: Partial<Record<ModuleComponent["kind"], string>> = {
-};
-
 /**
  * Builds a runtime from a validated module file: binds functions (embedded,
  * remote), ingresses and egresses. Throws before anything starts when a
  * component cannot run, so a bad module never half-starts.
  */
 export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOptions): Promise<Runtime> {
-  for (const c of config.components) {
-    const what = NOT_YET_RUNNABLE[c.kind];
-    if (what !== undefined) {
-      throw new EddyError(
-        "EDDY_CONFIG_INVALID",
-        `${at(c.location)} ${c.kind}: the ${what} is valid configuration, but this Eddy version cannot run it yet; remove it or use the playground I/O`,
-      );
-    }
-  }
   const settings = config.components.find((c) => c.kind === "io.eddy.runtime.v1/settings");
   const runtimeOptions: RuntimeOptions = {
     logger: options.logger,
