@@ -1,5 +1,5 @@
 import { EddyError } from "@eddy/sdk";
-import type { FunctionPattern, ModuleComponent, ModuleConfig, SourceLocation } from "../config/index.js";
+import type { FunctionPattern, ModuleConfig, SourceLocation } from "../config/index.js";
 import { PlaygroundEgress } from "../io/playground/playground-egress.js";
 import { PlaygroundIngress } from "../io/playground/playground-ingress.js";
 import { KafkaEgress } from "../io/kafka/kafka-egress.js";
