@@ -1,6 +1,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { RoutedMessage } from "@eddy/sdk";
+import type { Address, RoutedMessage, TypedValue } from "@eddy/sdk";
 import type { KafkaIngressSpec, KafkaStartupPosition } from "../../src/config/index.js";
 import type { InputPosition, IngressSink } from "../../src/io/ingress.js";
 import { KafkaIngress } from "../../src/io/kafka/kafka-ingress.js";
@@ -24,7 +24,7 @@ class RecordingSink implements IngressSink {
     return this.positions.get(`${ingress}|${partition}`);
   }
 
-  checkTarget(): string | undefined {
+  checkTarget(_target: Address, _argument: TypedValue): string | undefined {
     return undefined;
   }
 
@@ -56,14 +56,15 @@ async function until(condition: () => boolean, timeoutMs = 15_000): Promise<void
 const logger = createLogger({ level: "silent" });
 
 describe("Kafka ingress (real broker)", { timeout: 120_000 }, () => {
+  // No broker is a failure, not a skip: `npm test` starts one (scripts/run-tests.mjs).
   let skip: string | undefined;
   before(async () => {
     if (!(await brokerUp())) skip = NO_BROKER;
   });
   after(() => undefined);
 
-  it("routes each record to every target with the key as id, raw value bytes, and stores the next offset with the batch", async (t) => {
-    if (skip !== undefined) return t.skip(skip);
+  it("routes each record to every target with the key as id, raw value bytes, and stores the next offset with the batch", async () => {
+    assert.equal(skip, undefined, skip);
     const topic = unique("in");
     await createTopics([topic], 1);
     await produce(topic, [
@@ -88,8 +89,8 @@ describe("Kafka ingress (real broker)", { timeout: 120_000 }, () => {
     }
   });
 
-  it("skips a record without key with a logged error naming ingress, topic, partition and offset, and goes on", async (t) => {
-    if (skip !== undefined) return t.skip(skip);
+  it("skips a record without key with a logged error naming ingress, topic, partition and offset, and goes on", async () => {
+    assert.equal(skip, undefined, skip);
     const topic = unique("in");
     await createTopics([topic], 1);
     await produce(topic, [{ key: "u1", value: "Ann" }, { value: "no key" }, { key: "u2", value: "Bob" }]);
@@ -115,8 +116,8 @@ describe("Kafka ingress (real broker)", { timeout: 120_000 }, () => {
     }
   });
 
-  it("startup positions: earliest, latest, specific-offsets, date, group-offsets", async (t) => {
-    if (skip !== undefined) return t.skip(skip);
+  it("startup positions: earliest, latest, specific-offsets, date, group-offsets", async () => {
+    assert.equal(skip, undefined, skip);
     const topic = unique("in");
     await createTopics([topic], 2);
     await produce(topic, [
@@ -161,8 +162,8 @@ describe("Kafka ingress (real broker)", { timeout: 120_000 }, () => {
     assert.deepEqual(await run({ type: "group-offsets" }, 1, group, () => produce(topic, [{ key: "d", value: "after", partition: 0 }])), ["d=after"]);
   });
 
-  it("resumes from the position in Eddy's store rather than the startup position", async (t) => {
-    if (skip !== undefined) return t.skip(skip);
+  it("resumes from the position in Eddy's store rather than the startup position", async () => {
+    assert.equal(skip, undefined, skip);
     const topic = unique("in");
     await createTopics([topic], 1);
     await produce(topic, ["0", "1", "2", "3", "4"].map((v) => ({ key: "k", value: v })));
@@ -174,6 +175,32 @@ describe("Kafka ingress (real broker)", { timeout: 120_000 }, () => {
       await until(() => sink.messages.length === 4);
       await new Promise((r) => setTimeout(r, 300));
       assert.deepEqual(sink.values().filter((_, i) => i % 2 === 0), ["k=3", "k=4"]);
+    } finally {
+      await ingress.stop();
+    }
+  });
+
+  it("skips a record whose value the target function rejects, says where, and goes on with the others", async () => {
+    assert.equal(skip, undefined, skip);
+    const topic = unique("in");
+    await createTopics([topic], 1);
+    await produce(topic, [{ key: "u1", value: "Ann" }, { key: "u2", value: "bad" }, { key: "u3", value: "Cid" }]);
+    const lines: string[] = [];
+    const { pino } = await import("pino");
+    const capture = pino({ level: "info" }, { write: (l: string) => lines.push(l) });
+    const sink = new RecordingSink();
+    sink.checkTarget = (_target: Address, argument: TypedValue) =>
+      Buffer.from(argument.value ?? new Uint8Array()).toString() === "bad" ? "cannot decode example/Name: not a name" : undefined;
+    const ingress = new KafkaIngress({ spec: spec(topic, { type: "earliest" }), logger: capture });
+    await ingress.start(sink);
+    try {
+      await until(() => sink.messages.length === 4);
+      assert.deepEqual(sink.values(), ["u1=Ann", "u1=Ann", "u3=Cid", "u3=Cid"]);
+      assert.equal(ingress.rejectedRecords, 2, "one record, rejected by both targets");
+      const error = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l["level"] === 50)!;
+      assert.equal(error["topic"], topic);
+      assert.equal(error["offset"], "1");
+      assert.match(String(error["msg"]), /offset 1 is skipped: cannot decode example\/Name/);
     } finally {
       await ingress.stop();
     }

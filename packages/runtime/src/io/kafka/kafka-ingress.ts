@@ -1,6 +1,6 @@
 import { Consumer, FetchIsolationLevels, ListOffsetTimestamps } from "@platformatic/kafka";
 import type { GroupAssignment } from "@platformatic/kafka";
-import { isEddyError } from "@eddy/sdk";
+import { EddyError, isEddyError } from "@eddy/sdk";
 import type { RoutedMessage } from "@eddy/sdk";
 import type { KafkaIngressSpec } from "../../config/index.js";
 import type { Logger } from "../../log/logger.js";
@@ -77,6 +77,7 @@ export class KafkaIngress implements Ingress {
   #commitInFlight = false;
   readonly #toCommit = new Map<string, PartitionState>();
   #keyless = 0;
+  #rejected = 0;
 
   constructor(options: KafkaIngressOptions) {
     this.#spec = options.spec;
@@ -155,6 +156,11 @@ export class KafkaIngress implements Ingress {
   /** Records seen without a key (logged and skipped). */
   get keylessRecords(): number {
     return this.#keyless;
+  }
+
+  /** Records whose value a target function rejected up front (logged and skipped). */
+  get rejectedRecords(): number {
+    return this.#rejected;
   }
 
   async #run(): Promise<void> {
@@ -349,7 +355,26 @@ export class KafkaIngress implements Ingress {
             const id = record.key.toString("utf8");
             const value = record.value ?? Buffer.alloc(0);
             const argument = { typename: route.valueType, value: new Uint8Array(value.buffer, value.byteOffset, value.length) };
-            for (const type of route.targets) messages.push({ target: { type, id }, argument });
+            for (const type of route.targets) {
+              const target = { type, id };
+              const problem = this.#sink!.checkTarget(target, argument);
+              if (problem === undefined) {
+                messages.push({ target, argument });
+              } else if (problem.startsWith("no function is bound")) {
+                // A module that routes a topic to a function nobody serves cannot make progress; say so loudly and keep retrying.
+                throw new EddyError(
+                  "EDDY_UNKNOWN_FUNCTION",
+                  `Kafka ingress ${this.id}: ${topic}/${p.partitionIndex} at offset ${offset}: ${problem}; bind the function or fix the topic's targets`,
+                );
+              } else {
+                // A value the function rejects up front (it does not decode) would fail forever: skip it, say where.
+                this.#rejected++;
+                this.#logger.error(
+                  { topic, partition: p.partitionIndex, offset: String(offset), target: `${type}/${id}` },
+                  `Kafka ingress ${this.id}: record at ${topic}/${p.partitionIndex} offset ${offset} is skipped: ${problem}`,
+                );
+              }
+            }
           }
         }
         if (next === requested) continue;
@@ -357,11 +382,6 @@ export class KafkaIngress implements Ingress {
           // Only markers or skipped records: nothing to store, and re-reading them after a crash is harmless.
           state.next = next;
           continue;
-        }
-        const problem = this.#sink!.checkTarget(messages[0]!.target, messages[0]!.argument);
-        if (problem !== undefined) {
-          // A module that routes a topic to a function nobody serves cannot make progress; say so loudly and keep retrying.
-          throw new Error(`${topic}/${p.partitionIndex} at offset ${requested}: ${problem}`);
         }
         if (signal.aborted) return;
         await this.#sink!.accept(messages, { ingress: this.id, partition: state.key, next: String(next) });
