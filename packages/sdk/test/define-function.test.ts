@@ -49,6 +49,17 @@ function throwsCode(fn: () => unknown, code: ErrorCode): void {
 }
 
 describe("defineFunction", () => {
+  it("fails the batch when the function assigns a state it never declared, instead of losing the write", () => {
+    const f = defineFunction({
+      typename: "test/counter",
+      state: { count: Types.int },
+      fn(ctx) {
+        (ctx.storage as Record<string, unknown>)["cuont"] = 1;
+      },
+    });
+    assert.throws(() => f.invoke(batch([{ name: "count", value: undefined }], [inv("x")])), TypeError);
+  });
+
   it("describes the function: typename, state specs, brand", () => {
     const f = defineFunction({ typename: "test/counter", state: { count: Types.int }, fn() {} });
     assert.equal(f.typename, "test/counter");

@@ -121,7 +121,7 @@ export class PartitionProcessor {
           this.#ready.push(mailbox);
         }
       } else if (!mailbox.blocking) {
-        const limit = this.#host.resolve(mailbox.target.type)?.maxBacklog ?? 0;
+        const limit = this.#maxBacklog(mailbox.target.type);
         if (limit > 0 && mailbox.backlog >= limit) {
           mailbox.blocking = true;
           this.#blocking++;
@@ -138,6 +138,14 @@ export class PartitionProcessor {
     if (i < log.length) this.#log = log.slice(i).concat(this.#log);
   }
 
+  #maxBacklog(functionType: string): number {
+    try {
+      return this.#host.resolve(functionType)?.maxBacklog ?? 0;
+    } catch {
+      return 0; // the invocation reports the provider's error
+    }
+  }
+
   #start(mailbox: AddressMailbox): void {
     if (mailbox.blocking) {
       mailbox.blocking = false;
@@ -152,7 +160,14 @@ export class PartitionProcessor {
     if (this.#stopped) return;
     const batch = mailbox.inFlight!;
     const host = this.#host;
-    const invoker = host.resolve(mailbox.target.type);
+    let invoker: FunctionInvoker | undefined;
+    try {
+      invoker = host.resolve(mailbox.target.type);
+    } catch (error) {
+      // A provider that throws (e.g. a state type conflict found on first use) fails this address only.
+      this.#fail(mailbox, error);
+      return;
+    }
     if (invoker === undefined) {
       this.#fail(
         mailbox,

@@ -33,6 +33,8 @@ export function stateViewFactory(functionType: string, specs: readonly Normalize
       this.raw = raw;
       this.values = new Array<unknown>(specs.length);
       this.status = new Uint8Array(specs.length);
+      // Assigning an undeclared state must fail loudly (a TypeError in strict code), not vanish.
+      Object.preventExtensions(this);
     }
 
     mutations(): StateMutation[] {
