@@ -92,3 +92,12 @@ process.stdout.write(`\n${JSON.stringify(summary)}\n`);
     writeFileSync(new URL("./results/kafka-latest.json", import.meta.url), `${JSON.stringify({ date: new Date().toISOString(), max, paced }, null, 2)}\n`);
   }
 }
+
+// (f) Durability: the LMDB store vs the memory store in the same run, fsyncs per group
+// commit, recovery time and RSS with many keys stored (bench/durable.ts, docs/durability.md).
+{
+  const { benchDurable } = await import("./durable.js");
+  const durable = await benchDurable(quick);
+  writeFileSync(new URL("./results/latest.json", import.meta.url), `${JSON.stringify({ ...summary, durable }, null, 2)}\n`);
+  process.stdout.write(`\n${JSON.stringify({ durable })}\n`);
+}

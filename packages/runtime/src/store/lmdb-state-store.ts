@@ -12,7 +12,7 @@ import { SpecRegistry } from "./spec-registry.js";
 import type { InputPosition } from "../io/ingress.js";
 
 /** Bumped when the layout changes incompatibly; a newer store is refused, never misread. */
-export const STORE_FORMAT_VERSION = 1;
+export const STORE_FORMAT_VERSION = 2;
 const MARKER = "eddy-store.json";
 const LOCK = "eddy.lock";
 
@@ -63,7 +63,10 @@ export type SnapshotRecord =
   | { readonly t: "state"; readonly type: string; readonly id: string; readonly name: string; readonly typename: string; readonly value: string; readonly expiresAt: number }
   | ({ readonly t: "message"; readonly seq: number } & SnapshotMessage)
   | { readonly t: "timer"; readonly seq: number; readonly senderType: string; readonly senderId: string; readonly token: string; readonly dueAt: number; readonly message: SnapshotMessage }
-  | { readonly t: "egress"; readonly id: number; readonly egress: string; readonly typename: string; readonly value?: string };
+  | { readonly t: "egress"; readonly id: number; readonly egress: string; readonly typename: string; readonly value?: string }
+  | { readonly t: "position"; readonly ingress: string; readonly partition: string; readonly next: string }
+  /** The next id the store hands out; ids never go back, even across an export and import. */
+  | { readonly t: "ids"; readonly next: number };
 
 function base64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
@@ -153,9 +156,10 @@ export class LmdbStateStore implements StateStore {
       this.#root = open({ path: join(this.path, "data"), maxDbs: 12, compression: false });
       this.#specsDb = this.#root.openDB({ name: "specs" });
       this.#state = this.#root.openDB({ name: "state" });
-      this.#log = this.#root.openDB({ name: "log", keyEncoding: "uint32" });
-      this.#timers = this.#root.openDB({ name: "timers", keyEncoding: "uint32" });
-      this.#outbox = this.#root.openDB({ name: "outbox", keyEncoding: "uint32" });
+      // Ids are numbers up to 2^53 in LMDB's ordered key encoding; uint32 keys would wrap after 4 billion ids.
+      this.#log = this.#root.openDB({ name: "log" });
+      this.#timers = this.#root.openDB({ name: "timers" });
+      this.#outbox = this.#root.openDB({ name: "outbox" });
       this.#positions = this.#root.openDB({ name: "positions" });
       this.#meta = this.#root.openDB({ name: "meta" });
     } catch (cause) {
@@ -336,6 +340,11 @@ export class LmdbStateStore implements StateStore {
     for (const { key, value } of this.#outbox.getRange()) {
       yield { t: "egress", id: key, egress: value.eg, typename: value.n, ...(value.v === undefined ? {} : { value: base64(value.v) }) };
     }
+    for (const { key, value } of this.#positions.getRange()) {
+      const [ingress, partition] = key as [string, string];
+      yield { t: "position", ingress, partition, next: value };
+    }
+    yield { t: "ids", next: this.#nextSeq };
   }
 
   /** Loads snapshot records into this (empty) store in one transaction. */
@@ -364,10 +373,17 @@ export class LmdbStateStore implements StateStore {
           case "egress":
             this.#outbox.putSync(r.id, { eg: r.egress, n: r.typename, ...(r.value === undefined ? {} : { v: unbase64(r.value) }) });
             break;
+          case "position":
+            this.#positions.putSync([r.ingress, r.partition], r.next);
+            break;
+          case "ids":
+            this.#nextSeq = Math.max(this.#nextSeq, r.next);
+            break;
         }
         if ("seq" in r) this.#nextSeq = Math.max(this.#nextSeq, r.seq + 1);
         if (r.t === "egress") this.#nextSeq = Math.max(this.#nextSeq, r.id + 1);
       }
+      this.#meta.putSync("nextSeq", this.#nextSeq);
     });
     return count;
   }
@@ -405,6 +421,12 @@ function prepareDirectory(path: string): void {
       throw new EddyError(
         "EDDY_STORE_INVALID",
         `the data directory ${path} was written by a newer Eddy (store format ${String(marker.format)}, this version reads ${STORE_FORMAT_VERSION}); run that version, or export with it and import here`,
+      );
+    }
+    if (marker.format < STORE_FORMAT_VERSION) {
+      throw new EddyError(
+        "EDDY_STORE_INVALID",
+        `the data directory ${path} has store format ${marker.format}, a pre-release layout this version does not read (it reads ${STORE_FORMAT_VERSION}); move it away to start empty`,
       );
     }
   } else {

@@ -6,6 +6,7 @@ import type { LmdbStateStore, SnapshotRecord } from "./lmdb-state-store.js";
 
 export const SNAPSHOT_FORMAT = "eddy-snapshot";
 export const SNAPSHOT_VERSION = 1;
+const RECORD_KINDS = new Set(["specs", "state", "message", "timer", "egress", "position", "ids"]);
 
 /**
  * Writes the whole store to a portable JSON-lines file (StateFun's savepoint,
@@ -52,7 +53,7 @@ export async function importSnapshot(file: string, store: LmdbStateStore): Promi
       continue;
     }
     const t = (parsed as { t?: unknown }).t;
-    if (t !== "specs" && t !== "state" && t !== "message" && t !== "timer" && t !== "egress") {
+    if (!RECORD_KINDS.has(t as string)) {
       throw new EddyError("EDDY_STORE_INVALID", `${file}:${lineNo}: unknown record kind ${JSON.stringify(t)}`);
     }
     records.push(parsed as SnapshotRecord);

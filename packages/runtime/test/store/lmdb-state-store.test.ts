@@ -136,6 +136,34 @@ describe("LmdbStateStore", () => {
     await empty.close();
   });
 
+  it("keeps ingress positions and the next id through an export and import", async () => {
+    const source = new LmdbStateStore({ path: freshDir() });
+    const m = { target: address("test/counter", "a"), key: "test/counter\u0000a", caller: undefined, argument: text("x"), seq: 0 };
+    await source.appendInput([m], { ingress: "test/in", partition: "names/3", next: "42" });
+    const file = join(freshDir(), "snapshot.jsonl");
+    await exportSnapshot(source, file);
+    await source.close();
+    const target = new LmdbStateStore({ path: freshDir() });
+    await importSnapshot(file, target);
+    assert.equal(target.inputPosition("test/in", "names/3"), "42");
+    const next = { ...m, seq: 0 };
+    await target.appendInput([next]);
+    assert.ok(next.seq > m.seq, "ids continue after the imported ones");
+    await target.close();
+  });
+
+  it("keeps ids in order beyond 2^32", async () => {
+    const dir = freshDir();
+    const store = new LmdbStateStore({ path: dir });
+    const big = 2 ** 32 + 5;
+    await store.load([{ t: "ids", next: big }]);
+    const m = { target: address("test/counter", "a"), key: "test/counter\u0000a", caller: undefined, argument: text("x"), seq: 0 };
+    await store.appendInput([m]);
+    assert.equal(m.seq, big);
+    assert.deepEqual(store.recover().messages.map((r) => r.seq), [big]);
+    await store.close();
+  });
+
   it("creates a missing data directory", async () => {
     const parent = freshDir();
     mkdirSync(join(parent, "a"));
