@@ -6,6 +6,9 @@
  * exactly-once Kafka egress.
  */
 import { defineFunction, kafkaEgressMessage, rawType, Types } from "@eddy/sdk";
+import { greetText } from "../greeter/greeter.js";
+
+export { greetText };
 
 /** Kafka ingress values are not wrapped, so the name arrives as raw UTF-8 bytes. */
 export const NameType = rawType("example/Name");
@@ -13,21 +16,6 @@ export const NameType = rawType("example/Name");
 export const KAFKA_EGRESS_ID = "example/greetings";
 
 const decoder = new TextDecoder();
-
-export function greetText(name: string, seen: number): string {
-  switch (seen) {
-    case 0:
-      return `Hello ${name} ! 😎`;
-    case 1:
-      return `Hello again ${name} ! 🤗`;
-    case 2:
-      return `Third time is a charm! ${name}! 🥳`;
-    case 3:
-      return `Happy to see you once again ${name} ! 😲`;
-    default:
-      return `Hello at the ${seen + 1}-th time ${name} 🙌`;
-  }
-}
 
 export const greeter = defineFunction({
   typename: "apache/greeter",
