@@ -72,8 +72,9 @@ if (kafkaTests) {
     process.stderr.write("run-tests: the Kafka broker for packages/runtime/test/kafka did not start (see the [kafka] lines above).\n");
     process.exit(1);
   }
+  // Quietly: the test runner's summary must stay the last thing printed (CI reads it).
   process.on("exit", () => {
-    if (stopKafka) spawnSync(process.execPath, [kafkaScript, "stop"], { cwd: root, stdio: "inherit" });
+    if (stopKafka) spawnSync(process.execPath, [kafkaScript, "stop"], { cwd: root, stdio: "ignore" });
   });
 }
 
