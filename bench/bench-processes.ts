@@ -12,6 +12,8 @@ export interface LoadConfig {
   readonly keys: number;
   readonly concurrency: number;
   readonly durationMs: number;
+  /** Paced load at this many requests/s instead of as fast as possible. */
+  readonly ratePerSecond?: number;
 }
 
 export interface LoadResult {

@@ -100,7 +100,18 @@ class MeasuredRuntime {
   lastDelivery = 0;
   delivered = 0;
   unmatched = 0;
-  readonly latencies: number[] = [];
+  latencies: number[] = [];
+
+  /** Forgets what the warm-up measured (JIT, connections, lazy state registration); visit matching carries on. */
+  resetStats(): void {
+    this.requests = 0;
+    this.invocations = 0;
+    this.firstAccept = Number.POSITIVE_INFINITY;
+    this.lastDelivery = 0;
+    this.delivered = 0;
+    this.unmatched = 0;
+    this.latencies = [];
+  }
   readonly #acceptedAt = new Map<string, number[]>();
 
   constructor(entryType: string, parse: GreetingParser) {
@@ -192,6 +203,8 @@ function ensureJsSdk(): void {
   if (setup.status !== 0) throw new Error("compat/setup.sh js failed: the official JS SDK is needed for benchmark (c)");
 }
 
+const WARM_UP_MS = 1500;
+
 /** The plain node:http echo, same client and concurrency: what one HTTP hop costs on this machine. */
 export async function benchHttpEcho(keys: number, concurrency: number, durationMs: number): Promise<EchoResult> {
   const echo = await startServer(["-e", ECHO_SERVER_SOURCE], { ready: /READY (\d+)/u });
@@ -213,7 +226,7 @@ export async function benchHttpEcho(keys: number, concurrency: number, durationM
 }
 
 /** (c) example/person → example/greeter → egress, both functions in the official JS SDK's server. */
-export async function benchJsSdkRemote(keys: number, concurrency: number, durationMs: number): Promise<EndToEndResult> {
+export async function benchJsSdkRemote(keys: number, concurrency: number, durationMs: number, ratePerSecond?: number): Promise<EndToEndResult> {
   ensureJsSdk();
   const port = await freePort();
   const server = await startServer([`${root}compat/js/server.js`], { env: { PORT: String(port) }, ready: /READY/u });
@@ -232,7 +245,7 @@ export async function benchJsSdkRemote(keys: number, concurrency: number, durati
   );
   try {
     await measured.runtime.start();
-    const load = await runLoad({
+    const loadConfig = {
       port: measured.ingress.port,
       path: "/example/person/{key}",
       contentType: "application/vnd.example/GreetRequest",
@@ -240,7 +253,13 @@ export async function benchJsSdkRemote(keys: number, concurrency: number, durati
       keys,
       concurrency,
       durationMs,
-    });
+      ...(ratePerSecond === undefined ? {} : { ratePerSecond }),
+    };
+    // Warm up first: the first seconds measure JIT compilation and connection set-up, not Eddy.
+    await runLoad({ ...loadConfig, durationMs: WARM_UP_MS });
+    await measured.runtime.idle();
+    measured.resetStats();
+    const load = await runLoad(loadConfig);
     await measured.runtime.idle();
     await measured.runtime.stop();
     return measured.result(load);
@@ -250,7 +269,7 @@ export async function benchJsSdkRemote(keys: number, concurrency: number, durati
 }
 
 /** (d) examples/greeter's function served by examples/colocated-greeter over a Unix socket. */
-export async function benchColocated(keys: number, concurrency: number, durationMs: number): Promise<EndToEndResult> {
+export async function benchColocated(keys: number, concurrency: number, durationMs: number, ratePerSecond?: number): Promise<EndToEndResult> {
   const config = await loadModuleFile(`${root}examples/colocated-greeter/module.yaml`);
   const component = config.components.find((c) => c.kind === "io.eddy.functions.v1/colocated");
   if (component?.kind !== "io.eddy.functions.v1/colocated") throw new Error("examples/colocated-greeter has no colocated component");
@@ -274,7 +293,7 @@ export async function benchColocated(keys: number, concurrency: number, duration
   await supervisor.start();
   try {
     await measured.runtime.start();
-    const load = await runLoad({
+    const loadConfig = {
       port: measured.ingress.port,
       path: "/apache/greeter/{key}",
       contentType: "application/vnd.apache/GreetRequest",
@@ -282,7 +301,13 @@ export async function benchColocated(keys: number, concurrency: number, duration
       keys,
       concurrency,
       durationMs,
-    });
+      ...(ratePerSecond === undefined ? {} : { ratePerSecond }),
+    };
+    // Warm up first: the first seconds measure JIT compilation and connection set-up, not Eddy.
+    await runLoad({ ...loadConfig, durationMs: WARM_UP_MS });
+    await measured.runtime.idle();
+    measured.resetStats();
+    const load = await runLoad(loadConfig);
     await measured.runtime.idle();
     await measured.runtime.stop();
     return measured.result(load);

@@ -5,7 +5,10 @@
  * `key-<i mod keys>` in both; worker w sends keys w, w+concurrency, … so a
  * key's requests come from one worker at a time in the common case.
  *
- * argv: one JSON object: {port, path, contentType, body, keys, concurrency, durationMs}
+ * With `ratePerSecond`, the loops together send at that rate (each on its own
+ * schedule, catching up when behind), so latency is measured below saturation.
+ *
+ * argv: one JSON object: {port, path, contentType, body, keys, concurrency, durationMs, ratePerSecond?}
  * stdout: {ok, failed, requestP50Ms, requestP99Ms}
  */
 import { Pool } from "undici";
@@ -18,6 +21,7 @@ interface Config {
   readonly keys: number;
   readonly concurrency: number;
   readonly durationMs: number;
+  readonly ratePerSecond?: number;
 }
 
 const config = JSON.parse(process.argv[2] ?? "{}") as Config;
@@ -27,9 +31,19 @@ let ok = 0;
 let failed = 0;
 const requestMs: number[] = [];
 
+const started = performance.now();
+const intervalMs = config.ratePerSecond === undefined ? 0 : (1000 * config.concurrency) / config.ratePerSecond;
+
 async function loop(worker: number): Promise<void> {
   let i = worker;
+  let sent = 0;
   while (performance.now() < deadline) {
+    if (intervalMs > 0) {
+      const due = started + (worker / config.concurrency + sent) * intervalMs;
+      sent++;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
     const key = `key-${i % config.keys}`;
     i += config.concurrency;
     const sentAt = performance.now();

@@ -30,7 +30,8 @@ export class ConcurrencyLimit {
   constructor(options: ConcurrencyLimitOptions) {
     this.#max = Math.max(1, options.max);
     this.#min = Math.min(this.#max, options.min ?? 4);
-    this.#limit = Math.min(this.#max, Math.max(this.#min, options.initial ?? 32));
+    // Start open: an endpoint is trusted until its latency says it queues.
+    this.#limit = Math.min(this.#max, Math.max(this.#min, options.initial ?? this.#max));
   }
 
   get limit(): number {
