@@ -16,7 +16,7 @@ function drive(limit: ConcurrencyLimit, latencyAt: (inFlight: number) => number,
 
 describe("ConcurrencyLimit (adaptive requests in flight per endpoint)", () => {
   it("grows to the pool size for an endpoint whose latency does not rise with load (a function awaiting I/O)", () => {
-    const limit = new ConcurrencyLimit({ max: 1024 });
+    const limit = new ConcurrencyLimit({ max: 1024, initial: 32 });
     drive(limit, () => 1000, 400);
     assert.equal(limit.limit, 1024);
   });
@@ -26,6 +26,10 @@ describe("ConcurrencyLimit (adaptive requests in flight per endpoint)", () => {
     drive(limit, (n) => 0.2 * n + 1, 400);
     assert.ok(limit.limit < 60, `limit ${limit.limit} should have come down from 200`);
     assert.ok(limit.limit >= 4, "never below the minimum");
+  });
+
+  it("starts open, at the pool size", () => {
+    assert.equal(new ConcurrencyLimit({ max: 256 }).limit, 256);
   });
 
   it("holds requests beyond the limit until one ends, and counts failures against the limit", async () => {
