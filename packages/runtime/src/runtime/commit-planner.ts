@@ -5,7 +5,7 @@ import type { StateStore } from "../store/state-store.js";
 import type { Egress } from "../io/egress.js";
 import type { DelayedMessageService } from "./delayed-message-service.js";
 import type { Envelope } from "./envelope.js";
-import { envelope } from "./envelope.js";
+import { addressProblem, envelope } from "./envelope.js";
 import type { FunctionRegistry } from "./function-registry.js";
 
 export interface PlanContext {
@@ -132,6 +132,10 @@ export function planCommit(
 }
 
 function checkFunctionExists(ctx: PlanContext, where: string, to: Address): void {
+  const tooLong = addressProblem(to);
+  if (tooLong !== undefined) {
+    throw new EddyError("EDDY_INVALID_ADDRESS", `${where} sent a message to ${to.type}: ${tooLong}`);
+  }
   if (ctx.functions.resolve(to.type) === undefined) {
     throw new EddyError(
       "EDDY_UNKNOWN_FUNCTION",

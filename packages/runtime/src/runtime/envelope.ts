@@ -14,6 +14,20 @@ export interface Envelope {
   seq: number;
 }
 
+/**
+ * The longest address id the runtime takes, in UTF-8 bytes. The durable store
+ * keys state by (type, id, state name) and LMDB keys end at ~1.9 KB, so a longer
+ * id could be accepted but never committed.
+ */
+export const MAX_ADDRESS_ID_BYTES = 1024;
+
+/** Why an address cannot be stored, or undefined when it can. */
+export function addressProblem(target: Address): string | undefined {
+  const bytes = Buffer.byteLength(target.id, "utf8");
+  if (bytes > MAX_ADDRESS_ID_BYTES) return `address id of ${bytes} bytes is longer than the limit of ${MAX_ADDRESS_ID_BYTES} bytes`;
+  return undefined;
+}
+
 /** The key of an address in maps and in the store: type, NUL, id (ids may contain "/"). */
 export function addressKey(target: Address): string {
   return `${target.type}\u0000${target.id}`;

@@ -25,7 +25,7 @@ import { planCommit } from "./commit-planner.js";
 import { DelayedMessageService } from "./delayed-message-service.js";
 import { embeddedInvoker } from "./embedded-invoker.js";
 import type { Envelope } from "./envelope.js";
-import { envelope } from "./envelope.js";
+import { addressProblem, envelope } from "./envelope.js";
 import type { FunctionInvoker, FunctionProvider } from "./function-invoker.js";
 import { FunctionRegistry } from "./function-registry.js";
 import { PartitionProcessor } from "./partition-processor.js";
@@ -233,6 +233,8 @@ export class Runtime {
   /** Accepts messages from an ingress, in order. */
   async accept(messages: readonly RoutedMessage[], position?: InputPosition): Promise<void> {
     for (const m of messages) {
+      const tooLong = addressProblem(m.target);
+      if (tooLong !== undefined) throw new EddyError("EDDY_INVALID_ADDRESS", `message to ${m.target.type}: ${tooLong}`);
       if (this.functions.resolve(m.target.type) === undefined) {
         throw new EddyError(
           "EDDY_UNKNOWN_FUNCTION",
@@ -262,7 +264,7 @@ export class Runtime {
   checkTarget(target: Address, argument: TypedValue): string | undefined {
     const invoker = this.functions.resolve(target.type);
     if (invoker === undefined) return `no function is bound for type ${target.type}`;
-    return invoker.checkArgument?.(argument);
+    return addressProblem(target) ?? invoker.checkArgument?.(argument);
   }
 
   /** Routes a record of a custom ingress through its routers. */

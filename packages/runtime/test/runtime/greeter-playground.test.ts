@@ -88,4 +88,14 @@ describe("the seed's greeter behind the playground ingress and egress", () => {
     assert.equal((await greet("Eve")).status, 200);
     assert.equal(await nextGreeting(), "Hello Eve ! 😎");
   });
+
+  it("rejects an address id too long to store with 400, before accepting it", async () => {
+    const res = await fetch(`${ingressUrl}/apache/greeter/${"x".repeat(1025)}`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/vnd.apache/GreetRequest" },
+      body: JSON.stringify({ who: "long" }),
+    });
+    assert.equal(res.status, 400);
+    assert.match(await res.text(), /address id of 1025 bytes is longer than the limit of 1024 bytes/);
+  });
 });
