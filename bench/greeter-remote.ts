@@ -31,9 +31,9 @@ import { PLAYGROUND_EGRESS_ID, PlaygroundEgressRecordType } from "@eddy/sdk";
 import type { RoutedMessage, TypedValue } from "@eddy/sdk";
 import type { FunctionInvoker, Ingress, IngressSink } from "@eddy/runtime";
 import { EndpointPools, loadModuleFile, PlaygroundEgress, PlaygroundIngress, remoteInvoker, Runtime, silentLogger } from "@eddy/runtime";
-import { ColocatedProcess } from "../packages/runtime/src/colocated/colocated-process.js";
-import { functionUrl } from "../packages/runtime/src/remote/endpoint-url.js";
+import { ColocatedProcess, functionUrl } from "@eddy/runtime";
 import { ECHO_SERVER_SOURCE, runLoad, startServer } from "./bench-processes.js";
+import type { LoadConfig } from "./bench-processes.js";
 import { percentile } from "./stats.js";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -158,6 +158,23 @@ class MeasuredRuntime {
     this.runtime.onStop(() => this.pools.close());
   }
 
+  /**
+   * Starts the runtime, warms it up (the first seconds measure JIT compilation
+   * and connection set-up, not Eddy), then measures one load run and stops.
+   */
+  async measure(load: Omit<LoadConfig, "port" | "ratePerSecond"> & { ratePerSecond: number | undefined }): Promise<EndToEndResult> {
+    await this.runtime.start();
+    const { ratePerSecond, ...rest } = load;
+    const config: LoadConfig = { ...rest, port: this.ingress.port, ...(ratePerSecond === undefined ? {} : { ratePerSecond }) };
+    await runLoad({ ...config, durationMs: WARM_UP_MS });
+    await this.runtime.idle();
+    this.resetStats();
+    const result = await runLoad(config);
+    await this.runtime.idle();
+    await this.runtime.stop();
+    return this.result(result);
+  }
+
   /** Wraps an invoker to count requests (batches) and the invocations in them. */
   counting(inner: FunctionInvoker): FunctionInvoker {
     return {
@@ -244,25 +261,7 @@ export async function benchJsSdkRemote(keys: number, concurrency: number, durati
     ),
   );
   try {
-    await measured.runtime.start();
-    const loadConfig = {
-      port: measured.ingress.port,
-      path: "/example/person/{key}",
-      contentType: "application/vnd.example/GreetRequest",
-      body: '{"name":"{key}"}',
-      keys,
-      concurrency,
-      durationMs,
-      ...(ratePerSecond === undefined ? {} : { ratePerSecond }),
-    };
-    // Warm up first: the first seconds measure JIT compilation and connection set-up, not Eddy.
-    await runLoad({ ...loadConfig, durationMs: WARM_UP_MS });
-    await measured.runtime.idle();
-    measured.resetStats();
-    const load = await runLoad(loadConfig);
-    await measured.runtime.idle();
-    await measured.runtime.stop();
-    return measured.result(load);
+    return await measured.measure({ path: "/example/person/{key}", contentType: "application/vnd.example/GreetRequest", body: '{"name":"{key}"}', keys, concurrency, durationMs, ratePerSecond });
   } finally {
     await server.stop();
   }
@@ -292,25 +291,7 @@ export async function benchColocated(keys: number, concurrency: number, duration
   );
   await supervisor.start();
   try {
-    await measured.runtime.start();
-    const loadConfig = {
-      port: measured.ingress.port,
-      path: "/apache/greeter/{key}",
-      contentType: "application/vnd.apache/GreetRequest",
-      body: '{"who":"{key}"}',
-      keys,
-      concurrency,
-      durationMs,
-      ...(ratePerSecond === undefined ? {} : { ratePerSecond }),
-    };
-    // Warm up first: the first seconds measure JIT compilation and connection set-up, not Eddy.
-    await runLoad({ ...loadConfig, durationMs: WARM_UP_MS });
-    await measured.runtime.idle();
-    measured.resetStats();
-    const load = await runLoad(loadConfig);
-    await measured.runtime.idle();
-    await measured.runtime.stop();
-    return measured.result(load);
+    return await measured.measure({ path: "/apache/greeter/{key}", contentType: "application/vnd.apache/GreetRequest", body: '{"who":"{key}"}', keys, concurrency, durationMs, ratePerSecond });
   } finally {
     await supervisor.stop();
   }
