@@ -227,9 +227,13 @@ export class LmdbStateStore implements StateStore {
     const out = new Array<StateEntry>(specs.length);
     for (let i = 0; i < specs.length; i++) {
       const name = specs[i]!.name;
-      const stored = this.#state.get([target.type, target.id, name]);
+      const key = [target.type, target.id, name];
+      const stored = this.#state.get(key);
       const live = stored !== undefined && (stored.e === 0 || stored.e > now);
       out[i] = { name, value: live ? { typename: stored.t, value: new Uint8Array(stored.v) } : undefined };
+      // An expired value reads as absent; drop it from disk too. Queued before this
+      // invocation's own commit, so a value it writes again is not lost.
+      if (stored !== undefined && !live) void this.#write(() => this.#state.removeSync(key)).catch(() => undefined);
     }
     return out;
   }

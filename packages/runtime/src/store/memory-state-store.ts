@@ -35,6 +35,7 @@ export class MemoryStateStore implements StateStore {
       const stored = values?.get(name);
       const live = stored !== undefined && (stored.expiresAt === 0 || stored.expiresAt > now);
       out[i] = { name, value: live ? stored.value : undefined };
+      if (stored !== undefined && !live) values?.delete(name); // expired: reads as absent, so free it
     }
     return out;
   }

@@ -164,6 +164,29 @@ describe("LmdbStateStore", () => {
     await store.close();
   });
 
+  it("drops an expired value from disk once its address is invoked again", async () => {
+    const store = new LmdbStateStore({ path: freshDir() });
+    const clock = new ManualClock(1_000_000);
+    const runtime = new Runtime({ logger: silentLogger(), store, clock });
+    const once = defineFunction({
+      typename: "test/once",
+      state: { x: { type: Types.string, expireAfterWrite: 1_000 } },
+      fn(ctx, msg) {
+        if (msg.asString() === "set") ctx.storage.x = "value";
+      },
+    });
+    runtime.bindFunction(once);
+    await runtime.start();
+    await runtime.send(address("test/once", "t"), text("set"));
+    await runtime.idle();
+    assert.equal(store.stateEntryCount, 1);
+    clock.advance(1_500);
+    await runtime.send(address("test/once", "t"), text("look"));
+    await runtime.idle();
+    assert.equal(store.stateEntryCount, 0, "the expired value is gone from disk, not just hidden");
+    await runtime.stop();
+  });
+
   it("creates a missing data directory", async () => {
     const parent = freshDir();
     mkdirSync(join(parent, "a"));
