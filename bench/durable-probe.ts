@@ -19,8 +19,7 @@ import { join } from "node:path";
 import { address } from "@eddy/sdk";
 import { LmdbStateStore } from "@eddy/runtime";
 import { readFileSync } from "node:fs";
-import { Types } from "@eddy/sdk";
-import { lastTxnId, PROBE_TYPE } from "./durable-common.js";
+import { lastTxnId, PROBE_SPECS, PROBE_TYPE, probeWrite } from "./durable-common.js";
 
 async function probeOpen(dataDir: string, keys: number): Promise<void> {
   const started = performance.now();
@@ -63,21 +62,10 @@ async function probeCommits(n: number): Promise<void> {
     await new LmdbStateStore({ path: dir }).close();
     const before = await lastTxnId(dir);
     const store = new LmdbStateStore({ path: dir });
-    store.registerSpecs(PROBE_TYPE, [{ name: "seen_count", typename: Types.int.typename, expireMode: "none", expireAfterMs: 0 }]);
+    store.registerSpecs(PROBE_TYPE, PROBE_SPECS);
     const started = performance.now();
     for (let i = 0; i < n; i++) {
-      const target = { type: PROBE_TYPE, id: `key-${i % 100}` };
-      await store.commit({
-        target,
-        targetKey: `${PROBE_TYPE}\u0000${target.id}`,
-        functionType: PROBE_TYPE,
-        invokedAt: Date.now(),
-        consumed: [],
-        mutations: [{ kind: "modify", name: "seen_count", value: { typename: Types.int.typename, value: Types.int.serialize(i) } }],
-        messages: [],
-        delayed: [],
-        egress: [],
-      });
+      await store.commit(probeWrite(`key-${i % 100}`, i));
     }
     const seconds = (performance.now() - started) / 1000;
     await store.close();

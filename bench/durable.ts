@@ -8,13 +8,11 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Types } from "@eddy/sdk";
 import { LmdbStateStore, MemoryStateStore } from "@eddy/runtime";
-import type { CommitUnit } from "@eddy/runtime";
 import { benchGreeterHttp } from "./greeter-http.js";
 import type { HttpResult } from "./greeter-http.js";
 import { benchGreeterInProcess } from "./greeter-in-process.js";
-import { lastTxnId, PROBE_TYPE } from "./durable-common.js";
+import { lastTxnId, PROBE_SPECS, PROBE_TYPE, probeWrite } from "./durable-common.js";
 
 const here = new URL(".", import.meta.url).pathname;
 const KEYS = 1000;
@@ -47,7 +45,7 @@ function runProbe(args: readonly string[], strace?: { outFile: string }): Promis
 /** Writes `keys` addresses of state straight through the store, 50,000 commit units per group commit. */
 async function writeKeys(dir: string, keys: number, budgetMs: number): Promise<{ written: number; seconds: number; complete: boolean }> {
   const store = new LmdbStateStore({ path: dir });
-  store.registerSpecs(PROBE_TYPE, [{ name: "seen_count", typename: Types.int.typename, expireMode: "none", expireAfterMs: 0 }]);
+  store.registerSpecs(PROBE_TYPE, PROBE_SPECS);
   const started = performance.now();
   let written = 0;
   try {
@@ -56,19 +54,7 @@ async function writeKeys(dir: string, keys: number, budgetMs: number): Promise<{
       const end = Math.min(keys, written + 50_000);
       let last: Promise<void> | void = undefined;
       for (let i = written; i < end; i++) {
-        const target = { type: PROBE_TYPE, id: `key-${i}` };
-        const unit: CommitUnit = {
-          target,
-          targetKey: `${PROBE_TYPE}\u0000${target.id}`,
-          functionType: PROBE_TYPE,
-          invokedAt: Date.now(),
-          consumed: [],
-          mutations: [{ kind: "modify", name: "seen_count", value: { typename: Types.int.typename, value: Types.int.serialize(i) } }],
-          messages: [],
-          delayed: [],
-          egress: [],
-        };
-        last = store.commit(unit);
+        last = store.commit(probeWrite(`key-${i}`, i));
       }
       await last;
       written = end;

@@ -2,22 +2,14 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort, playgroundModuleYaml } from "../support/local-servers.js";
 
 const repo = new URL("../../../../", import.meta.url).pathname;
 const cli = join(repo, "packages/runtime/src/cli/main.ts");
 const greeterModule = join(repo, "examples/greeter/greeter.ts");
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function startEddy(args: string[]) {
   const child = spawn(process.execPath, ["--conditions=eddy-source", "--import", "tsx", cli, ...args], {
@@ -39,21 +31,7 @@ describe("eddy run", () => {
     const moduleFile = join(dir, "module.yaml");
     writeFileSync(
       moduleFile,
-      [
-        "kind: io.eddy.functions.v1/embedded",
-        "spec:",
-        "  functions: apache/*",
-        `  module: ${greeterModule}`,
-        "---",
-        "kind: io.statefun.playground.v1/ingress",
-        "spec:",
-        `  port: ${ingressPort}`,
-        "---",
-        "kind: io.statefun.playground.v1/egress",
-        "spec:",
-        `  port: ${egressPort}`,
-        "  topics: [greetings]",
-      ].join("\n"),
+      playgroundModuleYaml({ functions: "apache/*", module: greeterModule, ingressPort, egressPort, topics: ["greetings"] }),
     );
     const eddy = startEddy(["run", moduleFile]);
     try {

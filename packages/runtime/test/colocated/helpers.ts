@@ -1,5 +1,5 @@
 // Real processes, sockets and HTTP for the co-located tests; nothing is mocked.
-import { createServer } from "node:net";
+import { freePort } from "../support/local-servers.js";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,16 +13,10 @@ export const repo = new URL("../../../../", import.meta.url).pathname;
  * their `@eddy/sdk` resolve to the TypeScript sources, as the test runner's
  * own does, so the tests need no build.
  */
+export { freePort };
+
 export const SOURCE_CONDITIONS = { NODE_OPTIONS: "--conditions=eddy-source" } as const;
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export function isAlive(pid: number): boolean {
   try {

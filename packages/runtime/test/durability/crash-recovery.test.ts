@@ -13,12 +13,12 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Pool } from "undici";
 import { address, Types } from "@eddy/sdk";
 import { LmdbStateStore } from "@eddy/runtime";
+import { freePort, playgroundModuleYaml } from "../support/local-servers.js";
 
 const repo = new URL("../../../../", import.meta.url).pathname;
 const cli = join(repo, "packages/runtime/src/cli/main.ts");
@@ -32,14 +32,6 @@ const CLIENTS = 8;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const randomBetween = (lo: number, hi: number) => lo + Math.floor(Math.random() * (hi - lo + 1));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Eddy {
   readonly child: ChildProcess;
@@ -107,21 +99,7 @@ describe("crash recovery (eddy run --data-dir, SIGKILL under load)", () => {
     const moduleFile = join(dir, "module.yaml");
     writeFileSync(
       moduleFile,
-      [
-        "kind: io.eddy.functions.v1/embedded",
-        "spec:",
-        "  functions: crash/*",
-        `  module: ${functionsModule}`,
-        "---",
-        "kind: io.statefun.playground.v1/ingress",
-        "spec:",
-        `  port: ${ingressPort}`,
-        "---",
-        "kind: io.statefun.playground.v1/egress",
-        "spec:",
-        `  port: ${egressPort}`,
-        "  topics: [audit]",
-      ].join("\n"),
+      playgroundModuleYaml({ functions: "crash/*", module: functionsModule, ingressPort, egressPort, topics: ["audit"] }),
     );
 
     const sent = new Map<string, Sent>();
