@@ -16,7 +16,8 @@ import { KafkaEgress } from "../packages/runtime/src/io/kafka/kafka-egress.js";
 import { KafkaIngress } from "../packages/runtime/src/io/kafka/kafka-ingress.js";
 import { percentile } from "./stats.js";
 
-export const KAFKA_BROKER = "127.0.0.1:9092";
+/** The broker of `npm run kafka:start`; EDDY_KAFKA_PORT moves it, as in scripts/kafka/kafka.mjs. */
+export const KAFKA_BROKER = `127.0.0.1:${Number(process.env.EDDY_KAFKA_PORT ?? 9092)}`;
 
 export interface KafkaBenchResult {
   readonly offeredPerSecond: number;

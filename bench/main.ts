@@ -58,11 +58,12 @@ const colocatedPaced = await benchColocated(keys, 64, remoteMs, 8_000);
 row("  at 8,000 messages/s offered: p50 / p99 ms", `${colocatedPaced.ingressToEgressP50Ms.toFixed(2)} / ${colocatedPaced.ingressToEgressP99Ms.toFixed(2)}`, "");
 
 // (e) Kafka → greeter → Kafka, exactly once: only with the broker of `npm run kafka:start` running.
-let kafka: unknown = "skipped: no broker at 127.0.0.1:9092";
+const kafkaPort = Number(process.env.EDDY_KAFKA_PORT ?? 9092);
+let kafka: unknown = `skipped: no broker at 127.0.0.1:${kafkaPort}`;
 {
   const { connect } = await import("node:net");
   const brokerUp = await new Promise<boolean>((resolve) => {
-    const s = connect({ host: "127.0.0.1", port: 9092 });
+    const s = connect({ host: "127.0.0.1", port: kafkaPort });
     s.once("connect", () => {
       s.destroy();
       resolve(true);
@@ -71,7 +72,7 @@ let kafka: unknown = "skipped: no broker at 127.0.0.1:9092";
   });
   process.stdout.write("(e) Kafka → embedded greeter → Kafka, exactly-once egress, LMDB store, 1,000 keys\n");
   if (!brokerUp) {
-    process.stdout.write("  skipped: no broker at 127.0.0.1:9092 (npm run kafka:start)\n");
+    process.stdout.write(`  skipped: no broker at 127.0.0.1:${kafkaPort} (npm run kafka:start)\n`);
   } else {
     const { benchKafkaGreeter } = await import("./kafka-greeter.js");
     const max = await benchKafkaGreeter(quick ? 20_000 : 100_000, 0);

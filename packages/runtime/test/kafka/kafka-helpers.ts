@@ -4,13 +4,15 @@ import { join } from "node:path";
 import { Admin, Consumer, FetchIsolationLevels, Producer } from "@platformatic/kafka";
 import { closeQuietly } from "../../src/io/kafka/kafka-common.js";
 
-export const BROKER = "127.0.0.1:9092";
+/** The test broker's port: scripts/kafka/kafka.mjs reads the same variable. */
+const BROKER_PORT = Number(process.env.EDDY_KAFKA_PORT ?? 9092);
+export const BROKER = `127.0.0.1:${BROKER_PORT}`;
 export const repo = new URL("../../../../", import.meta.url).pathname;
 
-/** True when a broker answers on 127.0.0.1:9092 (scripts/run-tests.mjs starts one for this folder). */
+/** True when a broker answers on BROKER (scripts/run-tests.mjs starts one for this folder). */
 export function brokerUp(): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = connect({ host: "127.0.0.1", port: 9092 });
+    const s = connect({ host: "127.0.0.1", port: BROKER_PORT });
     s.once("connect", () => {
       s.destroy();
       resolve(true);
@@ -19,7 +21,7 @@ export function brokerUp(): Promise<boolean> {
   });
 }
 
-export const NO_BROKER = "no broker at 127.0.0.1:9092 (npm run kafka:start)";
+export const NO_BROKER = `no broker at ${BROKER} (npm run kafka:start)`;
 
 /** Topic names unique per run, so tests never see each other's records. */
 export function unique(prefix: string): string {
