@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { isEddyError } from "@eddy/sdk";
+import { EddyError, isEddyError } from "@eddy/sdk";
 import { loadModuleFile } from "../config/index.js";
 import { buildRuntime } from "../app/build-runtime.js";
 import { createLogger } from "../log/logger.js";
@@ -8,9 +8,16 @@ import { dirname, join, resolve } from "node:path";
 import { LmdbStateStore } from "../store/lmdb-state-store.js";
 import { exportSnapshot, importSnapshot } from "../store/snapshot.js";
 import type { StateStore } from "../store/state-store.js";
+import { createRuntimeAdmin } from "../admin/runtime-admin.js";
+import type { AdminServer } from "../admin/admin-server.js";
+import { DEFAULT_ADMIN_HOST, DEFAULT_ADMIN_PORT } from "../admin/admin-server.js";
+import { eddyVersion } from "./version.js";
 
 const program = new Command();
-program.name("eddy").description("Eddy: an event-driven database for stateful functions (StateFun 3.x compatible)");
+program
+  .name("eddy")
+  .description("Eddy: an event-driven database for stateful functions (StateFun 3.x compatible)")
+  .version(eddyVersion(), "-V, --version", "print the version of Eddy");
 
 function fail(error: unknown): never {
   const message = error instanceof Error ? error.message : String(error);
@@ -43,18 +50,30 @@ program
   .option("--drain-timeout <ms>", "how long shutdown waits for accepted messages to be processed", "10000")
   .option("--data-dir <dir>", "where state, pending messages and timers are kept (default: .eddy-data beside the module file)")
   .option("--in-memory", "keep everything in memory: fastest, and lost on exit")
-  .action(async (modulePath: string, opts: { host: string; drainTimeout: string; dataDir?: string; inMemory?: boolean }) => {
+  .option("--admin-port <port>", "port of the admin API (health, state inspection, quarantine); 0 picks a free one", String(DEFAULT_ADMIN_PORT))
+  .option("--admin-host <host>", "address the admin API binds to; it has no authentication, so keep it on loopback", DEFAULT_ADMIN_HOST)
+  .option("--no-admin", "run without the admin API")
+  .action(async (modulePath: string, opts: RunOptions) => {
     const started = performance.now();
     const logger = createLogger();
     let runtime: Runtime;
     let store: StateStore | undefined;
+    let admin: AdminServer | undefined;
     const dataDir = opts.inMemory === true ? undefined : resolve(opts.dataDir ?? join(dirname(modulePath), ".eddy-data"));
     try {
+      const adminPort = parsePort(opts.adminPort, "--admin-port");
       const config = await loadModuleFile(modulePath);
       store = dataDir === undefined ? undefined : new LmdbStateStore({ path: dataDir });
       runtime = await buildRuntime(config, { logger, host: opts.host, ...(store === undefined ? {} : { store }) });
+      if (opts.admin) {
+        admin = createRuntimeAdmin(runtime, { port: adminPort, host: opts.adminHost, logger, version: eddyVersion() });
+        // Before start(), so /readyz answers 503 while the store recovers.
+        await admin.start();
+        logger.info({ admin: admin.url }, `admin API on ${admin.url} (GET /openapi.json lists the endpoints)`);
+      }
       await runtime.start();
     } catch (error) {
+      await admin?.stop();
       await store?.close();
       fail(error);
     }
@@ -77,7 +96,8 @@ program
       stopping = true;
       logger.info({ signal }, "draining: no new input; finishing accepted messages");
       runtime.stop({ timeoutMs: Number(opts.drainTimeout) }).then(
-        ({ drained }) => {
+        async ({ drained }) => {
+          await admin?.stop();
           logger.info({ drained }, "stopped");
           process.exit(0);
         },
@@ -90,6 +110,24 @@ program
     process.on("SIGINT", () => shutdown("SIGINT"));
     process.on("SIGTERM", () => shutdown("SIGTERM"));
   });
+
+interface RunOptions {
+  readonly host: string;
+  readonly drainTimeout: string;
+  readonly dataDir?: string;
+  readonly inMemory?: boolean;
+  readonly adminPort: string;
+  readonly adminHost: string;
+  readonly admin: boolean;
+}
+
+function parsePort(text: string, option: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new EddyError("EDDY_CONFIG_INVALID", `${option} must be a port number from 0 to 65535, got "${text}"`);
+  }
+  return port;
+}
 
 const state = program.command("state").description("export or import the durable store (a portable snapshot)");
 

@@ -74,6 +74,8 @@ export class Runtime {
   readonly #delayed: DelayedMessageService;
   readonly #globalConfiguration: Readonly<Record<string, string>>;
   #state: RuntimeState = "created";
+  /** Why the runtime is not ready yet (undefined once ready); /readyz answers it. */
+  #notReady: string | undefined = "not started";
   readonly #stopHooks: (() => void | Promise<void>)[] = [];
   #egressFailures = 0;
 
@@ -166,15 +168,19 @@ export class Runtime {
     this.#state = "running";
     const egressContext = { acknowledge: (ids: readonly number[]) => this.#acknowledgeEgress(ids) };
     for (const egress of this.#egresses.values()) {
+      this.#notReady = `starting egress ${egress.id}`;
       await egress.start?.(egressContext);
       this.logger.info({ egress: egress.id }, `egress ${egress.id}: ${egress.describe()}`);
     }
+    this.#notReady = "recovering from the store";
     await this.#recover();
     const sink = this.ingressSink();
     for (const ingress of this.#ingresses) {
+      this.#notReady = `starting ingress ${ingress.id}`;
       await ingress.start(sink);
       this.logger.info({ ingress: ingress.id }, `ingress ${ingress.id}: ${ingress.describe()}`);
     }
+    if (this.#state === "running") this.#notReady = undefined;
   }
 
   /**
@@ -185,6 +191,7 @@ export class Runtime {
     if (this.#state === "stopped") return { drained: true };
     const wasRunning = this.#state === "running";
     this.#state = "draining";
+    this.#notReady = "draining: finishing accepted messages before stopping";
     this.#gate.close();
     for (const ingress of this.#ingresses) await ingress.stop();
     let drained = true;
@@ -211,6 +218,7 @@ export class Runtime {
     for (const hook of this.#stopHooks) await hook();
     await this.store.close();
     this.#state = "stopped";
+    this.#notReady = "stopped";
     return { drained };
   }
 
@@ -280,6 +288,14 @@ export class Runtime {
 
   get state(): RuntimeState {
     return this.#state;
+  }
+
+  /**
+   * Ready once recovery has finished and every ingress listens; until then,
+   * and from the moment it drains, the reason it is not.
+   */
+  get readiness(): { readonly ready: true } | { readonly ready: false; readonly reason: string } {
+    return this.#notReady === undefined ? { ready: true } : { ready: false, reason: this.#notReady };
   }
 
   /** Messages accepted and not yet committed. */

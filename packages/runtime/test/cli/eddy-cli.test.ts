@@ -11,8 +11,10 @@ const cli = join(repo, "packages/runtime/src/cli/main.ts");
 const greeterModule = join(repo, "examples/greeter/greeter.ts");
 
 
+/** Runs the CLI; `eddy run` gets a free admin port so tests never take the default 8099. */
 function startEddy(args: string[]) {
-  const child = spawn(process.execPath, ["--conditions=eddy-source", "--import", "tsx", cli, ...args], {
+  const withAdmin = args[0] === "run" && !args.includes("--admin-port") ? [...args, "--admin-port", "0"] : args;
+  const child = spawn(process.execPath, ["--conditions=eddy-source", "--import", "tsx", cli, ...withAdmin], {
     cwd: repo,
     env: { ...process.env, EDDY_LOG_LEVEL: "info" },
   });
@@ -53,6 +55,11 @@ describe("eddy run", () => {
         else await new Promise((r) => setTimeout(r, 10));
       }
       assert.equal(greeting, "Hello Ann ! 😎");
+      const adminUrl = /admin API on (http:\/\/127\.0\.0\.1:\d+)/.exec(eddy.output().stdout)?.[1];
+      assert.ok(adminUrl, "the admin URL is logged");
+      const ready = await fetch(`${adminUrl}/readyz`);
+      assert.equal(ready.status, 200);
+      assert.deepEqual(await ready.json(), { ready: true, status: "ready" });
     } finally {
       eddy.child.kill("SIGTERM");
     }
@@ -81,5 +88,20 @@ describe("eddy run", () => {
     const eddy = startEddy(["run", moduleFile]);
     assert.equal(await eddy.exited, 1);
     assert.match(eddy.output().stderr, /module\.yaml:1:1: cannot load embedded functions from .*missing\.ts/);
+  });
+
+  it("prints its version", async () => {
+    const eddy = startEddy(["--version"]);
+    assert.equal(await eddy.exited, 0);
+    assert.match(eddy.output().stdout, /^\d+\.\d+\.\d+\n$/);
+  });
+
+  it("refuses an admin port that is not a port number before starting anything", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "eddy-cli-"));
+    const moduleFile = join(dir, "module.yaml");
+    writeFileSync(moduleFile, ["kind: io.eddy.functions.v1/embedded", "spec:", "  functions: apache/*", `  module: ${greeterModule}`].join("\n"));
+    const eddy = startEddy(["run", moduleFile, "--admin-port", "80a", "--in-memory"]);
+    assert.equal(await eddy.exited, 1);
+    assert.match(eddy.output().stderr, /--admin-port must be a port number from 0 to 65535, got "80a"/);
   });
 });

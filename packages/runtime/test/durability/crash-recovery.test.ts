@@ -41,7 +41,7 @@ interface Eddy {
 
 /** Starts `eddy run` from sources and waits until it serves. */
 async function startEddy(moduleFile: string, dataDir: string): Promise<Eddy> {
-  const child = spawn(process.execPath, ["--conditions=eddy-source", "--import", "tsx", cli, "run", moduleFile, "--data-dir", dataDir], {
+  const child = spawn(process.execPath, ["--conditions=eddy-source", "--import", "tsx", cli, "run", moduleFile, "--data-dir", dataDir, "--admin-port", "0"], {
     cwd: repo,
     env: { ...process.env, EDDY_LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "pipe"],

@@ -110,7 +110,7 @@ export interface EddyProcess {
 export function startEddy(moduleFile: string, dataDir: string, env: Record<string, string> = {}): EddyProcess {
   const child = spawn(
     process.execPath,
-    ["--conditions=eddy-source", "--import", "tsx", join(repo, "packages/runtime/src/cli/main.ts"), "run", moduleFile, "--data-dir", dataDir],
+    ["--conditions=eddy-source", "--import", "tsx", join(repo, "packages/runtime/src/cli/main.ts"), "run", moduleFile, "--data-dir", dataDir, "--admin-port", "0"],
     { cwd: repo, env: { ...process.env, EDDY_LOG_LEVEL: "info", ...env } },
   );
   let output = "";

@@ -1,0 +1,14 @@
+import type { Runtime } from "../runtime/runtime.js";
+import { AdminServer } from "./admin-server.js";
+import type { AdminServerOptions } from "./admin-server.js";
+import { registerHealthRoutes } from "./health-routes.js";
+
+/**
+ * The admin server of one runtime with Eddy's own endpoints registered.
+ * Start it before `runtime.start()` so /readyz answers 503 during recovery.
+ */
+export function createRuntimeAdmin(runtime: Runtime, options: AdminServerOptions): AdminServer {
+  const admin = new AdminServer(options);
+  registerHealthRoutes(admin, runtime);
+  return admin;
+}
