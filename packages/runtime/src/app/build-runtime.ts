@@ -2,15 +2,12 @@ import { EddyError } from "@eddy/sdk";
 import type { FunctionPattern, ModuleConfig, SourceLocation } from "../config/index.js";
 import { PlaygroundEgress } from "../io/playground/playground-egress.js";
 import { PlaygroundIngress } from "../io/playground/playground-ingress.js";
-import { KafkaEgress } from "../io/kafka/kafka-egress.js";
-import { KafkaIngress } from "../io/kafka/kafka-ingress.js";
-import { KinesisEgress } from "../io/kinesis/kinesis-egress.js";
-import { KinesisIngress } from "../io/kinesis/kinesis-ingress.js";
 import type { Logger } from "../log/logger.js";
 import { Runtime } from "../runtime/runtime.js";
 import type { RuntimeOptions } from "../runtime/runtime.js";
 import type { StateStore } from "../store/state-store.js";
 import { loadEmbeddedModule } from "./embedded-module-loader.js";
+import { loadConnector } from "./connector-loader.js";
 import { bindColocatedFunctions } from "../colocated/bind-colocated.js";
 import { EndpointPools } from "../remote/endpoint-pools.js";
 import { functionUrl } from "../remote/endpoint-url.js";
@@ -77,16 +74,23 @@ export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOp
           new PlaygroundEgress({ port: c.spec.port, topics: c.spec.topics, host, logger: options.logger }),
         );
         break;
-      case "io.statefun.kinesis.v1/ingress":
+      case "io.statefun.kinesis.v1/ingress": {
+        const { KinesisIngress } = await loadConnector("kinesis", () => import("../io/kinesis/kinesis-ingress.js"), at(c.location));
         runtime.bindIngress(new KinesisIngress({ spec: c.spec, logger: options.logger }));
         break;
-      case "io.statefun.kinesis.v1/egress":
+      }
+      case "io.statefun.kinesis.v1/egress": {
+        const { KinesisEgress } = await loadConnector("kinesis", () => import("../io/kinesis/kinesis-egress.js"), at(c.location));
         runtime.bindEgress(new KinesisEgress({ spec: c.spec, logger: options.logger }));
         break;
-      case "io.statefun.kafka.v1/ingress":
+      }
+      case "io.statefun.kafka.v1/ingress": {
+        const { KafkaIngress } = await loadConnector("kafka", () => import("../io/kafka/kafka-ingress.js"), at(c.location));
         runtime.bindIngress(new KafkaIngress({ spec: c.spec, logger: options.logger }));
         break;
+      }
       case "io.statefun.kafka.v1/egress": {
+        const { KafkaEgress } = await loadConnector("kafka", () => import("../io/kafka/kafka-egress.js"), at(c.location));
         const egressId = c.spec.id;
         runtime.bindEgress(
           new KafkaEgress({

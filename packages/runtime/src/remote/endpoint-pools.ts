@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { Pool } from "undici";
+import { createRequire } from "node:module";
+import type { Pool } from "undici";
 import { EddyError } from "@eddy/sdk";
 import type { EndpointTarget } from "./endpoint-url.js";
 import type { ResolvedTransport, TlsFiles } from "./transport-options.js";
@@ -11,6 +12,13 @@ import { ConcurrencyLimit } from "./concurrency-limit.js";
  * sends to the same place, so a namespace binding with many types keeps one
  * set of keep-alive connections.
  */
+
+// undici takes a tenth of a second or more to load; modules without remote functions never need it.
+let poolClass: typeof Pool | undefined;
+function undiciPool(): typeof Pool {
+  poolClass ??= (createRequire(import.meta.url)("undici") as { Pool: typeof Pool }).Pool;
+  return poolClass;
+}
 
 export class EndpointPools {
   readonly #pools = new Map<string, Pool>();
@@ -59,7 +67,7 @@ export class EndpointPools {
     ]);
     let pool = this.#pools.get(key);
     if (pool === undefined) {
-      pool = new Pool(target.origin, {
+      pool = new (undiciPool())(target.origin, {
         connections: transport.poolSize,
         // Pipelined POSTs would share the fate of one dropped connection; StateFun never pipelines.
         pipelining: 1,
