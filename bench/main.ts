@@ -94,6 +94,15 @@ let durable: unknown;
   durable = await benchDurable(quick);
 }
 
+// (g) Startup: import cost, no-op build, `eddy run` ready (bench/startup.ts).
+process.stdout.write("(g) startup of the built packages (median of runs)\n");
+const { benchStartup } = await import("./startup.js");
+const startup = await benchStartup(quick ? 3 : 7);
+row("  import @eddy/runtime ms", startup.importRuntimeMs.toFixed(0), "");
+row("  build check, nothing changed, ms", startup.noopBuildMs.toFixed(0), "");
+row("  eddy run greeter: spawn → ready ms", startup.eddyRunReadyMs.toFixed(0), "");
+row("  npm run demo start → ready ms (sum)", startup.demoStartMs.toFixed(0), "target < 2,000");
+
 const summary = {
   date: new Date().toISOString(),
   node: process.version,
@@ -107,6 +116,7 @@ const summary = {
   colocatedUnixSocketPaced8k: colocatedPaced,
   kafka,
   durable,
+  startup,
 };
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
 writeFileSync(new URL("./results/latest.json", import.meta.url), `${JSON.stringify(summary, null, 2)}\n`);

@@ -1,17 +1,56 @@
-// Compiles the workspace packages in dependency order (protocol → sdk → runtime).
+// Compiles the workspace packages in dependency order (protocol → sdk → runtime → testing).
+// A package whose sources, tsconfig and package.json are older than its last build
+// (dist/.build-stamp), and whose dependencies were not rebuilt, is skipped: `npm run demo`
+// starts in well under two seconds when nothing changed. `--force` rebuilds everything.
 import { execFileSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 
-const order = ["protocol", "sdk", "runtime"];
-const tsc = new URL("../node_modules/typescript/bin/tsc", import.meta.url).pathname;
+const order = ["protocol", "sdk", "runtime", "testing"];
+const root = new URL("..", import.meta.url).pathname;
+const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+const force = process.argv.includes("--force");
+
+function newestMtime(path) {
+  let newest = 0;
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch {
+    return 0;
+  }
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  for (const name of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, name)));
+  return Math.max(newest, stat.mtimeMs);
+}
+
+function stampMtime(dir) {
+  try {
+    return statSync(join(dir, "dist", ".build-stamp")).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+
+let upstreamRebuilt = false;
 for (const name of order) {
-  const dir = new URL(`../packages/${name}/`, import.meta.url).pathname;
-  rmSync(`${dir}dist`, { recursive: true, force: true });
+  const dir = join(root, "packages", name);
+  if (!existsSync(join(dir, "package.json"))) continue;
+  const inputs = ["src", "tsconfig.json", "package.json"].map((p) => join(dir, p)).concat(join(root, "tsconfig.base.json"));
+  const stamp = stampMtime(dir);
+  if (!force && !upstreamRebuilt && stamp >= 0 && inputs.every((p) => newestMtime(p) <= stamp)) continue;
+  // An edit made while tsc runs must count as newer than this build.
+  const began = new Date();
+  rmSync(join(dir, "dist"), { recursive: true, force: true });
   process.stdout.write(`build: packages/${name}\n`);
   try {
-    execFileSync(process.execPath, [tsc, "-p", `${dir}tsconfig.json`], { stdio: "inherit" });
+    execFileSync(process.execPath, [tsc, "-p", join(dir, "tsconfig.json")], { stdio: "inherit" });
   } catch {
     process.stderr.write(`build: packages/${name} failed to compile; run \`npm run typecheck\` for the full list of errors.\n`);
     process.exit(1);
   }
+  const stampPath = join(dir, "dist", ".build-stamp");
+  writeFileSync(stampPath, `${began.toISOString()}\n`);
+  utimesSync(stampPath, began, began);
+  upstreamRebuilt = true;
 }

@@ -1,0 +1,60 @@
+// `npm run demo` and `eddy run` start fast when nothing changed: the build is skipped when its
+// inputs are older than the last build, and importing @eddy/runtime loads no connector client.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { statSync } from "node:fs";
+
+const root = new URL("../../", import.meta.url).pathname;
+
+function loadedBy(script: string): string[] {
+  const out = execFileSync(
+    process.execPath,
+    ["--conditions=eddy-source", "--import", "tsx", "--import", "./test/project/record-loads.mjs", "--input-type=module", "-e", script],
+    { cwd: root, encoding: "utf8" },
+  );
+  return out.split("\n").filter((l) => l !== "");
+}
+
+const CONNECTOR_CLIENTS = ["/@platformatic/kafka/", "/@aws-sdk/", "/@smithy/", "/undici/"];
+
+describe("startup", () => {
+  it("importing @eddy/runtime loads no Kafka, Kinesis or HTTP-pool client", () => {
+    const loaded = loadedBy('await import("@eddy/runtime");');
+    assert.ok(loaded.some((u) => u.includes("/packages/runtime/src/index.ts")), "the probe sees the runtime load");
+    assert.deepEqual(loaded.filter((u) => CONNECTOR_CLIENTS.some((c) => u.includes(c))), []);
+  });
+
+  it("a module with only playground components loads no connector client either", () => {
+    const loaded = loadedBy(
+      [
+        'import { buildRuntime, parseModuleYaml, silentLogger } from "@eddy/runtime";',
+        'const config = parseModuleYaml("kind: io.statefun.playground.v1/egress\\nspec:\\n  port: 1\\n  topics: [t]\\n", "module.yaml");',
+        "await buildRuntime(config, { logger: silentLogger() });",
+      ].join("\n"),
+    );
+    assert.deepEqual(loaded.filter((u) => CONNECTOR_CLIENTS.some((c) => u.includes(c))), []);
+  });
+
+  it("a module with a Kafka ingress loads the Kafka client", () => {
+    const loaded = loadedBy(
+      [
+        'import { buildRuntime, parseModuleYaml, silentLogger } from "@eddy/runtime";',
+        "const yaml = [",
+        '  "kind: io.statefun.kafka.v1/ingress", "spec:", "  id: ex/in", "  address: 127.0.0.1:9", "  consumerGroupId: g",',
+        '  "  topics:", "    - topic: t", "      valueType: io.statefun.types/string", "      targets: [ex/fn]",',
+        '].join("\\n");',
+        'await buildRuntime(parseModuleYaml(yaml, "module.yaml"), { logger: silentLogger() });',
+      ].join("\n"),
+    );
+    assert.ok(loaded.some((u) => u.includes("/@platformatic/kafka/")), "the Kafka client is loaded when used");
+  });
+
+  it("a second build with nothing changed compiles nothing and keeps dist as it is", () => {
+    execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: root, encoding: "utf8" });
+    const stamp = statSync(`${root}packages/runtime/dist/.build-stamp`).mtimeMs;
+    const again = execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: root, encoding: "utf8" });
+    assert.equal(again, "", "no package is rebuilt");
+    assert.equal(statSync(`${root}packages/runtime/dist/.build-stamp`).mtimeMs, stamp);
+  });
+});
