@@ -33,6 +33,7 @@ export async function startKinesalite(): Promise<Kinesalite> {
     server.listen(0, "127.0.0.1", () => resolve());
   });
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true"; // as createKinesisClient does
   const client = new KinesisClient({
     endpoint,
     region: REGION,

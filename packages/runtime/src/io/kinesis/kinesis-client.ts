@@ -223,6 +223,10 @@ export async function readProfileKeys(
 }
 
 export function createKinesisClient(settings: KinesisClientSettings): KinesisApi {
+  // The SDK warns on Node 20 that its releases after January 2027 will need Node 22. Eddy pins
+  // a release that supports Node 20 (see the README's Node versions), so the warning does not
+  // apply; a user who set the variable either way keeps their choice.
+  process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
   return new KinesisClient(settings.config);
 }
 
