@@ -45,7 +45,7 @@ function timeNoopBuild(): number {
 
 async function timeEddyRun(moduleFile: string): Promise<number> {
   const t = performance.now();
-  const child = spawn(process.execPath, [join(root, "packages/runtime/bin/eddy.js"), "run", moduleFile, "--in-memory"], {
+  const child = spawn(process.execPath, [join(root, "packages/runtime/bin/eddy.js"), "run", moduleFile, "--in-memory", "--admin-port", "0"], {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
   });
