@@ -20,6 +20,8 @@ export { PlaygroundIngress, PLAYGROUND_INGRESS_ID, parseTargetPath } from "./io/
 export type { PlaygroundIngressOptions } from "./io/playground/playground-ingress.js";
 export { PlaygroundEgress } from "./io/playground/playground-egress.js";
 export type { PlaygroundEgressOptions } from "./io/playground/playground-egress.js";
+export { HTTP_SERVER_DEFAULTS } from "./config/http-server-spec.js";
+export type { HttpServerLimits } from "./config/http-server-spec.js";
 export { createLogger, silentLogger } from "./log/logger.js";
 export type { Logger } from "./log/logger.js";
 export { loadModuleFile, parseModuleYaml, parseDuration, ModuleConfigError, KNOWN_KINDS } from "./config/index.js";

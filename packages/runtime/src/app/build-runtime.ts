@@ -67,11 +67,20 @@ export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOp
         break;
       }
       case "io.statefun.playground.v1/ingress":
-        runtime.bindIngress(new PlaygroundIngress({ port: c.spec.port, host }));
+        runtime.bindIngress(
+          new PlaygroundIngress({ port: c.spec.port, host, limits: c.spec.http.limits, allowedOrigins: c.spec.http.allowedOrigins }),
+        );
         break;
       case "io.statefun.playground.v1/egress":
         runtime.bindEgress(
-          new PlaygroundEgress({ port: c.spec.port, topics: c.spec.topics, host, logger: options.logger }),
+          new PlaygroundEgress({
+            port: c.spec.port,
+            topics: c.spec.topics,
+            host,
+            logger: options.logger,
+            limits: c.spec.http.limits,
+            allowedOrigins: c.spec.http.allowedOrigins,
+          }),
         );
         break;
       case "io.statefun.kinesis.v1/ingress": {

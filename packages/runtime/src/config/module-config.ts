@@ -3,6 +3,8 @@
 // absolute, legacy layouts and v1/v2 differences already normalized, so no
 // consumer ever looks at raw YAML again.
 
+import type { HttpServerSpec } from "./http-server-spec.js";
+
 /** Where a component (or a problem) sits in the module file; line and column are 1-based. */
 export interface SourceLocation {
   readonly file: string;
@@ -215,6 +217,8 @@ export interface PlaygroundIngressSpec {
   /** Always `io.statefun.playground/ingress`; the playground fixes it. */
   readonly id: typeof PLAYGROUND_INGRESS_ID;
   readonly port: number;
+  /** Eddy's keys: timeouts, sizes, allowed origins (docs/security.md). */
+  readonly http: HttpServerSpec;
 }
 
 export interface PlaygroundEgressSpec {
@@ -222,6 +226,7 @@ export interface PlaygroundEgressSpec {
   readonly id: typeof PLAYGROUND_EGRESS_ID;
   readonly port: number;
   readonly topics: readonly string[];
+  readonly http: HttpServerSpec;
 }
 
 export interface PlaygroundIngressComponent {

@@ -2,6 +2,7 @@
 // egress of the statefun-playground image. Their ids are fixed by the image.
 
 import type { ConfigNode } from "./config-node.js";
+import { parseHttpServerSpec } from "./http-server-spec.js";
 import { PLAYGROUND_EGRESS_ID, PLAYGROUND_INGRESS_ID } from "./module-config.js";
 import type { PlaygroundEgressSpec, PlaygroundIngressSpec } from "./module-config.js";
 
@@ -11,6 +12,7 @@ export function parsePlaygroundIngressSpec(spec: ConfigNode): PlaygroundIngressS
   return {
     id: PLAYGROUND_INGRESS_ID,
     port: spec.child("port").requiredInteger(PORT_RULE, "the HTTP port, e.g. 8090"),
+    http: parseHttpServerSpec(spec, { body: true }),
   };
 }
 
@@ -19,5 +21,6 @@ export function parsePlaygroundEgressSpec(spec: ConfigNode): PlaygroundEgressSpe
     id: PLAYGROUND_EGRESS_ID,
     port: spec.child("port").requiredInteger(PORT_RULE, "the HTTP port, e.g. 8091"),
     topics: spec.child("topics").stringList({ required: true, hint: "the topic names functions may send to" }),
+    http: parseHttpServerSpec(spec, { body: false }),
   };
 }

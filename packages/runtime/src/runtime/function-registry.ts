@@ -15,7 +15,8 @@ interface Binding {
 export class FunctionRegistry {
   readonly #specific = new Map<string, Binding>();
   readonly #namespaces = new Map<string, Binding>();
-  readonly #resolved = new Map<string, FunctionInvoker | null>();
+  /** Only types some binding covers: caching misses would let a client grow this map with made-up types. */
+  readonly #resolved = new Map<string, FunctionInvoker>();
 
   /** `source` says where the binding came from (a file and line), for the duplicate error. */
   bind(pattern: string, provider: FunctionProvider, source = "code"): void {
@@ -40,16 +41,17 @@ export class FunctionRegistry {
   /** The invoker for a function type, or undefined when no binding covers it. */
   resolve(functionType: string): FunctionInvoker | undefined {
     const cached = this.#resolved.get(functionType);
-    if (cached !== undefined) return cached ?? undefined;
+    if (cached !== undefined) return cached;
     // Only a valid `ns/name` falls back to its namespace ("abc" or "ab/c/d" must not match "ab/*").
     const binding =
       this.#specific.get(functionType) ??
       (isValidTypeName(functionType)
         ? this.#namespaces.get(functionType.slice(0, functionType.indexOf("/")))
         : undefined);
-    const invoker = binding === undefined ? null : binding.provider(functionType);
+    if (binding === undefined) return undefined;
+    const invoker = binding.provider(functionType);
     this.#resolved.set(functionType, invoker);
-    return invoker ?? undefined;
+    return invoker;
   }
 
   get patterns(): string[] {

@@ -127,7 +127,7 @@ describe("crash recovery (eddy run --data-dir, SIGKILL under load)", () => {
           const { statusCode, body } = await ingress.request({
             path: `/crash/counter/${key}`,
             method: "PUT",
-            headers: { "content-type": "text/plain" },
+            headers: { "content-type": "application/vnd.crash/id" },
             body: id,
           });
           await body.dump();

@@ -82,7 +82,11 @@ describe("the seed's greeter behind the playground ingress and egress", () => {
     });
     assert.equal(bad.status, 400);
     assert.match(await bad.text(), /apache\/GreetRequest/);
-    const wrongType = await fetch(`${ingressUrl}/apache/greeter/Eve`, { method: "PUT", body: "Eve" });
+    const wrongType = await fetch(`${ingressUrl}/apache/greeter/Eve`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/vnd.io.statefun.types/string" },
+      body: "Eve",
+    });
     assert.equal(wrongType.status, 400);
     assert.match(await wrongType.text(), /accepts apache\/GreetRequest, not io\.statefun\.types\/string/);
     assert.equal((await greet("Eve")).status, 200);

@@ -3,7 +3,9 @@ import { PLAYGROUND_EGRESS_ID, PlaygroundEgressRecordType } from "@eddy/sdk";
 import type { TypedValue } from "@eddy/sdk";
 import type { Logger } from "../../log/logger.js";
 import type { Egress, EgressContext } from "../egress.js";
-import { HttpListener, reply } from "../http-server.js";
+import { HTTP_SERVER_DEFAULTS } from "../../config/http-server-spec.js";
+import type { HttpServerLimits } from "../../config/http-server-spec.js";
+import { corsHeaders, crossOriginProblem, HttpListener, reply } from "../http-server.js";
 
 export interface PlaygroundEgressOptions {
   readonly port: number;
@@ -12,6 +14,10 @@ export interface PlaygroundEgressOptions {
   /** Records kept per topic; further records are dropped (as the playground does). Default 2^20. */
   readonly capacity?: number;
   readonly logger?: Logger;
+  /** Timeouts and header size of the HTTP server (`HTTP_SERVER_DEFAULTS` for what is not given). */
+  readonly limits?: Partial<HttpServerLimits>;
+  /** Origins (`scheme://host[:port]`) whose web pages may pop records; every other browser request is refused. */
+  readonly allowedOrigins?: readonly string[];
 }
 
 interface QueuedRecord {
@@ -46,7 +52,10 @@ class TopicQueue {
 /**
  * StateFun's playground egress: functions send `{topic, payload}` records to
  * `io.statefun.playground/egress`; `GET /<topic>` pops one payload (200), 404
- * when the topic is empty, 405 for a topic that is not configured.
+ * when the topic is empty, 405 for a topic that is not configured. Only `GET`
+ * pops (the playground popped on any method): other methods get 405 and leave
+ * the topic as it is, and requests from web pages of origins not in
+ * `allowedOrigins` get 403 (an `<img>` on any site could otherwise pop records).
  *
  * With a durable store, a record stays in the store until a GET has popped it
  * and the response was written, so topics survive restarts. A crash between
@@ -61,11 +70,14 @@ export class PlaygroundEgress implements Egress {
   readonly #options: PlaygroundEgressOptions;
   readonly #queues = new Map<string, TopicQueue>();
   readonly #capacity: number;
-  readonly #http = new HttpListener((req, res) => this.#handle(req, res));
+  readonly #http: HttpListener;
+  readonly #allowedOrigins: ReadonlySet<string>;
   #dropped = 0;
 
   constructor(options: PlaygroundEgressOptions) {
     this.#options = options;
+    this.#allowedOrigins = new Set(options.allowedOrigins ?? []);
+    this.#http = new HttpListener((req, res) => this.#handle(req, res), { ...HTTP_SERVER_DEFAULTS, ...options.limits });
     this.#capacity = options.capacity ?? 2 ** 20;
     for (const topic of options.topics) this.#queues.set(topic, new TopicQueue());
   }
@@ -131,6 +143,16 @@ export class PlaygroundEgress implements Egress {
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
     req.resume();
+    const crossOrigin = crossOriginProblem(req, this.#allowedOrigins);
+    if (crossOrigin !== undefined) {
+      reply(res, 403, `${crossOrigin}\n`);
+      return;
+    }
+    if (req.method !== "GET") {
+      reply(res, 405, `${req.method ?? "?"} takes no record; GET /<topic> pops one\n`, { allow: "GET" });
+      return;
+    }
+    const cors = corsHeaders(req, this.#allowedOrigins);
     const path = (req.url ?? "/").split("?", 1)[0]!;
     let topic: string;
     try {
@@ -140,16 +162,15 @@ export class PlaygroundEgress implements Egress {
     }
     const queue = this.#queues.get(topic);
     if (queue === undefined) {
-      reply(res, 405, `topic "${topic}" is not configured (topics: ${[...this.#queues.keys()].join(", ")})\n`);
+      reply(res, 405, `topic "${topic}" is not configured (topics: ${[...this.#queues.keys()].join(", ")})\n`, cors);
       return;
     }
     const record = queue.pop();
     if (record === undefined) {
-      reply(res, 404, "");
+      reply(res, 404, "", cors);
       return;
     }
-    res.setHeader("eddy-record-id", String(record.id));
-    reply(res, 200, record.payload);
+    reply(res, 200, record.payload, { ...cors, "eddy-record-id": String(record.id) });
     this.#context?.acknowledge([record.id]);
   }
 }

@@ -2,35 +2,48 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { isEddyError, isValidTypeName, STRING_TYPENAME } from "@eddy/sdk";
 import type { Address } from "@eddy/sdk";
 import type { Ingress, IngressSink } from "../ingress.js";
-import { HttpListener, reply } from "../http-server.js";
+import { HTTP_SERVER_DEFAULTS } from "../../config/http-server-spec.js";
+import type { HttpServerLimits } from "../../config/http-server-spec.js";
+import { corsHeaders, crossOriginProblem, HttpListener, readBody, reply } from "../http-server.js";
 
 export const PLAYGROUND_INGRESS_ID = "io.statefun.playground/ingress";
 const VND_PREFIX = "application/vnd.";
+const METHODS = "PUT, POST";
 
 export interface PlaygroundIngressOptions {
   readonly port: number;
   /** Default 127.0.0.1; use 0.0.0.0 to serve other hosts. */
   readonly host?: string;
-  /** Largest body accepted; larger requests get 413. Default 4 MiB. */
-  readonly maxBodyBytes?: number;
+  /** Timeouts and sizes of the HTTP server (`HTTP_SERVER_DEFAULTS` for what is not given). */
+  readonly limits?: Partial<HttpServerLimits>;
+  /** Origins (`scheme://host[:port]`) whose web pages may send messages; every other browser request is refused. */
+  readonly allowedOrigins?: readonly string[];
 }
 
 /**
- * StateFun's playground ingress: any method on `/<namespace>/<type>/<id>`
- * sends the body to that address. The value's type comes from a
- * `Content-Type: application/vnd.<namespace>/<name>` header; any other content
- * type sends the raw body as `io.statefun.types/string`, as the playground does.
- * It answers 200 once the message is accepted. Unlike the playground (500 and a
- * failed job), malformed requests get a 4xx that says why.
+ * StateFun's playground ingress: `PUT` or `POST` on `/<namespace>/<type>/<id>`
+ * sends the body to that address, typed by a
+ * `Content-Type: application/vnd.<namespace>/<name>` header. It answers 200
+ * once the message is accepted. Unlike the playground (any method, any content
+ * type, 500 and a failed job), other methods get 405, other content types 415
+ * (a browser can send those cross-site without asking), requests from web pages
+ * of origins not in `allowedOrigins` 403, and malformed requests a 4xx that
+ * says why. A CORS preflight from an allowed origin is answered, never
+ * delivered as a message.
  */
 export class PlaygroundIngress implements Ingress {
   readonly id = PLAYGROUND_INGRESS_ID;
   readonly #options: PlaygroundIngressOptions;
-  readonly #http = new HttpListener((req, res) => this.#handle(req, res));
+  readonly #limits: HttpServerLimits;
+  readonly #allowedOrigins: ReadonlySet<string>;
+  readonly #http: HttpListener;
   #sink: IngressSink | undefined;
 
   constructor(options: PlaygroundIngressOptions) {
     this.#options = options;
+    this.#limits = { ...HTTP_SERVER_DEFAULTS, ...options.limits };
+    this.#allowedOrigins = new Set(options.allowedOrigins ?? []);
+    this.#http = new HttpListener((req, res) => this.#handle(req, res), this.#limits);
   }
 
   get port(): number {
@@ -51,50 +64,74 @@ export class PlaygroundIngress implements Ingress {
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
+    const refusal = this.#refusal(req);
+    if (refusal !== undefined) {
+      req.resume();
+      reply(res, refusal.status, refusal.text === "" ? "" : `${refusal.text}\n`, refusal.headers);
+      return;
+    }
+    const cors = corsHeaders(req, this.#allowedOrigins);
     const target = parseTargetPath(req.url ?? "/");
     if (typeof target === "string") {
       req.resume();
-      reply(res, 404, `${target}\n`);
+      reply(res, 404, `${target}\n`, cors);
       return;
     }
     const typename = typenameOf(req.headers["content-type"]);
-    if (!isValidTypeName(typename)) {
+    if (typeof typename !== "string") {
       req.resume();
-      reply(res, 415, `Content-Type names the type "${typename}", which is not "namespace/name"\n`);
+      reply(res, 415, `${typename.problem}\n`, cors);
       return;
     }
-    const limit = this.#options.maxBodyBytes ?? 4 * 1024 * 1024;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    req.on("error", () => res.destroy());
-    req.on("end", () => {
-      if (tooLarge) {
-        reply(res, 413, `body of ${size} bytes is larger than the limit of ${limit} bytes\n`);
+    readBody(req, this.#limits.maxBodyBytes, (read) => {
+      if ("tooLarge" in read) {
+        reply(res, 413, `body of ${read.tooLarge} bytes is larger than the limit of ${this.#limits.maxBodyBytes} bytes\n`, cors);
         return;
       }
-      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      const body = read.body;
       const argument = { typename, value: new Uint8Array(body.buffer, body.byteOffset, body.length) };
       const sink = this.#sink!;
       const problem = sink.checkTarget(target, argument);
       if (problem !== undefined) {
         const unknownType = problem.startsWith("no function is bound");
-        reply(res, unknownType ? 404 : 400, `${target.type}/${target.id}: ${problem}\n`);
+        reply(res, unknownType ? 404 : 400, `${target.type}/${target.id}: ${problem}\n`, cors);
         return;
       }
       sink.accept([{ target, argument }]).then(
-        () => reply(res, 200),
+        () => reply(res, 200, "", cors),
         (error: unknown) => {
-          if (isEddyError(error, "EDDY_SHUTTING_DOWN")) reply(res, 503, "the runtime is shutting down; retry later\n");
-          else reply(res, 500, `${error instanceof Error ? error.message : String(error)}\n`);
+          if (isEddyError(error, "EDDY_SHUTTING_DOWN")) reply(res, 503, "the runtime is shutting down; retry later\n", cors);
+          else reply(res, 500, `${error instanceof Error ? error.message : String(error)}\n`, cors);
         },
       );
     });
+  }
+
+  /** A request refused before its path is looked at: from a foreign web page, a preflight, another method. */
+  #refusal(req: IncomingMessage): { status: number; text: string; headers?: Record<string, string> } | undefined {
+    const crossOrigin = crossOriginProblem(req, this.#allowedOrigins);
+    if (crossOrigin !== undefined) return { status: 403, text: crossOrigin };
+    if (req.method === "OPTIONS") {
+      if (req.headers.origin === undefined) {
+        return { status: 405, text: `OPTIONS sends no message; use ${METHODS}`, headers: { allow: METHODS } };
+      }
+      // A preflight from an allowed origin: say what its page may send.
+      return {
+        status: 204,
+        text: "",
+        headers: {
+          "access-control-allow-origin": req.headers.origin,
+          "access-control-allow-methods": METHODS,
+          "access-control-allow-headers": "content-type",
+          "access-control-max-age": "600",
+          vary: "Origin",
+        },
+      };
+    }
+    if (req.method !== "PUT" && req.method !== "POST") {
+      return { status: 405, text: `${req.method ?? "?"} sends no message; use ${METHODS}`, headers: { allow: METHODS } };
+    }
+    return undefined;
   }
 }
 
@@ -112,13 +149,21 @@ export function parseTargetPath(url: string): Address | string {
   }
 }
 
-function typenameOf(contentType: string | undefined): string {
-  if (contentType === undefined) return STRING_TYPENAME;
+/**
+ * The message type named by a `Content-Type: application/vnd.<namespace>/<name>` header. The
+ * playground sent any other body as a string; a browser can send text/plain or a form cross-site
+ * without asking first, so Eddy takes only its own media type.
+ */
+function typenameOf(contentType: string | undefined): string | { problem: string } {
+  const usage = `use Content-Type: application/vnd.<namespace>/<name> (e.g. application/vnd.${STRING_TYPENAME} for a raw string)`;
+  if (contentType === undefined) return { problem: `the request has no Content-Type; ${usage}` };
   for (const part of contentType.split(",")) {
     const value = part.trim();
     if (value.toLowerCase().startsWith(VND_PREFIX)) {
-      return value.slice(VND_PREFIX.length).split(";", 1)[0]!.trim();
+      const typename = value.slice(VND_PREFIX.length).split(";", 1)[0]!.trim();
+      if (isValidTypeName(typename)) return typename;
+      return { problem: `Content-Type names the type "${typename}", which is not "namespace/name"` };
     }
   }
-  return STRING_TYPENAME;
+  return { problem: `Content-Type "${contentType}" names no message type; ${usage}` };
 }
