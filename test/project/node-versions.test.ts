@@ -22,7 +22,7 @@ describe("supported Node versions", () => {
 
   it("are stated once and the same in every workspace package", () => {
     assert.ok(semver.validRange(supported), `root engines.node "${supported}" is a valid range`);
-    for (const name of ["protocol", "sdk", "runtime"]) {
+    for (const name of ["protocol", "sdk", "runtime", "testing"]) {
       assert.equal(manifest(`packages/${name}/package.json`).engines?.node, supported, `packages/${name}`);
     }
   });

@@ -23,7 +23,7 @@ export type { PlaygroundEgressOptions } from "./io/playground/playground-egress.
 export { HTTP_SERVER_DEFAULTS } from "./config/http-server-spec.js";
 export type { HttpServerLimits } from "./config/http-server-spec.js";
 export { createLogger, silentLogger } from "./log/logger.js";
-export type { Logger } from "./log/logger.js";
+export type { Logger, LogDestination } from "./log/logger.js";
 export { loadModuleFile, parseModuleYaml, parseDuration, ModuleConfigError, KNOWN_KINDS } from "./config/index.js";
 export type { ModuleConfig, ModuleComponent, ConfigProblem, SourceLocation } from "./config/index.js";
 export { buildRuntime } from "./app/build-runtime.js";

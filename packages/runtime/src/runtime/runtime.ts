@@ -7,6 +7,7 @@ import type {
   EddyModule,
   RoutedMessage,
   Router,
+  StateEntry,
   StatefulFunction,
   TypedValue,
 } from "@eddy/sdk";
@@ -25,7 +26,7 @@ import { planCommit } from "./commit-planner.js";
 import { DelayedMessageService } from "./delayed-message-service.js";
 import { embeddedInvoker } from "./embedded-invoker.js";
 import type { Envelope } from "./envelope.js";
-import { addressProblem, envelope } from "./envelope.js";
+import { addressKey, addressProblem, envelope } from "./envelope.js";
 import type { FunctionInvoker, FunctionProvider } from "./function-invoker.js";
 import { FunctionRegistry } from "./function-registry.js";
 import { PartitionProcessor } from "./partition-processor.js";
@@ -323,6 +324,11 @@ export class Runtime {
 
   egress(id: string): Egress | undefined {
     return this.#egresses.get(id);
+  }
+
+  /** The current value of every state registered for the address's type (expired ones absent), as the store holds it. */
+  readState(target: Address): StateEntry[] {
+    return this.store.read(target, addressKey(target), this.clock.now());
   }
 
   // ---- internals -----------------------------------------------------------
