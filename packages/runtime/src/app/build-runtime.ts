@@ -69,6 +69,7 @@ export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOp
       case "io.statefun.playground.v1/ingress":
         runtime.bindIngress(
           new PlaygroundIngress({ port: c.spec.port, host, limits: c.spec.http.limits, allowedOrigins: c.spec.http.allowedOrigins }),
+          { source: at(c.location) },
         );
         break;
       case "io.statefun.playground.v1/egress":
@@ -81,21 +82,22 @@ export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOp
             limits: c.spec.http.limits,
             allowedOrigins: c.spec.http.allowedOrigins,
           }),
+          { source: at(c.location) },
         );
         break;
       case "io.statefun.kinesis.v1/ingress": {
         const { KinesisIngress } = await loadConnector("kinesis", () => import("../io/kinesis/kinesis-ingress.js"), at(c.location));
-        runtime.bindIngress(new KinesisIngress({ spec: c.spec, logger: options.logger }));
+        runtime.bindIngress(new KinesisIngress({ spec: c.spec, logger: options.logger }), { source: at(c.location) });
         break;
       }
       case "io.statefun.kinesis.v1/egress": {
         const { KinesisEgress } = await loadConnector("kinesis", () => import("../io/kinesis/kinesis-egress.js"), at(c.location));
-        runtime.bindEgress(new KinesisEgress({ spec: c.spec, logger: options.logger }));
+        runtime.bindEgress(new KinesisEgress({ spec: c.spec, logger: options.logger }), { source: at(c.location) });
         break;
       }
       case "io.statefun.kafka.v1/ingress": {
         const { KafkaIngress } = await loadConnector("kafka", () => import("../io/kafka/kafka-ingress.js"), at(c.location));
-        runtime.bindIngress(new KafkaIngress({ spec: c.spec, logger: options.logger }));
+        runtime.bindIngress(new KafkaIngress({ spec: c.spec, logger: options.logger }), { source: at(c.location) });
         break;
       }
       case "io.statefun.kafka.v1/egress": {
@@ -111,6 +113,7 @@ export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOp
               return new Set(recovered.egress.filter((r) => r.egress === egressId).map((r) => r.id));
             },
           }),
+          { source: at(c.location) },
         );
         break;
       }

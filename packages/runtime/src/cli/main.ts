@@ -1,8 +1,11 @@
 import { Command } from "commander";
 import { EddyError, isEddyError } from "@eddy/sdk";
 import { loadModuleFile } from "../config/index.js";
+import type { ModuleConfig } from "../config/index.js";
 import { buildRuntime } from "../app/build-runtime.js";
-import { createLogger } from "../log/logger.js";
+import { createLogger, silentLogger } from "../log/logger.js";
+import { isSystemError, systemErrorText } from "../log/system-error.js";
+import { MemoryStateStore } from "../store/memory-state-store.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { dirname, join, resolve } from "node:path";
 import { LmdbStateStore } from "../store/lmdb-state-store.js";
@@ -19,11 +22,28 @@ program
   .description("Eddy: an event-driven database for stateful functions (StateFun 3.x compatible)")
   .version(eddyVersion(), "-V, --version", "print the version of Eddy");
 
+/**
+ * One line for every error a user can cause (Eddy's own, and system errors
+ * such as an unwritable file); a stack trace only for what must be a bug.
+ */
 function fail(error: unknown): never {
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`eddy: ${message}\n`);
-  if (!isEddyError(error)) process.stderr.write(`${error instanceof Error ? (error.stack ?? "") : ""}\n`);
+  if (!isEddyError(error) && !isSystemError(error)) {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? "") : ""}\n`);
+  }
   process.exit(1);
+}
+
+/** loadModuleFile, with a missing or unreadable file named in words rather than as an fs error. */
+async function readModule(path: string): Promise<ModuleConfig> {
+  try {
+    return await loadModuleFile(path);
+  } catch (cause) {
+    if (!isSystemError(cause)) throw cause;
+    const why = cause.code === "ENOENT" ? "it does not exist; check the path" : systemErrorText(cause);
+    throw new EddyError("EDDY_CONFIG_INVALID", `cannot read the module file ${resolve(path)}: ${why}`, { cause });
+  }
 }
 
 program
@@ -32,7 +52,10 @@ program
   .argument("<module>", "path to module.yaml")
   .action(async (modulePath: string) => {
     try {
-      const config = await loadModuleFile(modulePath);
+      const config = await readModule(modulePath);
+      // Everything `run` checks before it starts anything: embedded modules load and export what
+      // their patterns name, bindings and modules apply. Nothing is started, nothing is stored.
+      await buildRuntime(config, { logger: silentLogger(), store: new MemoryStateStore() });
       for (const c of config.components) {
         process.stdout.write(`${c.location.file}:${c.location.line} ${c.kind}\n`);
       }
@@ -62,7 +85,7 @@ program
     const dataDir = opts.inMemory === true ? undefined : resolve(opts.dataDir ?? join(dirname(modulePath), ".eddy-data"));
     try {
       const adminPort = parsePort(opts.adminPort, "--admin-port");
-      const config = await loadModuleFile(modulePath);
+      const config = await readModule(modulePath);
       store = dataDir === undefined ? undefined : new LmdbStateStore({ path: dataDir });
       runtime = await buildRuntime(config, { logger, host: opts.host, ...(store === undefined ? {} : { store }) });
       if (opts.admin) {
@@ -95,11 +118,20 @@ program
       }
       stopping = true;
       logger.info({ signal }, "draining: no new input; finishing accepted messages");
-      runtime.stop({ timeoutMs: Number(opts.drainTimeout) }).then(
-        async ({ drained }) => {
+      const timeoutMs = Number(opts.drainTimeout);
+      runtime.stop({ timeoutMs }).then(
+        async ({ drained, pending }) => {
           await admin?.stop();
-          logger.info({ drained }, "stopped");
-          process.exit(0);
+          logger.info({ drained, pending }, "stopped");
+          if (drained) process.exit(0);
+          const fate =
+            dataDir === undefined
+              ? "they are lost (--in-memory)"
+              : `they are kept in ${dataDir} and processed on the next start`;
+          process.stderr.write(
+            `eddy: the drain timed out after ${timeoutMs} ms with ${pending} accepted message${pending === 1 ? "" : "s"} not processed; ${fate}. The log above names the addresses that kept failing; a longer --drain-timeout gives slow functions more time\n`,
+          );
+          process.exit(1);
         },
         (error: unknown) => {
           logger.error({ err: error }, "error while stopping");
@@ -138,7 +170,8 @@ state
   .argument("<file>", "snapshot file to write (JSON lines)")
   .action(async (dataDir: string, file: string) => {
     try {
-      const store = new LmdbStateStore({ path: resolve(dataDir) });
+      // mustExist: a mistyped path is refused, never created as an empty store.
+      const store = new LmdbStateStore({ path: resolve(dataDir), mustExist: true });
       try {
         const count = await exportSnapshot(store, file);
         process.stdout.write(`exported ${count} records from ${dataDir} to ${file}\n`);

@@ -3,6 +3,8 @@ import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } fro
 import type { AddressInfo, Socket } from "node:net";
 import { HTTP_SERVER_DEFAULTS } from "../config/http-server-spec.js";
 import type { HttpServerLimits } from "../config/http-server-spec.js";
+import { EddyError } from "@eddy/sdk";
+import { systemErrorText } from "../log/system-error.js";
 
 /** Every response says what it is: error bodies echo request paths, so browsers must not sniff them as HTML. */
 const COMMON_HEADERS: OutgoingHttpHeaders = { "x-content-type-options": "nosniff" };
@@ -34,9 +36,10 @@ export async function listen(
     answerClientError(error, socket, limits),
   );
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    const refuse = (error: unknown) => reject(listenError(error, port, host));
+    server.once("error", refuse);
     server.listen(port, host, () => {
-      server.off("error", reject);
+      server.off("error", refuse);
       resolve();
     });
   });
@@ -80,6 +83,20 @@ function answerClientError(error: Error & { code?: string; reason?: string }, so
       "connection: close\r\n\r\n" +
       body,
   );
+}
+
+/** Why a port could not be bound, and what to do; the runtime prefixes the component that asked. */
+function listenError(cause: unknown, port: number, host: string): EddyError {
+  const code = (cause as NodeJS.ErrnoException).code;
+  const why =
+    code === "EADDRINUSE"
+      ? `port ${port} on ${host} is already in use; stop the process that uses it or change spec.port`
+      : code === "EACCES"
+        ? `port ${port} on ${host} needs privileges this process lacks; use a port above 1023`
+        : code === "EADDRNOTAVAIL" || code === "ENOTFOUND"
+          ? `cannot listen on ${host}:${port}: the host is not an address of this machine; check --host`
+          : `cannot listen on ${host}:${port}: ${systemErrorText(cause)}`;
+  return new EddyError("EDDY_LISTEN_FAILED", why, { cause });
 }
 
 export async function close(server: Server | undefined): Promise<void> {

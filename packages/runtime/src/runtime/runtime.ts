@@ -1,4 +1,4 @@
-import { EddyError, formatAddress, isEddyModule } from "@eddy/sdk";
+import { EddyError, formatAddress, isEddyError, isEddyModule } from "@eddy/sdk";
 import type {
   Address,
   BatchOutcome,
@@ -78,6 +78,7 @@ export class Runtime {
   /** Why the runtime is not ready yet (undefined once ready); /readyz answers it. */
   #notReady: string | undefined = "not started";
   readonly #stopHooks: (() => void | Promise<void>)[] = [];
+  readonly #sources = new Map<Ingress | Egress, string>();
   #egressFailures = 0;
 
   constructor(options: RuntimeOptions = {}) {
@@ -123,17 +124,21 @@ export class Runtime {
     );
   }
 
-  bindEgress(egress: Egress): void {
+  /** `source` says where the egress was configured (a file and line), for errors while it starts. */
+  bindEgress(egress: Egress, options: { source?: string } = {}): void {
     this.#assertNotStarted("bind egresses");
     if (this.#egresses.has(egress.id)) {
       throw new EddyError("EDDY_CONFIG_INVALID", `egress "${egress.id}" is bound twice`);
     }
     this.#egresses.set(egress.id, egress);
+    if (options.source !== undefined) this.#sources.set(egress, options.source);
   }
 
-  bindIngress(ingress: Ingress): void {
+  /** `source` says where the ingress was configured (a file and line), for errors while it starts. */
+  bindIngress(ingress: Ingress, options: { source?: string } = {}): void {
     this.#assertNotStarted("bind ingresses");
     this.#ingresses.push(ingress);
+    if (options.source !== undefined) this.#sources.set(ingress, options.source);
   }
 
   /** Routes records of a custom ingress to functions. */
@@ -164,22 +169,44 @@ export class Runtime {
     this.#stopHooks.push(hook);
   }
 
+  /**
+   * Starts egresses, recovers from the store, then starts ingresses. When a
+   * component cannot start (a port in use, a broker out of reach), the ones
+   * already started are stopped again and the error names the component.
+   */
   async start(): Promise<void> {
     this.#assertNotStarted("start");
     this.#state = "running";
+    const started: (() => Promise<void> | void)[] = [];
+    const starting = async (component: Ingress | Egress, kind: string, start: () => Promise<void> | undefined) => {
+      try {
+        await start();
+      } catch (cause) {
+        for (const stop of started.reverse()) await Promise.resolve(stop()).catch(() => undefined);
+        this.#state = "stopped";
+        const source = this.#sources.get(component);
+        const prefix = `${kind} ${component.id}${source === undefined ? "" : ` (${source})`}`;
+        const message = cause instanceof Error ? cause.message : String(cause);
+        throw new EddyError(isEddyError(cause) ? cause.code : "EDDY_CONFIG_INVALID", `${prefix}: ${message}`, {
+          cause,
+          retryable: isEddyError(cause) && cause.retryable,
+        });
+      }
+      this.logger.info({ [kind]: component.id }, `${kind} ${component.id}: ${component.describe()}`);
+    };
     const egressContext = { acknowledge: (ids: readonly number[]) => this.#acknowledgeEgress(ids) };
     for (const egress of this.#egresses.values()) {
       this.#notReady = `starting egress ${egress.id}`;
-      await egress.start?.(egressContext);
-      this.logger.info({ egress: egress.id }, `egress ${egress.id}: ${egress.describe()}`);
+      await starting(egress, "egress", () => egress.start?.(egressContext));
+      started.push(() => egress.stop?.());
     }
     this.#notReady = "recovering from the store";
     await this.#recover();
     const sink = this.ingressSink();
     for (const ingress of this.#ingresses) {
       this.#notReady = `starting ingress ${ingress.id}`;
-      await ingress.start(sink);
-      this.logger.info({ ingress: ingress.id }, `ingress ${ingress.id}: ${ingress.describe()}`);
+      await starting(ingress, "ingress", () => ingress.start(sink));
+      started.push(() => ingress.stop());
     }
     if (this.#state === "running") this.#notReady = undefined;
   }
@@ -188,14 +215,15 @@ export class Runtime {
    * Stops taking input, waits (up to `timeoutMs`) until every accepted message
    * has been processed, then stops ingresses, timers and egresses.
    */
-  async stop(options: { timeoutMs?: number } = {}): Promise<{ drained: boolean }> {
-    if (this.#state === "stopped") return { drained: true };
+  async stop(options: { timeoutMs?: number } = {}): Promise<{ drained: boolean; pending: number }> {
+    if (this.#state === "stopped") return { drained: true, pending: 0 };
     const wasRunning = this.#state === "running";
     this.#state = "draining";
     this.#notReady = "draining: finishing accepted messages before stopping";
     this.#gate.close();
     for (const ingress of this.#ingresses) await ingress.stop();
     let drained = true;
+    let pending = 0;
     if (wasRunning) {
       const timeoutMs = options.timeoutMs ?? 10_000;
       let timer: NodeJS.Timeout | undefined;
@@ -207,6 +235,7 @@ export class Runtime {
       ]);
       clearTimeout(timer);
       if (!drained) {
+        pending = this.#gate.pending;
         this.logger.warn(
           { pending: this.#gate.pending, timeoutMs },
           "stopped before every accepted message was processed (a function kept failing or was too slow)",
@@ -220,7 +249,7 @@ export class Runtime {
     await this.store.close();
     this.#state = "stopped";
     this.#notReady = "stopped";
-    return { drained };
+    return { drained, pending };
   }
 
   // ---- input ---------------------------------------------------------------

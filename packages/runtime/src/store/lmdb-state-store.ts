@@ -10,6 +10,7 @@ import type { CommitUnit, DelayedMessage, OutboxRecord } from "./commit-unit.js"
 import type { RecoveredState, StateStore } from "./state-store.js";
 import { SpecRegistry } from "./spec-registry.js";
 import type { InputPosition } from "../io/ingress.js";
+import { systemErrorText } from "../log/system-error.js";
 
 /** Bumped when the layout changes incompatibly; a newer store is refused, never misread. */
 export const STORE_FORMAT_VERSION = 2;
@@ -120,8 +121,13 @@ function fromLogged(seq: number, m: LoggedMessage): Envelope {
 }
 
 export interface LmdbStateStoreOptions {
-  /** The data directory; created when missing. */
+  /** The data directory; created when missing unless `mustExist`. */
   readonly path: string;
+  /**
+   * Open only an existing Eddy data directory, never create one (for
+   * `eddy state export`: a mistyped path must not become an empty store).
+   */
+  readonly mustExist?: boolean;
 }
 
 /**
@@ -151,7 +157,7 @@ export class LmdbStateStore implements StateStore {
 
   constructor(options: LmdbStateStoreOptions) {
     this.path = options.path;
-    prepareDirectory(this.path);
+    prepareDirectory(this.path, options.mustExist === true);
     try {
       this.#root = open({ path: join(this.path, "data"), maxDbs: 12, compression: false });
       this.#specsDb = this.#root.openDB({ name: "specs" });
@@ -411,9 +417,23 @@ export class LmdbStateStore implements StateStore {
  * Makes sure the directory is ours and nobody else's: an Eddy marker of a
  * format we read, and no other live runtime holding the lock.
  */
-function prepareDirectory(path: string): void {
-  mkdirSync(path, { recursive: true });
+function prepareDirectory(path: string, mustExist: boolean): void {
   const markerPath = join(path, MARKER);
+  if (mustExist) {
+    if (!existsSync(path)) throw new EddyError("EDDY_STORE_INVALID", `the data directory ${path} does not exist; check the path`);
+    if (!existsSync(markerPath)) {
+      throw new EddyError("EDDY_STORE_INVALID", `${path} is not an Eddy data directory (no ${MARKER}); check the path`);
+    }
+  }
+  try {
+    mkdirSync(path, { recursive: true });
+  } catch (cause) {
+    throw new EddyError(
+      "EDDY_STORE_INVALID",
+      `cannot create the data directory ${path}: ${systemErrorText(cause)}; choose a writable --data-dir`,
+      { cause },
+    );
+  }
   if (existsSync(markerPath)) {
     let marker: { format?: unknown };
     try {
@@ -441,7 +461,15 @@ function prepareDirectory(path: string): void {
         `${path} is not empty and is not an Eddy data directory (no ${MARKER}); point --data-dir at an empty or Eddy directory`,
       );
     }
-    writeFileSync(markerPath, `${JSON.stringify({ format: STORE_FORMAT_VERSION, createdAt: new Date().toISOString() })}\n`);
+    try {
+      writeFileSync(markerPath, `${JSON.stringify({ format: STORE_FORMAT_VERSION, createdAt: new Date().toISOString() })}\n`);
+    } catch (cause) {
+      throw new EddyError(
+        "EDDY_STORE_INVALID",
+        `cannot write to the data directory ${path}: ${systemErrorText(cause)}; choose a writable --data-dir`,
+        { cause },
+      );
+    }
   }
   acquireLock(path);
 }

@@ -1,7 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, playgroundModuleYaml } from "../support/local-servers.js";
@@ -9,7 +11,6 @@ import { freePort, playgroundModuleYaml } from "../support/local-servers.js";
 const repo = new URL("../../../../", import.meta.url).pathname;
 const cli = join(repo, "packages/runtime/src/cli/main.ts");
 const greeterModule = join(repo, "examples/greeter/greeter.ts");
-
 
 /** Runs the CLI; `eddy run` gets a free admin port so tests never take the default 8099. */
 function startEddy(args: string[]) {
@@ -104,4 +105,143 @@ describe("eddy run", () => {
     assert.equal(await eddy.exited, 1);
     assert.match(eddy.output().stderr, /--admin-port must be a port number from 0 to 65535, got "80a"/);
   });
+});
+
+/** Waits until the child's stdout says it is running (or it exited); fails with its stderr otherwise. */
+async function running(eddy: ReturnType<typeof startEddy>): Promise<void> {
+  let exited = false;
+  void eddy.exited.then(() => (exited = true));
+  for (let i = 0; i < 400 && !exited && !eddy.output().stdout.includes("eddy is running"); i++) {
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  assert.match(eddy.output().stdout, /eddy is running/, eddy.output().stderr);
+}
+
+/** A stack trace has lines like "    at fn (file:1:2)". */
+const STACK_LINE = /^\s+at .+/m;
+
+function moduleDir(lines: readonly string[]): { dir: string; moduleFile: string } {
+  const dir = mkdtempSync(join(tmpdir(), "eddy-cli-"));
+  const moduleFile = join(dir, "module.yaml");
+  writeFileSync(moduleFile, lines.join("\n"));
+  return { dir, moduleFile };
+}
+
+describe("eddy validate", () => {
+  it("refuses an embedded module file that does not exist, as eddy run does", async () => {
+    const { moduleFile } = moduleDir(["kind: io.eddy.functions.v1/embedded", "spec:", "  functions: a/b", "  module: ./missing.ts"]);
+    const eddy = startEddy(["validate", moduleFile]);
+    assert.equal(await eddy.exited, 1);
+    assert.match(eddy.output().stderr, /module\.yaml:1:1: cannot load embedded functions from .*missing\.ts/);
+    assert.doesNotMatch(eddy.output().stdout, /valid/);
+  });
+
+  it("refuses a function pattern that no export of the module matches", async () => {
+    const { moduleFile } = moduleDir(["kind: io.eddy.functions.v1/embedded", "spec:", "  functions: nobody/*", `  module: ${greeterModule}`]);
+    const eddy = startEddy(["validate", moduleFile]);
+    assert.equal(await eddy.exited, 1);
+    assert.match(eddy.output().stderr, /exports no function matching "nobody\/\*" \(found: apache\/greeter\)/);
+    assert.doesNotMatch(eddy.output().stdout, /valid/);
+  });
+
+  it("still says valid for a module that runs", async () => {
+    const { moduleFile } = moduleDir(["kind: io.eddy.functions.v1/embedded", "spec:", "  functions: apache/*", `  module: ${greeterModule}`]);
+    const eddy = startEddy(["validate", moduleFile]);
+    assert.equal(await eddy.exited, 0, eddy.output().stderr);
+    assert.match(eddy.output().stdout, /1 components, valid/);
+  });
+});
+
+describe("eddy state export", () => {
+  it("refuses a data directory that does not exist and creates nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "eddy-cli-"));
+    const mistyped = join(dir, "eddy-dta");
+    const eddy = startEddy(["state", "export", mistyped, join(dir, "snapshot.jsonl")]);
+    assert.equal(await eddy.exited, 1);
+    assert.match(eddy.output().stderr, /eddy-dta.*does not exist/);
+    assert.doesNotMatch(eddy.output().stderr, STACK_LINE);
+    assert.equal(existsSync(mistyped), false);
+    assert.equal(existsSync(join(dir, "snapshot.jsonl")), false);
+  });
+
+  it("refuses a directory that is not an Eddy data directory", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "eddy-cli-"));
+    const eddy = startEddy(["state", "export", dir, join(tmpdir(), `eddy-snap-${process.pid}.jsonl`)]);
+    assert.equal(await eddy.exited, 1);
+    assert.match(eddy.output().stderr, /not an Eddy data directory/);
+    assert.deepEqual(readdirSync(dir), []);
+  });
+});
+
+describe("eddy run: one clear line for a bad start", () => {
+  it("names a module file that does not exist", async () => {
+    const missing = join(tmpdir(), `eddy-missing-${process.pid}`, "module.yaml");
+    const eddy = startEddy(["run", missing]);
+    assert.equal(await eddy.exited, 1);
+    const { stderr } = eddy.output();
+    assert.match(stderr, /^eddy: cannot read the module file .*module\.yaml: it does not exist/);
+    assert.doesNotMatch(stderr, STACK_LINE);
+  });
+
+  it("names a data directory that cannot be created", async () => {
+    const { dir, moduleFile } = moduleDir(["kind: io.eddy.functions.v1/embedded", "spec:", "  functions: apache/*", `  module: ${greeterModule}`]);
+    const file = join(dir, "a-file");
+    writeFileSync(file, "");
+    const eddy = startEddy(["run", moduleFile, "--data-dir", join(file, "data")]);
+    assert.equal(await eddy.exited, 1);
+    const { stderr } = eddy.output();
+    assert.match(stderr, /^eddy: cannot create the data directory .*a-file\/data: .*; choose a writable --data-dir/);
+    assert.doesNotMatch(stderr, STACK_LINE);
+  });
+
+  it("names the ingress and the port when the port is in use, and says what to do", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const { moduleFile } = moduleDir(
+        playgroundModuleYaml({ functions: "apache/*", module: greeterModule, ingressPort: port, egressPort: await freePort(), topics: ["greetings"] }).split("\n"),
+      );
+      const eddy = startEddy(["run", moduleFile, "--in-memory"]);
+      assert.equal(await eddy.exited, 1);
+      const { stderr } = eddy.output();
+      assert.match(
+        stderr,
+        new RegExp(`^eddy: ingress io\\.statefun\\.playground/ingress \\(.*module\\.yaml:\\d+:\\d+\\): port ${port} on 127\\.0\\.0\\.1 is already in use; stop the process that uses it or change spec\\.port`),
+      );
+      assert.doesNotMatch(stderr, STACK_LINE);
+    } finally {
+      taken.close();
+    }
+  });
+});
+
+describe("eddy run: a drain that times out", () => {
+  const stuckModule = join(repo, "packages/runtime/test/cli/fixtures/always-failing.ts");
+
+  for (const inMemory of [false, true]) {
+    it(`exits non-zero and says how many accepted messages are ${inMemory ? "lost (--in-memory)" : "kept in the data directory"}`, async () => {
+      const [ingressPort, egressPort] = [await freePort(), await freePort()];
+      const { dir, moduleFile } = moduleDir(
+        playgroundModuleYaml({ functions: "stuck/*", module: stuckModule, ingressPort, egressPort, topics: ["out"] }).split("\n"),
+      );
+      const eddy = startEddy(["run", moduleFile, "--drain-timeout", "300", ...(inMemory ? ["--in-memory"] : [])]);
+      try {
+        await running(eddy);
+        for (const id of ["a", "b"]) {
+          const put = await fetch(`http://127.0.0.1:${ingressPort}/stuck/fn/${id}`, { method: "PUT", body: id });
+          assert.equal(put.status, 200);
+        }
+      } finally {
+        eddy.child.kill("SIGTERM");
+      }
+      assert.equal(await eddy.exited, 1);
+      const { stderr } = eddy.output();
+      if (inMemory) {
+        assert.match(stderr, /eddy: the drain timed out after 300 ms with 2 accepted messages not processed; they are lost \(--in-memory\)/);
+      } else {
+        assert.match(stderr, new RegExp(`eddy: the drain timed out after 300 ms with 2 accepted messages not processed; they are kept in ${join(dir, ".eddy-data")} and processed on the next start`));
+      }
+    });
+  }
 });

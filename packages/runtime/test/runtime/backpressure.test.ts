@@ -47,7 +47,7 @@ describe("maxPendingMessages: ingress waits while the runtime is full", () => {
     await Promise.all(sends);
     await runtime.idle();
     assert.deepEqual(handled, ["m0", "m1", "m2", "m3", "m4", "m5", "m6"], "accepted in order");
-    assert.deepEqual(await runtime.stop(), { drained: true });
+    assert.deepEqual(await runtime.stop(), { drained: true, pending: 0 });
   });
 
   it("lets function→function messages through a full gate (no deadlock)", async () => {
@@ -107,7 +107,7 @@ describe("maxBacklog: a backlogged address pauses its partition's intake", () =>
     release.resolve();
     await runtime.idle();
     assert.deepEqual(log, ["a:m0", "a:m1", "a:m2", "b:m0"]);
-    assert.deepEqual(await runtime.stop(), { drained: true });
+    assert.deepEqual(await runtime.stop(), { drained: true, pending: 0 });
   });
 
   it("without maxBacklog, the other address runs while the first is stuck", async () => {

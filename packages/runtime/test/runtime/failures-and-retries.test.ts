@@ -101,7 +101,7 @@ describe("a failing invocation", () => {
         ["test/flaky/a", 2],
       ],
     );
-    assert.deepEqual(await s.runtime.stop(), { drained: true });
+    assert.deepEqual(await s.runtime.stop(), { drained: true, pending: 0 });
   });
 
   it("backs off exponentially (with jitter) between attempts", async () => {
@@ -162,7 +162,7 @@ describe("a failing invocation", () => {
     s.clock.advance(150);
     assert.equal(calls, 2, "retried");
     assert.equal(s.runtime.pendingMessages, 1);
-    assert.deepEqual(await s.runtime.stop({ timeoutMs: 20 }), { drained: false });
+    assert.deepEqual(await s.runtime.stop({ timeoutMs: 20 }), { drained: false, pending: 1 });
   });
 
   it("writing a state with another typename fails with EDDY_TYPE_MISMATCH", async () => {
@@ -177,7 +177,7 @@ describe("a failing invocation", () => {
     await s.runtime.send(address("test/typed", "t"), str("x"));
     await until(() => s.errors().length >= 1);
     assert.equal(s.errors()[0]!.code, "EDDY_TYPE_MISMATCH");
-    assert.deepEqual(await s.runtime.stop({ timeoutMs: 20 }), { drained: false });
+    assert.deepEqual(await s.runtime.stop({ timeoutMs: 20 }), { drained: false, pending: 1 });
   });
 
   it("sending to an unbound function type, delaying to one, or emitting to an unbound egress fails only that address", async () => {
@@ -209,7 +209,7 @@ describe("a failing invocation", () => {
     assert.deepEqual(s.received, ["still working"]);
     for (const id of Object.values(targets)) assert.equal(s.stateOf(address("test/sender", id), "touched"), undefined);
     assert.equal(s.runtime.pendingDelayedMessages, 0);
-    assert.deepEqual(await s.runtime.stop({ timeoutMs: 20 }), { drained: false });
+    assert.deepEqual(await s.runtime.stop({ timeoutMs: 20 }), { drained: false, pending: 3 });
   });
 
   it("an egress record the egress cannot take fails the invocation with EDDY_INVALID_EGRESS_RECORD", async () => {
@@ -239,7 +239,7 @@ describe("a failing invocation", () => {
     assert.equal(s.errors()[0]!.code, "EDDY_INVALID_EGRESS_RECORD");
     assert.match(String((s.errors()[0]!.err as { message?: string }).message), /only test\/Good/);
     assert.deepEqual(delivered, [{ typename: "test/Good", value: undefined }]);
-    assert.deepEqual(await s.runtime.stop({ timeoutMs: 20 }), { drained: false });
+    assert.deepEqual(await s.runtime.stop({ timeoutMs: 20 }), { drained: false, pending: 1 });
   });
 
   it("a failing egress delivery is counted and logged; the invocation stays committed", async () => {
@@ -269,7 +269,7 @@ describe("a failing invocation", () => {
       value: Types.int.serialize(1),
     });
     assert.equal(s.errors().at(-1)!.egress, "test/flaky-egress");
-    assert.deepEqual(await s.runtime.stop(), { drained: true });
+    assert.deepEqual(await s.runtime.stop(), { drained: true, pending: 0 });
   });
 
   it("rejects an ingress message to an unbound function type up front, accepting nothing", async () => {
@@ -319,7 +319,7 @@ describe("state registration for functions that declare their states lazily", ()
     await s.runtime.idle();
     assert.equal(batches.length, 3);
     assert.deepEqual(batches[2]!.states, [{ name: "seen", value: seven }]);
-    assert.deepEqual(await s.runtime.stop(), { drained: true });
+    assert.deepEqual(await s.runtime.stop(), { drained: true, pending: 0 });
   });
 
   it("fails with EDDY_UNKNOWN_STATE when a function keeps reporting missing states", async () => {
@@ -370,7 +370,7 @@ describe("runtime.stop()", () => {
     await runtime.start();
     for (let i = 0; i < 30; i++) await runtime.send(address("test/worker", `w${i % 5}`), str(String(Math.floor(i / 5))));
     const result = await runtime.stop();
-    assert.deepEqual(result, { drained: true });
+    assert.deepEqual(result, { drained: true, pending: 0 });
     assert.equal(handled.length, 35, "every message, including those sent by functions while draining");
     assert.equal(runtime.state, "stopped");
     assert.equal(runtime.pendingMessages, 0);
@@ -384,7 +384,7 @@ describe("runtime.stop()", () => {
     await assert.rejects(runtime.send(address("test/worker", "w"), str("late")), (e: unknown) =>
       isEddyError(e, "EDDY_SHUTTING_DOWN"),
     );
-    assert.deepEqual(await runtime.stop(), { drained: true }, "stopping twice is harmless");
+    assert.deepEqual(await runtime.stop(), { drained: true, pending: 0 }, "stopping twice is harmless");
   });
 
   it("gives up after the timeout with drained: false when a function keeps failing, and stops retrying", async () => {
@@ -403,7 +403,7 @@ describe("runtime.stop()", () => {
     await runtime.send(address("test/doomed", "d"), str("x"));
     await eventually(() => attempts >= 2, "a retry");
     const started = Date.now();
-    assert.deepEqual(await runtime.stop({ timeoutMs: 80 }), { drained: false });
+    assert.deepEqual(await runtime.stop({ timeoutMs: 80 }), { drained: false, pending: 1 });
     assert.ok(Date.now() - started >= 75, "waited for the timeout");
     assert.equal(runtime.state, "stopped");
     const after = attempts;

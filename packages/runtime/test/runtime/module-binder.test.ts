@@ -69,7 +69,7 @@ describe("defineModule and the runtime's binder", () => {
     assert.equal(lines.length, 6);
     assert.ok(delivered.flat().every((r) => r.typename === Types.string.typename));
 
-    assert.deepEqual(await runtime.stop(), { drained: true });
+    assert.deepEqual(await runtime.stop(), { drained: true, pending: 0 });
     assert.equal(ingressStopped, true);
   });
 

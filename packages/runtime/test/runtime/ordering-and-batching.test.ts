@@ -39,7 +39,7 @@ describe("per-address batching", () => {
     assert.deepEqual(batches.map((b) => b.invocations.length), [1, 5]);
     assert.deepEqual(batches[1]!.invocations.map((i) => textOf(i.argument)), ["m1", "m2", "m3", "m4", "m5"]);
     assert.deepEqual(handled, ["m0", "m1", "m2", "m3", "m4", "m5"]);
-    assert.deepEqual(await runtime.stop(), { drained: true });
+    assert.deepEqual(await runtime.stop(), { drained: true, pending: 0 });
   });
 
   it("hands the next batch the state the previous batch committed", async () => {

@@ -5,6 +5,7 @@ import type { Ingress, IngressSink } from "../ingress.js";
 import { HTTP_SERVER_DEFAULTS } from "../../config/http-server-spec.js";
 import type { HttpServerLimits } from "../../config/http-server-spec.js";
 import { corsHeaders, crossOriginProblem, HttpListener, readBody, reply } from "../http-server.js";
+import { builtinTypeProblem } from "../declared-type.js";
 
 export const PLAYGROUND_INGRESS_ID = "io.statefun.playground/ingress";
 const VND_PREFIX = "application/vnd.";
@@ -91,7 +92,8 @@ export class PlaygroundIngress implements Ingress {
       const body = read.body;
       const argument = { typename, value: new Uint8Array(body.buffer, body.byteOffset, body.length) };
       const sink = this.#sink!;
-      const problem = sink.checkTarget(target, argument);
+      // Bytes that cannot be the built-in type they declare would fail the address forever, accepts or not.
+      const problem = sink.checkTarget(target, argument) ?? builtinTypeProblem(argument);
       if (problem !== undefined) {
         const unknownType = problem.startsWith("no function is bound");
         reply(res, unknownType ? 404 : 400, `${target.type}/${target.id}: ${problem}\n`, cors);
