@@ -77,7 +77,8 @@ export class AdminServer {
       this.#server = started.server;
       this.#port = started.port;
     } catch (cause) {
-      const code = (cause as NodeJS.ErrnoException).code;
+      // listen() wraps the system error in EDDY_LISTEN_FAILED; the admin server names its own flags.
+      const code = ((isEddyError(cause, "EDDY_LISTEN_FAILED") ? cause.cause : cause) as NodeJS.ErrnoException).code;
       const hint =
         code === "EADDRINUSE"
           ? "another process uses it; pick another with --admin-port, or --no-admin to run without the admin server"

@@ -90,7 +90,7 @@ function listenError(cause: unknown, port: number, host: string): EddyError {
   const code = (cause as NodeJS.ErrnoException).code;
   const why =
     code === "EADDRINUSE"
-      ? `port ${port} on ${host} is already in use; stop the process that uses it or change spec.port`
+      ? `port ${port} on ${host} is already in use; stop the process that uses it or choose another port`
       : code === "EACCES"
         ? `port ${port} on ${host} needs privileges this process lacks; use a port above 1023`
         : code === "EADDRNOTAVAIL" || code === "ENOTFOUND"

@@ -207,7 +207,7 @@ describe("eddy run: one clear line for a bad start", () => {
       const { stderr } = eddy.output();
       assert.match(
         stderr,
-        new RegExp(`^eddy: ingress io\\.statefun\\.playground/ingress \\(.*module\\.yaml:\\d+:\\d+\\): port ${port} on 127\\.0\\.0\\.1 is already in use; stop the process that uses it or change spec\\.port`),
+        new RegExp(`^eddy: ingress io\\.statefun\\.playground/ingress \\(.*module\\.yaml:\\d+:\\d+\\): port ${port} on 127\\.0\\.0\\.1 is already in use; stop the process that uses it or choose another port`),
       );
       assert.doesNotMatch(stderr, STACK_LINE);
     } finally {
@@ -229,7 +229,11 @@ describe("eddy run: a drain that times out", () => {
       try {
         await running(eddy);
         for (const id of ["a", "b"]) {
-          const put = await fetch(`http://127.0.0.1:${ingressPort}/stuck/fn/${id}`, { method: "PUT", body: id });
+          const put = await fetch(`http://127.0.0.1:${ingressPort}/stuck/fn/${id}`, {
+            method: "PUT",
+            headers: { "Content-Type": "application/vnd.stuck/Id" },
+            body: id,
+          });
           assert.equal(put.status, 200);
         }
       } finally {

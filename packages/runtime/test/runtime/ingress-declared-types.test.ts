@@ -47,8 +47,8 @@ describe("the playground ingress and a function without accepts", { timeout: 30_
     assert.deepEqual(seen, ["int 42"]);
   });
 
-  it("still passes a body without a declared type through raw, as the playground does", async () => {
-    const res = await fetch(url, { method: "PUT", headers: { "Content-Type": "text/plain" }, body: "hello" });
+  it("still passes the raw bytes of a type of the user's own", async () => {
+    const res = await fetch(url, { method: "PUT", headers: { "Content-Type": "application/vnd.test/Text" }, body: "hello" });
     assert.equal(res.status, 200);
     await runtime.idle();
     assert.deepEqual(seen, ["int 42", "raw hello"]);

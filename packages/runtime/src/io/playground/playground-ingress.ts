@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { isEddyError, isValidTypeName, STRING_TYPENAME } from "@eddy/sdk";
+import { isEddyError, isValidTypeName } from "@eddy/sdk";
 import type { Address } from "@eddy/sdk";
 import type { Ingress, IngressSink } from "../ingress.js";
 import { HTTP_SERVER_DEFAULTS } from "../../config/http-server-spec.js";
@@ -157,7 +157,7 @@ export function parseTargetPath(url: string): Address | string {
  * without asking first, so Eddy takes only its own media type.
  */
 function typenameOf(contentType: string | undefined): string | { problem: string } {
-  const usage = `use Content-Type: application/vnd.<namespace>/<name> (e.g. application/vnd.${STRING_TYPENAME} for a raw string)`;
+  const usage = `use Content-Type: application/vnd.<namespace>/<name> (e.g. application/vnd.example/Text for raw bytes the function reads as they are)`;
   if (contentType === undefined) return { problem: `the request has no Content-Type; ${usage}` };
   for (const part of contentType.split(",")) {
     const value = part.trim();
