@@ -6,6 +6,7 @@ import type { Logger } from "../log/logger.js";
 import { Runtime } from "../runtime/runtime.js";
 import type { RuntimeOptions } from "../runtime/runtime.js";
 import type { StateStore } from "../store/state-store.js";
+import type { Tracing } from "../observability/tracing.js";
 import { loadEmbeddedModule } from "./embedded-module-loader.js";
 import { loadConnector } from "./connector-loader.js";
 import { bindColocatedFunctions } from "../colocated/bind-colocated.js";
@@ -21,6 +22,8 @@ export interface BuildRuntimeOptions {
   /** Host the playground servers bind to. Default 127.0.0.1. */
   readonly host?: string;
   readonly globalConfiguration?: Readonly<Record<string, string>>;
+  /** Where spans go (tracingFromEnvironment); default none. */
+  readonly tracing?: Tracing;
 }
 
 function at(location: SourceLocation): string {
@@ -42,6 +45,7 @@ export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOp
     logger: options.logger,
     ...(options.store === undefined ? {} : { store: options.store }),
     ...(options.globalConfiguration === undefined ? {} : { globalConfiguration: options.globalConfiguration }),
+    ...(options.tracing === undefined ? {} : { tracing: options.tracing }),
     ...(settings === undefined
       ? {}
       : { partitions: settings.spec.partitions, maxPendingMessages: settings.spec.maxPendingMessages }),
@@ -133,6 +137,7 @@ export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOp
               transport,
               pools: endpointPools,
               logger: options.logger,
+              tracing: runtime.tracing,
             }),
           at(c.location),
         );
@@ -150,6 +155,7 @@ export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOp
   }
   if (pools !== undefined) {
     const toClose = pools;
+    runtime.reportEndpoints(() => toClose.concurrency());
     runtime.onStop(() => toClose.close());
   }
   return runtime;

@@ -45,6 +45,7 @@ export function bindColocatedFunctions(runtime: Runtime, spec: ColocatedFunction
         transport: { type: "async", callMs: spec.call },
         pools,
         logger,
+        tracing: runtime.tracing,
       }),
     options.where,
   );

@@ -14,6 +14,11 @@ export interface InputPosition {
   readonly next: string;
 }
 
+/** A message an ingress hands over, with the W3C traceparent it came with (if any). */
+export interface AcceptedMessage extends RoutedMessage {
+  readonly traceparent?: string | undefined;
+}
+
 /** What an ingress hands its messages to. */
 export interface IngressSink {
   /**
@@ -21,7 +26,7 @@ export interface IngressSink {
    * with a durable store); waits while the runtime pushes back; rejects with
    * EDDY_SHUTTING_DOWN once the runtime stops taking input.
    */
-  accept(messages: readonly RoutedMessage[], position?: InputPosition): Promise<void>;
+  accept(messages: readonly AcceptedMessage[], position?: InputPosition): Promise<void>;
   /**
    * The position last stored with `accept` for this ingress and source
    * partition, so a restarted ingress resumes exactly after what was accepted

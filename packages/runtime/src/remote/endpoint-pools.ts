@@ -4,6 +4,7 @@ import type { Pool } from "undici";
 import { EddyError } from "@eddy/sdk";
 import type { EndpointTarget } from "./endpoint-url.js";
 import type { ResolvedTransport, TlsFiles } from "./transport-options.js";
+import type { EndpointConcurrency } from "../observability/runtime-stats.js";
 import { ConcurrencyLimit } from "./concurrency-limit.js";
 
 /*
@@ -22,7 +23,7 @@ function undiciPool(): typeof Pool {
 
 export class EndpointPools {
   readonly #pools = new Map<string, Pool>();
-  readonly #limits = new Map<string, ConcurrencyLimit>();
+  readonly #limits = new Map<string, { readonly endpoint: string; readonly limit: ConcurrencyLimit }>();
   #closed = false;
 
   get closed(): boolean {
@@ -45,12 +46,17 @@ export class EndpointPools {
    */
   limitFor(target: EndpointTarget, transport: ResolvedTransport): ConcurrencyLimit {
     const key = `${target.origin}\u0000${target.socketPath ?? ""}`;
-    let limit = this.#limits.get(key);
-    if (limit === undefined) {
-      limit = new ConcurrencyLimit({ max: transport.poolSize });
-      this.#limits.set(key, limit);
+    let entry = this.#limits.get(key);
+    if (entry === undefined) {
+      entry = { endpoint: target.socketPath === undefined ? target.origin : `unix:${target.socketPath}`, limit: new ConcurrencyLimit({ max: transport.poolSize }) };
+      this.#limits.set(key, entry);
     }
-    return limit;
+    return entry.limit;
+  }
+
+  /** Requests in flight, waiting, and the current limit of every endpoint called so far (for metrics). */
+  concurrency(): EndpointConcurrency[] {
+    return [...this.#limits.values()].map(({ endpoint, limit }) => ({ endpoint, inFlight: limit.inFlight, limit: limit.limit, waiting: limit.waiting }));
   }
 
   poolFor(target: EndpointTarget, transport: ResolvedTransport): Pool {

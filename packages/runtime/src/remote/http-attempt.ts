@@ -40,6 +40,8 @@ export interface AttemptRequest {
   /** Longest wait for headers and between body chunks (OkHttp's read timeout); undefined = the attempt's time. */
   readonly readMs: number | undefined;
   readonly payloadMaxBytes: number;
+  /** Sent as the `traceparent` header, so the function can continue the trace. */
+  readonly traceparent?: string | undefined;
 }
 
 export type AttemptResult =
@@ -58,7 +60,7 @@ export async function attemptCall(req: AttemptRequest): Promise<AttemptResult> {
     const response = await req.pool.request({
       method: "POST",
       path: req.target.path,
-      headers: REQUEST_HEADERS,
+      headers: req.traceparent === undefined ? REQUEST_HEADERS : { ...REQUEST_HEADERS, traceparent: req.traceparent },
       body: req.body,
       signal: controller.signal,
       // The abort timer bounds an async attempt; OkHttp's read timeout bounds each wait on the server.

@@ -2,6 +2,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { EddyError, encodeInvocationBatch, formatAddress } from "@eddy/sdk";
 import type { BatchOutcome, InvocationBatch } from "@eddy/sdk";
 import type { Logger } from "../log/logger.js";
+import type { TraceSpan, Tracing } from "../observability/tracing.js";
+import { noTracing } from "../observability/tracing.js";
 import type { FunctionInvoker } from "../runtime/function-invoker.js";
 import type { EndpointPools } from "./endpoint-pools.js";
 import { parseEndpointUrl } from "./endpoint-url.js";
@@ -28,6 +30,8 @@ export interface RemoteInvokerOptions {
   /** Shared by every remote invoker of the runtime; close it on shutdown. */
   readonly pools: EndpointPools;
   readonly logger: Logger;
+  /** Spans for each call (children of the invocation's span); default none. */
+  readonly tracing?: Tracing;
 }
 
 /**
@@ -43,23 +47,41 @@ export function remoteInvoker(options: RemoteInvokerOptions): FunctionInvoker {
   const pool = options.pools.poolFor(target, transport);
   const limit = options.pools.limitFor(target, transport);
   const { logger, pools } = options;
+  const tracing = options.tracing ?? noTracing;
   const endpoint = target.url;
 
-  async function call(batch: InvocationBatch): Promise<BatchOutcome> {
+  async function call(batch: InvocationBatch, traceparent?: string): Promise<BatchOutcome> {
+    // The span starts before the wait for the concurrency limit: time held back there is part of the call.
+    const span =
+      traceparent === undefined || !tracing.enabled
+        ? undefined
+        : tracing.startSpan(`eddy remote call ${options.functionType}`, {
+            parent: traceparent,
+            kind: "client",
+            attributes: {
+              "url.full": endpoint,
+              "eddy.address": formatAddress(batch.target),
+              "eddy.batch_size": batch.invocations.length,
+            },
+          });
     const waiting = limit.acquire();
     if (waiting !== undefined) await waiting;
     const started = performance.now();
     let succeeded = false;
     try {
-      const outcome = await callWithRetries(batch);
+      const outcome = await callWithRetries(batch, span);
       succeeded = true;
       return outcome;
+    } catch (error) {
+      span?.fail(error);
+      throw error;
     } finally {
       limit.release(succeeded ? performance.now() - started : undefined);
+      span?.end();
     }
   }
 
-  async function callWithRetries(batch: InvocationBatch): Promise<BatchOutcome> {
+  async function callWithRetries(batch: InvocationBatch, span: TraceSpan | undefined): Promise<BatchOutcome> {
     const body = encodeInvocationBatch(batch);
     const address = formatAddress(batch.target);
     const started = performance.now();
@@ -76,7 +98,9 @@ export function remoteInvoker(options: RemoteInvokerOptions): FunctionInvoker {
         connectMs: transport.connectMs,
         readMs: transport.readMs,
         payloadMaxBytes: transport.payloadMaxBytes,
+        traceparent: span?.traceparent,
       });
+      span?.setAttribute("eddy.attempts", attempt);
       if (result.ok) return result.outcome;
       const failure = result.failure;
       logger.warn({ endpoint, address, attempt, reason: failure.reason }, "remote function call attempt failed");

@@ -1,4 +1,6 @@
 import type { Address } from "@eddy/sdk";
+import type { FunctionStats } from "../observability/runtime-stats.js";
+import type { TraceSpan } from "../observability/tracing.js";
 import type { Envelope } from "./envelope.js";
 
 /**
@@ -18,10 +20,17 @@ export class AddressMailbox {
   ready = false;
   /** True while its backlog holds the partition's intake (maxNumBatchRequests). */
   blocking = false;
+  /** The counters of its function type. */
+  readonly stats: FunctionStats;
+  /** performance.now() when the current attempt started; 0 once its outcome (or failure) is counted. */
+  startedAt = 0;
+  /** The current attempt's span, while tracing is on. */
+  span: TraceSpan | undefined = undefined;
 
-  constructor(key: string, target: Address) {
+  constructor(key: string, target: Address, stats: FunctionStats) {
     this.key = key;
     this.target = target;
+    this.stats = stats;
   }
 
   get backlog(): number {

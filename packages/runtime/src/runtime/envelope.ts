@@ -12,6 +12,11 @@ export interface Envelope {
   readonly argument: TypedValue;
   /** Position in the store's durable log; 0 while the message is not logged (memory store). */
   seq: number;
+  /**
+   * The W3C traceparent of the span that sent it, kept (and stored) with the
+   * message so one request's cascade is one trace; undefined when tracing is off.
+   */
+  trace?: string | undefined;
 }
 
 /**
@@ -34,5 +39,5 @@ export function addressKey(target: Address): string {
 }
 
 export function envelope(target: Address, argument: TypedValue, caller: Address | undefined): Envelope {
-  return { target, key: addressKey(target), caller, argument, seq: 0 };
+  return { target, key: addressKey(target), caller, argument, seq: 0, trace: undefined };
 }

@@ -15,7 +15,11 @@ export interface FunctionInvoker {
    * partition until the address catches up (StateFun's maxNumBatchRequests); 0 = no limit.
    */
   readonly maxBacklog: number;
-  invoke(batch: InvocationBatch): BatchOutcome | Promise<BatchOutcome>;
+  /**
+   * Runs one batch. `traceparent` names the invocation's span while tracing is
+   * on, so a remote call can be its child and pass the trace on to the function.
+   */
+  invoke(batch: InvocationBatch, traceparent?: string): BatchOutcome | Promise<BatchOutcome>;
   /** Why an ingress message cannot be handled by this function, or undefined when it can. */
   checkArgument?(argument: TypedValue): string | undefined;
 }

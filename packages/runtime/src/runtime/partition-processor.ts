@@ -1,6 +1,9 @@
 import { EddyError, formatAddress } from "@eddy/sdk";
 import type { BatchOutcome, Invocation, InvocationBatch } from "@eddy/sdk";
 import type { Logger } from "../log/logger.js";
+import type { RuntimeStats } from "../observability/runtime-stats.js";
+import { errorReason, invocationSpan, stampTrace } from "../observability/invocation-tracing.js";
+import type { Tracing } from "../observability/tracing.js";
 import type { CommitUnit } from "../store/commit-unit.js";
 import type { StateStore } from "../store/state-store.js";
 import { AddressMailbox } from "./address-mailbox.js";
@@ -16,6 +19,9 @@ export interface ProcessorHost {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly retryPolicy: RetryPolicy;
+  /** Counters the processor adds to (read by the metrics exporter). */
+  readonly stats: RuntimeStats;
+  readonly tracing: Tracing;
   resolve(functionType: string): FunctionInvoker | undefined;
   /** Checks the effects and builds the unit to commit; throws an EddyError for invalid effects. */
   plan(mailbox: AddressMailbox, batch: readonly Envelope[], outcome: BatchOutcome & { kind: "completed" }, invokedAt: number): CommitUnit;
@@ -73,6 +79,14 @@ export class PartitionProcessor {
     return this.#blocking;
   }
 
+  /** Adds this partition's waiting messages (log and mailbox queues, not batches in flight) per function type. */
+  addBacklog(into: Map<string, number>): void {
+    for (const m of this.#log) into.set(m.target.type, (into.get(m.target.type) ?? 0) + 1);
+    for (const mailbox of this.#mailboxes.values()) {
+      if (mailbox.backlog > 0) into.set(mailbox.target.type, (into.get(mailbox.target.type) ?? 0) + mailbox.backlog);
+    }
+  }
+
   /** Stops processing for good: cancels pending retries; in-flight outcomes are dropped. */
   stop(): void {
     this.#stopped = true;
@@ -111,7 +125,7 @@ export class PartitionProcessor {
       const message = log[i]!;
       let mailbox = this.#mailboxes.get(message.key);
       if (mailbox === undefined) {
-        mailbox = new AddressMailbox(message.key, message.target);
+        mailbox = new AddressMailbox(message.key, message.target, this.#host.stats.function(message.target.type));
         this.#mailboxes.set(message.key, mailbox);
       }
       mailbox.enqueue(message);
@@ -160,6 +174,10 @@ export class PartitionProcessor {
     if (this.#stopped) return;
     const batch = mailbox.inFlight!;
     const host = this.#host;
+    if (registrationRound === 0) {
+      mailbox.startedAt = performance.now();
+      if (host.tracing.enabled) mailbox.span = invocationSpan(host.tracing, mailbox, batch);
+    }
     let invoker: FunctionInvoker | undefined;
     try {
       invoker = host.resolve(mailbox.target.type);
@@ -188,7 +206,7 @@ export class PartitionProcessor {
     };
     let outcome: BatchOutcome | PromiseLike<BatchOutcome>;
     try {
-      outcome = invoker.invoke(request);
+      outcome = invoker.invoke(request, mailbox.span?.traceparent);
     } catch (error) {
       this.#fail(mailbox, error);
       return;
@@ -233,6 +251,7 @@ export class PartitionProcessor {
       this.#invoke(mailbox, registrationRound + 1);
       return;
     }
+    const commitStarted = this.#endAttempt(mailbox);
     let unit: CommitUnit;
     try {
       unit = host.plan(mailbox, mailbox.inFlight!, outcome, invokedAt);
@@ -240,24 +259,52 @@ export class PartitionProcessor {
       this.#fail(mailbox, error);
       return;
     }
+    const commitSpan = mailbox.span === undefined ? undefined : stampTrace(host.tracing, mailbox.span, unit);
     let committing: void | Promise<void>;
     try {
       committing = host.store.commit(unit);
     } catch (error) {
+      commitSpan?.fail(error);
+      commitSpan?.end();
       this.#fail(mailbox, error);
       return;
     }
     if (isPromiseLike<void>(committing)) {
       committing.then(
-        () => this.#committed(mailbox, unit),
-        (error: unknown) => this.#fail(mailbox, error),
+        () => {
+          commitSpan?.end();
+          this.#committed(mailbox, unit, commitStarted);
+        },
+        (error: unknown) => {
+          commitSpan?.fail(error);
+          commitSpan?.end();
+          this.#fail(mailbox, error);
+        },
       );
     } else {
-      this.#committed(mailbox, unit);
+      commitSpan?.end();
+      this.#committed(mailbox, unit, commitStarted);
     }
   }
 
-  #committed(mailbox: AddressMailbox, unit: CommitUnit): void {
+  /** Counts the attempt that just ended; returns the time it ended. */
+  #endAttempt(mailbox: AddressMailbox): number {
+    const now = performance.now();
+    if (mailbox.startedAt !== 0) {
+      const stats = mailbox.stats;
+      stats.invocations++;
+      stats.duration.observeMs(now - mailbox.startedAt);
+      mailbox.startedAt = 0;
+    }
+    return now;
+  }
+
+  #committed(mailbox: AddressMailbox, unit: CommitUnit, commitStarted: number): void {
+    this.#host.stats.commitDuration.observeMs(performance.now() - commitStarted);
+    mailbox.stats.messagesIn += unit.consumed.length;
+    mailbox.stats.outEgress += unit.egress.length;
+    mailbox.span?.end();
+    mailbox.span = undefined;
     mailbox.inFlight = undefined;
     mailbox.attempt = 0;
     this.#inFlight--;
@@ -276,6 +323,13 @@ export class PartitionProcessor {
 
   #fail(mailbox: AddressMailbox, error: unknown): void {
     if (this.#stopped) return;
+    this.#endAttempt(mailbox);
+    mailbox.stats.failed(errorReason(error));
+    if (mailbox.span !== undefined) {
+      mailbox.span.fail(error);
+      mailbox.span.end();
+      mailbox.span = undefined;
+    }
     mailbox.attempt++;
     const host = this.#host;
     const delayMs = retryDelay(host.retryPolicy, mailbox.attempt);

@@ -12,9 +12,14 @@ import type {
   TypedValue,
 } from "@eddy/sdk";
 import type { Egress } from "../io/egress.js";
-import type { Ingress, IngressSink, InputPosition } from "../io/ingress.js";
+import type { AcceptedMessage, Ingress, IngressSink, InputPosition } from "../io/ingress.js";
 import type { Logger } from "../log/logger.js";
 import { createLogger } from "../log/logger.js";
+import { RuntimeStats } from "../observability/runtime-stats.js";
+import type { IoStats } from "../observability/runtime-stats.js";
+import type { EndpointConcurrency } from "../observability/runtime-stats.js";
+import type { TraceSpan, Tracing } from "../observability/tracing.js";
+import { noTracing } from "../observability/tracing.js";
 import type { CommitUnit, DelayedMessage, OutboxRecord } from "../store/commit-unit.js";
 import { MemoryStateStore } from "../store/memory-state-store.js";
 import type { StateStore } from "../store/state-store.js";
@@ -46,6 +51,8 @@ export interface RuntimeOptions {
   readonly retryPolicy?: RetryPolicy;
   /** Passed to modules' `configure`. */
   readonly globalConfiguration?: Readonly<Record<string, string>>;
+  /** Where spans go; default none (see tracingFromEnvironment). Shut down by stop(). */
+  readonly tracing?: Tracing;
 }
 
 type RuntimeState = "created" | "running" | "draining" | "stopped";
@@ -67,6 +74,9 @@ export class Runtime {
   readonly store: StateStore;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Counters of invocations, messages, commits, ingresses and egresses (read by the metrics exporter). */
+  readonly stats = new RuntimeStats();
+  readonly tracing: Tracing;
   readonly #partitions: PartitionProcessor[];
   readonly #egresses = new Map<string, Egress>();
   readonly #ingresses: Ingress[] = [];
@@ -79,6 +89,7 @@ export class Runtime {
   #notReady: string | undefined = "not started";
   readonly #stopHooks: (() => void | Promise<void>)[] = [];
   readonly #sources = new Map<Ingress | Egress, string>();
+  readonly #endpointSources: (() => readonly EndpointConcurrency[])[] = [];
   #egressFailures = 0;
 
   constructor(options: RuntimeOptions = {}) {
@@ -89,6 +100,7 @@ export class Runtime {
     this.store = options.store ?? new MemoryStateStore();
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? createLogger();
+    this.tracing = options.tracing ?? noTracing;
     this.#gate = new BackpressureGate(options.maxPendingMessages ?? 65_536);
     this.#globalConfiguration = options.globalConfiguration ?? {};
     this.#delayed = new DelayedMessageService(this.clock, (m) => this.#fireDelayed(m));
@@ -202,10 +214,9 @@ export class Runtime {
     }
     this.#notReady = "recovering from the store";
     await this.#recover();
-    const sink = this.ingressSink();
     for (const ingress of this.#ingresses) {
       this.#notReady = `starting ingress ${ingress.id}`;
-      await starting(ingress, "ingress", () => ingress.start(sink));
+      await starting(ingress, "ingress", () => ingress.start(this.ingressSink(ingress.id)));
       started.push(() => ingress.stop());
     }
     if (this.#state === "running") this.#notReady = undefined;
@@ -247,6 +258,7 @@ export class Runtime {
     for (const egress of this.#egresses.values()) await egress.stop?.();
     for (const hook of this.#stopHooks) await hook();
     await this.store.close();
+    await this.tracing.shutdown();
     this.#state = "stopped";
     this.#notReady = "stopped";
     return { drained, pending };
@@ -254,10 +266,26 @@ export class Runtime {
 
   // ---- input ---------------------------------------------------------------
 
-  /** The sink ingresses hand messages to. */
-  ingressSink(): IngressSink {
+  /** The sink an ingress hands messages to; what it accepts is counted under its id. */
+  ingressSink(ingressId?: string): IngressSink {
+    let stats: IoStats | undefined;
     return {
-      accept: (messages, position) => this.accept(messages, position),
+      accept: (messages, position) => {
+        const accepting = this.accept(messages, position);
+        if (ingressId === undefined) return accepting;
+        // Created on first use: lifecycle-only ingresses (co-located processes) never show up.
+        stats ??= this.stats.ingress(ingressId);
+        const counted = stats;
+        return accepting.then(
+          () => {
+            counted.records += messages.length;
+          },
+          (error: unknown) => {
+            counted.failures++;
+            throw error;
+          },
+        );
+      },
       position: (ingress, partition) => this.store.inputPosition(ingress, partition),
       checkTarget: (target, argument) => this.checkTarget(target, argument),
     };
@@ -268,8 +296,11 @@ export class Runtime {
     return this.accept([{ target, argument }]);
   }
 
-  /** Accepts messages from an ingress, in order. */
-  async accept(messages: readonly RoutedMessage[], position?: InputPosition): Promise<void> {
+  /**
+   * Accepts messages from an ingress, in order. A message's `traceparent`
+   * (while tracing is on) makes its ingress span a child of the caller's trace.
+   */
+  async accept(messages: readonly AcceptedMessage[], position?: InputPosition): Promise<void> {
     for (const m of messages) {
       const tooLong = addressProblem(m.target);
       if (tooLong !== undefined) throw new EddyError("EDDY_INVALID_ADDRESS", `message to ${m.target.type}: ${tooLong}`);
@@ -282,11 +313,13 @@ export class Runtime {
     }
     await this.#gate.enter(messages.length);
     const envelopes = messages.map((m) => envelope(m.target, m.argument, undefined));
+    const spans = this.tracing.enabled ? this.#ingressSpans(messages, envelopes) : undefined;
     const logging = this.store.appendInput(envelopes, position);
     if (logging !== undefined) {
       try {
         await logging;
       } catch (cause) {
+        if (spans !== undefined) endSpans(spans, cause);
         this.#gate.release(envelopes.length);
         this.logger.error({ err: cause, messages: envelopes.length }, "could not make accepted messages durable");
         throw new EddyError(
@@ -296,7 +329,32 @@ export class Runtime {
         );
       }
     }
+    if (spans !== undefined) endSpans(spans, undefined);
     for (const m of envelopes) this.#route(m);
+  }
+
+  /**
+   * One "ingress accept" span per distinct incoming traceparent (messages
+   * without one share a span that starts a new trace); each message then
+   * carries its span's traceparent into the log.
+   */
+  #ingressSpans(messages: readonly AcceptedMessage[], envelopes: readonly Envelope[]): TraceSpan[] {
+    const byParent = new Map<string | undefined, TraceSpan>();
+    for (let i = 0; i < messages.length; i++) {
+      const parent = messages[i]!.traceparent;
+      let span = byParent.get(parent);
+      if (span === undefined) {
+        const m = messages[i]!;
+        span = this.tracing.startSpan("eddy ingress accept", {
+          parent,
+          kind: "producer",
+          attributes: { "eddy.address": formatAddress(m.target), "eddy.typename": m.argument.typename, "eddy.messages": messages.length },
+        });
+        byParent.set(parent, span);
+      }
+      envelopes[i]!.trace = span.traceparent;
+    }
+    return [...byParent.values()];
   }
 
   checkTarget(target: Address, argument: TypedValue): string | undefined {
@@ -341,6 +399,28 @@ export class Runtime {
     return this.#partitions.length;
   }
 
+  /** Messages waiting for their address (not yet in an invocation), per function type. Walks every mailbox: for scrapes, not hot paths. */
+  backlogByFunctionType(): Map<string, number> {
+    const backlog = new Map<string, number>();
+    for (const partition of this.#partitions) partition.addBacklog(backlog);
+    return backlog;
+  }
+
+  /** Adds a source of remote endpoint concurrency (the HTTP pools of remote functions) to what metrics report. */
+  reportEndpoints(source: () => readonly EndpointConcurrency[]): void {
+    this.#endpointSources.push(source);
+  }
+
+  /** In-flight requests and limits of every remote endpoint called so far. */
+  endpointConcurrency(): EndpointConcurrency[] {
+    return this.#endpointSources.flatMap((source) => source());
+  }
+
+  /** The bound ingresses and egresses, for status pages. */
+  get io(): { readonly ingresses: readonly Ingress[]; readonly egresses: readonly Egress[] } {
+    return { ingresses: this.#ingresses, egresses: [...this.#egresses.values()] };
+  }
+
   /** Resolves once every accepted message has been processed (delayed ones not counted until they fire). */
   idle(): Promise<void> {
     return this.#gate.idle();
@@ -362,8 +442,11 @@ export class Runtime {
 
   // ---- internals -----------------------------------------------------------
 
-  #route(message: Envelope): void {
-    this.#partitions[partitionOf(message.target.id, this.#partitions.length)]!.append(message);
+  /** Appends a message to its partition's log; returns the partition. */
+  #route(message: Envelope): number {
+    const partition = partitionOf(message.target.id, this.#partitions.length);
+    this.#partitions[partition]!.append(message);
+    return partition;
   }
 
   #fireDelayed(message: DelayedMessage): void {
@@ -433,6 +516,8 @@ export class Runtime {
       clock: this.clock,
       logger: this.logger,
       retryPolicy,
+      stats: this.stats,
+      tracing: this.tracing,
       resolve: (type: string): FunctionInvoker | undefined => this.functions.resolve(type),
       plan: (
         mailbox: AddressMailbox,
@@ -447,17 +532,22 @@ export class Runtime {
   #afterCommit(unit: CommitUnit): void {
     if (unit.messages.length > 0) {
       this.#gate.add(unit.messages.length);
-      for (const m of unit.messages) this.#route(m);
+      const from = partitionOf(unit.target.id, this.#partitions.length);
+      let local = 0;
+      for (const m of unit.messages) if (this.#route(m) === from) local++;
+      const stats = this.stats.function(unit.functionType);
+      stats.outLocal += local;
+      stats.outRemote += unit.messages.length - local;
     }
     for (const op of unit.delayed) {
       if (op.kind === "send") this.#delayed.add(op.message);
       else this.#delayed.cancel(op.senderKey, op.cancellationToken);
     }
-    if (unit.egress.length > 0) this.#deliverOutbox(unit.egress, unit.target);
+    if (unit.egress.length > 0) this.#deliverOutbox(unit.egress, unit.target, unit.trace);
     this.#gate.release(unit.consumed.length);
   }
 
-  #deliverOutbox(outbox: readonly OutboxRecord[], from?: Address): void {
+  #deliverOutbox(outbox: readonly OutboxRecord[], from?: Address, trace?: string): void {
     const byEgress = new Map<string, OutboxRecord[]>();
     for (const record of outbox) {
       const list = byEgress.get(record.egress);
@@ -471,14 +561,27 @@ export class Runtime {
         continue;
       }
       const ids = records.map((r) => r.id);
+      const stats = this.stats.egress(id);
+      const span = this.tracing.enabled
+        ? this.tracing.startSpan(`eddy egress ${id}`, {
+            parent: trace,
+            kind: "producer",
+            attributes: { "eddy.egress": id, "eddy.egress_records": records.length },
+          })
+        : undefined;
       const onError = (error: unknown) => {
         this.#egressFailures++;
+        stats.failures++;
+        span?.fail(error);
+        span?.end();
         this.logger.error(
           { egress: id, address: from === undefined ? undefined : formatAddress(from), records: records.length, err: error },
           `egress ${id} failed to deliver records; they are kept and delivered again after a restart`,
         );
       };
       const acknowledge = () => {
+        stats.records += records.length;
+        span?.end();
         if (egress.acknowledgesItself !== true) this.#acknowledgeEgress(ids);
       };
       try {
@@ -523,4 +626,11 @@ function customIngress(id: string, ingress: CustomIngress, runtime: Runtime): In
     },
     describe: () => "custom ingress (TypeScript)",
   };
+}
+
+function endSpans(spans: readonly TraceSpan[], error: unknown): void {
+  for (const span of spans) {
+    if (error !== undefined) span.fail(error);
+    span.end();
+  }
 }

@@ -51,4 +51,6 @@ export interface CommitUnit {
   /** Delayed sends and cancellations, in the order the function made them. */
   readonly delayed: readonly DelayedOperation[];
   readonly egress: readonly OutboxRecord[];
+  /** The traceparent of the invocation that produced it (its egress delivery continues that trace). */
+  trace?: string | undefined;
 }

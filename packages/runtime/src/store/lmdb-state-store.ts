@@ -32,6 +32,8 @@ interface LoggedMessage {
   readonly ci?: string;
   readonly n: string;
   readonly v?: Uint8Array;
+  /** The W3C traceparent the message was sent in (added without a format change: older entries lack it). */
+  readonly tp?: string;
 }
 
 interface LoggedTimer {
@@ -56,6 +58,7 @@ export interface SnapshotMessage {
   readonly callerId?: string;
   readonly typename: string;
   readonly value?: string;
+  readonly traceparent?: string;
 }
 
 /** One line of a snapshot file (docs/durability.md describes the format). */
@@ -85,6 +88,7 @@ function loggedToJson(m: LoggedMessage): SnapshotMessage {
     ...(m.ci === undefined ? {} : { callerId: m.ci }),
     typename: m.n,
     ...(m.v === undefined ? {} : { value: base64(m.v) }),
+    ...(m.tp === undefined ? {} : { traceparent: m.tp }),
   };
 }
 
@@ -96,6 +100,7 @@ function jsonToLogged(m: SnapshotMessage): LoggedMessage {
     ...(m.callerId === undefined ? {} : { ci: m.callerId }),
     n: m.typename,
     ...(m.value === undefined ? {} : { v: unbase64(m.value) }),
+    ...(m.traceparent === undefined ? {} : { tp: m.traceparent }),
   };
 }
 
@@ -106,6 +111,7 @@ function toLogged(m: Envelope): LoggedMessage {
     out.ci = m.caller.id;
   }
   if (m.argument.value !== undefined) out.v = m.argument.value;
+  if (m.trace !== undefined) out.tp = m.trace;
   return out;
 }
 
@@ -117,6 +123,7 @@ function fromLogged(seq: number, m: LoggedMessage): Envelope {
     caller: m.ct === undefined || m.ci === undefined ? undefined : { type: m.ct, id: m.ci },
     argument: { typename: m.n, value: m.v === undefined ? undefined : new Uint8Array(m.v) },
     seq,
+    trace: m.tp,
   };
 }
 

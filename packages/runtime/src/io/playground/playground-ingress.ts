@@ -31,6 +31,8 @@ export interface PlaygroundIngressOptions {
  * of origins not in `allowedOrigins` 403, and malformed requests a 4xx that
  * says why. A CORS preflight from an allowed origin is answered, never
  * delivered as a message.
+ * A W3C `traceparent` header joins the message's processing to the caller's
+ * trace (when tracing is on).
  */
 export class PlaygroundIngress implements Ingress {
   readonly id = PLAYGROUND_INGRESS_ID;
@@ -99,7 +101,8 @@ export class PlaygroundIngress implements Ingress {
         reply(res, unknownType ? 404 : 400, `${target.type}/${target.id}: ${problem}\n`, cors);
         return;
       }
-      sink.accept([{ target, argument }]).then(
+      const traceparent = req.headers.traceparent;
+      sink.accept([{ target, argument, traceparent: typeof traceparent === "string" ? traceparent : undefined }]).then(
         () => reply(res, 200, "", cors),
         (error: unknown) => {
           if (isEddyError(error, "EDDY_SHUTTING_DOWN")) reply(res, 503, "the runtime is shutting down; retry later\n", cors);
