@@ -2,6 +2,7 @@ import type { Runtime } from "../runtime/runtime.js";
 import { AdminServer } from "./admin-server.js";
 import type { AdminServerOptions } from "./admin-server.js";
 import { registerHealthRoutes } from "./health-routes.js";
+import { registerMetricsRoutes } from "./metrics-routes.js";
 
 /**
  * The admin server of one runtime with Eddy's own endpoints registered.
@@ -10,5 +11,6 @@ import { registerHealthRoutes } from "./health-routes.js";
 export function createRuntimeAdmin(runtime: Runtime, options: AdminServerOptions): AdminServer {
   const admin = new AdminServer(options);
   registerHealthRoutes(admin, runtime);
+  registerMetricsRoutes(admin, runtime);
   return admin;
 }

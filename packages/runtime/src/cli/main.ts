@@ -12,6 +12,7 @@ import { LmdbStateStore } from "../store/lmdb-state-store.js";
 import { exportSnapshot, importSnapshot } from "../store/snapshot.js";
 import type { StateStore } from "../store/state-store.js";
 import { createRuntimeAdmin } from "../admin/runtime-admin.js";
+import { tracingFromEnvironment } from "../observability/tracing.js";
 import type { AdminServer } from "../admin/admin-server.js";
 import { DEFAULT_ADMIN_HOST, DEFAULT_ADMIN_PORT } from "../admin/admin-server.js";
 import { eddyVersion } from "./version.js";
@@ -87,7 +88,9 @@ program
       const adminPort = parsePort(opts.adminPort, "--admin-port");
       const config = await readModule(modulePath);
       store = dataDir === undefined ? undefined : new LmdbStateStore({ path: dataDir });
-      runtime = await buildRuntime(config, { logger, host: opts.host, ...(store === undefined ? {} : { store }) });
+      // OTEL_EXPORTER_OTLP_ENDPOINT turns tracing on (docs/observability.md); without it nothing is loaded.
+      const tracing = await tracingFromEnvironment(process.env, logger);
+      runtime = await buildRuntime(config, { logger, host: opts.host, tracing, ...(store === undefined ? {} : { store }) });
       if (opts.admin) {
         admin = createRuntimeAdmin(runtime, { port: adminPort, host: opts.adminHost, logger, version: eddyVersion() });
         // Before start(), so /readyz answers 503 while the store recovers.

@@ -4,7 +4,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { address, defineFunction, egressMessage, nodeHttpHandler, stringMessage, Types } from "@eddy/sdk";
 import type { TypedValue } from "@eddy/sdk";
-import { EndpointPools, partitionOf, PlaygroundIngress, PLAYGROUND_INGRESS_ID, remoteInvoker, Runtime, runtimeMetrics, silentLogger } from "@eddy/runtime";
+import { createRuntimeAdmin, EndpointPools, partitionOf, PlaygroundIngress, PLAYGROUND_INGRESS_ID, remoteInvoker, Runtime, runtimeMetrics, silentLogger } from "@eddy/runtime";
 import type { Egress } from "@eddy/runtime";
 import { parsePrometheusText } from "../support/prometheus-text.js";
 import type { Scrape } from "../support/prometheus-text.js";
@@ -181,6 +181,36 @@ describe("Prometheus metrics", () => {
       await pools.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
+describe("GET /metrics on the admin port", () => {
+  it("answers the Prometheus text of the running runtime, and /v1/functions the same counts as JSON", async () => {
+    const runtime = new Runtime({ logger: silentLogger(), partitions: 2 });
+    runtime.bindFunction(defineFunction({ typename: "test/echo", fn: () => undefined }));
+    const admin = createRuntimeAdmin(runtime, { port: 0, logger: silentLogger() });
+    await admin.start();
+    await runtime.start();
+    try {
+      for (let i = 0; i < 7; i++) await runtime.send(address("test/echo", `e${i}`), { typename: Types.string.typename, value: Types.string.serialize("x") });
+      await runtime.idle();
+      const res = await fetch(`${admin.url}/metrics`);
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
+      const s = parsePrometheusText(await res.text());
+      assert.equal(s.value("eddy_messages_total", { function_type: "test/echo", direction: "in" }), 7);
+      assert.equal(s.value("eddy_function_invocations_total", { function_type: "test/echo" }), 7);
+      const json = (await (await fetch(`${admin.url}/v1/functions`)).json()) as { functions: { functionType: string; messagesIn: number; failures: number }[] };
+      assert.deepEqual(
+        json.functions.map((f) => [f.functionType, f.messagesIn, f.failures]),
+        [["test/echo", 7, 0]],
+      );
+      const openapi = (await (await fetch(`${admin.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+      assert.ok("/metrics" in openapi.paths && "/v1/functions" in openapi.paths && "/v1/io" in openapi.paths);
+    } finally {
+      await runtime.stop();
+      await admin.stop();
     }
   });
 });
