@@ -153,12 +153,35 @@ export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOp
         break;
     }
   }
+  warnIfExposed(config, host, options.logger);
   if (pools !== undefined) {
     const toClose = pools;
     runtime.reportEndpoints(() => toClose.concurrency());
     runtime.onStop(() => toClose.close());
   }
   return runtime;
+}
+
+/** Loopback addresses: only this machine can connect. */
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/u.test(host);
+}
+
+/** The playground servers have no authentication: binding them beyond loopback must not go unsaid. */
+function warnIfExposed(config: ModuleConfig, host: string, logger: Logger): void {
+  if (isLoopback(host)) return;
+  const exposed = config.components.flatMap((c) =>
+    c.kind === "io.statefun.playground.v1/ingress"
+      ? [`playground ingress on port ${c.spec.port} (anyone who can reach it can send messages to every bound function)`]
+      : c.kind === "io.statefun.playground.v1/egress"
+        ? [`playground egress on port ${c.spec.port} (anyone who can reach it can pop every egress record)`]
+        : [],
+  );
+  if (exposed.length === 0) return;
+  logger.warn(
+    { host, exposed },
+    `--host ${host} serves unauthenticated HTTP beyond this machine: ${exposed.join("; ")}. Bind 127.0.0.1 (the default), or put a firewall or an authenticating proxy in front`,
+  );
 }
 
 function transportOptions(t: HttpTransport): TransportOptions {

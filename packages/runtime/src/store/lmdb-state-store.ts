@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { open } from "lmdb";
 import type { Database, RootDatabase } from "lmdb";
@@ -16,6 +16,9 @@ import { systemErrorText } from "../log/system-error.js";
 export const STORE_FORMAT_VERSION = 2;
 const MARKER = "eddy-store.json";
 const LOCK = "eddy.lock";
+/** State and pending messages are the user's data: only the user running Eddy may read them. */
+const DIRECTORY_MODE = 0o700;
+const FILE_MODE = 0o600;
 
 interface StoredValue {
   readonly t: string;
@@ -175,6 +178,10 @@ export class LmdbStateStore implements StateStore {
       this.#outbox = this.#root.openDB({ name: "outbox" });
       this.#positions = this.#root.openDB({ name: "positions" });
       this.#meta = this.#root.openDB({ name: "meta" });
+      // LMDB creates its files 0664 (less the umask); nothing in a data directory is for other users.
+      for (const file of ["data", "data-lock"]) {
+        if (existsSync(join(this.path, file))) chmodSync(join(this.path, file), FILE_MODE);
+      }
     } catch (cause) {
       releaseLock(this.path);
       throw new EddyError(
@@ -433,7 +440,10 @@ function prepareDirectory(path: string, mustExist: boolean): void {
     }
   }
   try {
-    mkdirSync(path, { recursive: true });
+    if (!existsSync(path)) {
+      mkdirSync(path, { recursive: true, mode: DIRECTORY_MODE });
+      chmodSync(path, DIRECTORY_MODE); // mkdir's mode is reduced by the umask
+    }
   } catch (cause) {
     throw new EddyError(
       "EDDY_STORE_INVALID",
@@ -469,7 +479,9 @@ function prepareDirectory(path: string, mustExist: boolean): void {
       );
     }
     try {
-      writeFileSync(markerPath, `${JSON.stringify({ format: STORE_FORMAT_VERSION, createdAt: new Date().toISOString() })}\n`);
+      writeFileSync(markerPath, `${JSON.stringify({ format: STORE_FORMAT_VERSION, createdAt: new Date().toISOString() })}\n`, {
+        mode: FILE_MODE,
+      });
     } catch (cause) {
       throw new EddyError(
         "EDDY_STORE_INVALID",
@@ -485,7 +497,7 @@ function acquireLock(path: string): void {
   const lockPath = join(path, LOCK);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      writeFileSync(lockPath, `${process.pid}\n`, { flag: "wx" });
+      writeFileSync(lockPath, `${process.pid}\n`, { flag: "wx", mode: FILE_MODE });
       return;
     } catch {
       const pid = Number(readFileSync(lockPath, "utf8").trim());

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { address, defineFunction, message, playgroundEgressMessage, Types, isEddyError } from "@eddy/sdk";
@@ -192,6 +192,24 @@ describe("LmdbStateStore", () => {
     mkdirSync(join(parent, "a"));
     const store = new LmdbStateStore({ path: join(parent, "a", "b", "c") });
     await store.close();
+  });
+
+  it("creates the data directory readable only by its user (700) and its files 600", async () => {
+    const previous = process.umask(0o022); // the common default, which leaves new files world-readable
+    const dir = join(freshDir(), "data");
+    const { runtime } = runtimeOn(new LmdbStateStore({ path: dir }));
+    try {
+      await runtime.start();
+      await runtime.send(address("test/counter", "a"), text("x"));
+      await runtime.idle();
+      assert.equal(statSync(dir).mode & 0o777, 0o700, "the data directory");
+      const files = readdirSync(dir);
+      assert.ok(files.length >= 3, `marker, lock and LMDB files: ${files.join(", ")}`);
+      for (const file of files) assert.equal(statSync(join(dir, file)).mode & 0o777, 0o600, file);
+    } finally {
+      process.umask(previous);
+      await runtime.stop();
+    }
   });
 });
 
