@@ -44,6 +44,7 @@ export { checkStateName } from "./function/value-spec.js";
 export type { ValueSpec, StateDeclaration, StateDeclarations, DeclaredValue } from "./function/value-spec.js";
 export { Message } from "./function/message.js";
 export type { Context, Storage } from "./function/context.js";
+export { MAX_DELAY_MS } from "./function/context.js";
 export { defineFunction, isStatefulFunction } from "./function/stateful-function.js";
 export type { StatefulFunction, FunctionOptions, FunctionHandler, AcceptedType } from "./function/stateful-function.js";
 export { message, stringMessage, egressMessage } from "./function/message-builders.js";

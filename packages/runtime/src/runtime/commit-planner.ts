@@ -1,4 +1,4 @@
-import { EddyError, formatAddress } from "@eddy/sdk";
+import { EddyError, formatAddress, MAX_DELAY_MS } from "@eddy/sdk";
 import type { Address, InvocationEffects } from "@eddy/sdk";
 import type { CommitUnit, DelayedMessage, DelayedOperation, OutboxRecord } from "../store/commit-unit.js";
 import type { StateStore } from "../store/state-store.js";
@@ -78,6 +78,12 @@ export function planCommit(
       }
       if (!Number.isFinite(d.delayMs) || d.delayMs < 0) {
         throw new EddyError("EDDY_INVALID_DELAY", `${where} sent a delayed message with negative delay ${d.delayMs} ms`);
+      }
+      if (d.delayMs > MAX_DELAY_MS) {
+        throw new EddyError(
+          "EDDY_INVALID_DELAY",
+          `${where} sent a delayed message with delay ${d.delayMs} ms, longer than the limit of ${MAX_DELAY_MS} ms (100 years)`,
+        );
       }
       checkFunctionExists(ctx, where, d.target);
       if (d.cancellationToken !== "") {

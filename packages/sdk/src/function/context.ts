@@ -26,7 +26,8 @@ export interface Context<S extends StateDeclarations = StateDeclarations> {
   /**
    * Sends a message after `delayMs` milliseconds (processing time). With a
    * cancellation token, the sender (and only it) can cancel it until it fires;
-   * a token may be pending only once per sender.
+   * a token may be pending only once per sender. Delays longer than
+   * `MAX_DELAY_MS` (100 years) throw EDDY_INVALID_DELAY.
    */
   sendAfter(delayMs: number, message: OutgoingMessage, cancellationToken?: string): void;
   /** Cancels this address's pending delayed message with the token; a no-op when none is pending. */
@@ -34,6 +35,12 @@ export interface Context<S extends StateDeclarations = StateDeclarations> {
   /** Emits a record to an egress once this invocation commits. */
   sendEgress(record: EgressRecord): void;
 }
+
+/**
+ * The longest delay `sendAfter` takes: 100 years. Longer ones (2^62 ms from a
+ * confused caller) are refused, so a due time always fits a date and a timer.
+ */
+export const MAX_DELAY_MS = 100 * 365.25 * 24 * 60 * 60 * 1000;
 
 /** The mutable context one batch runs with; the caller changes per message. */
 export class InvocationContext implements Context<StateDeclarations> {
@@ -54,6 +61,9 @@ export class InvocationContext implements Context<StateDeclarations> {
   sendAfter(delayMs: number, message: OutgoingMessage, cancellationToken = ""): void {
     if (!Number.isFinite(delayMs) || delayMs < 0) {
       throw new EddyError("EDDY_INVALID_DELAY", `sendAfter delay must be a finite number of ms ≥ 0, got ${delayMs}`);
+    }
+    if (delayMs > MAX_DELAY_MS) {
+      throw new EddyError("EDDY_INVALID_DELAY", `sendAfter delay of ${delayMs} ms is longer than the limit of ${MAX_DELAY_MS} ms (100 years)`);
     }
     this.delayed.push({
       kind: "send",
