@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { EddyError, isEddyModule, isStatefulFunction } from "@eddy/sdk";
 import type { EddyModule, StatefulFunction } from "@eddy/sdk";
@@ -7,17 +9,38 @@ export interface LoadedEmbeddedModule {
   readonly modules: EddyModule[];
 }
 
-let typeScriptLoader: Promise<void> | undefined;
+/** The "type" of the nearest package.json above a file, as Node decides a `.js` file's format. */
+function packageTypeOf(path: string): string | undefined {
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { type?: unknown };
+      return typeof manifest.type === "string" ? manifest.type : undefined;
+    } catch {
+      if (dirname(dir) === dir) return undefined;
+    }
+  }
+}
 
 /**
- * Node 20 cannot load TypeScript by itself, so the first `.ts` module bound by
- * a module file registers tsx's loader; JavaScript modules never pay for it.
+ * Node 20 cannot load TypeScript by itself. tsx's scoped `tsImport` compiles
+ * the module and everything it imports, as ESM or CommonJS by the user's own
+ * package.json (a global `register()` handles only ESM, and a `.ts` file of a
+ * project without `"type": "module"` then fails as a require() cycle). A
+ * `.js` file of a CommonJS project goes through tsx too, so it may use
+ * `import` as well as `require`; ESM JavaScript (`.mjs`, or `.js` under
+ * `"type": "module"`) and `.cjs` load natively, without tsx.
  */
-function ensureTypeScriptLoader(): Promise<void> {
-  typeScriptLoader ??= import("tsx/esm/api").then(({ register }) => {
-    register();
-  });
-  return typeScriptLoader;
+async function importModule(path: string): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(path).href;
+  const native = /\.(mjs|cjs)$/.test(path) || (path.endsWith(".js") && packageTypeOf(path) === "module");
+  if (native) return (await import(url)) as Record<string, unknown>;
+  const { tsImport } = await import("tsx/esm/api");
+  return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+}
+
+/** Node's code for an import it could not resolve (a package not installed where the module lives). */
+function isModuleNotFound(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "ERR_MODULE_NOT_FOUND";
 }
 
 /**
@@ -26,14 +49,16 @@ function ensureTypeScriptLoader(): Promise<void> {
  * modules (`defineModule`). With `exportName`, only that export is used.
  */
 export async function loadEmbeddedModule(path: string, exportName: string | undefined, where: string): Promise<LoadedEmbeddedModule> {
-  if (/\.(c|m)?tsx?$/.test(path)) await ensureTypeScriptLoader();
   let exports: Record<string, unknown>;
   try {
-    exports = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    exports = await importModule(path);
   } catch (cause) {
+    const hint = isModuleNotFound(cause)
+      ? " (packages are resolved from the module's own folder: run `npm install` in its project, e.g. `npm install @eddy/sdk`)"
+      : "";
     throw new EddyError(
       "EDDY_CONFIG_INVALID",
-      `${where}: cannot load embedded functions from ${path}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      `${where}: cannot load embedded functions from ${path}: ${cause instanceof Error ? cause.message : String(cause)}${hint}`,
       { cause },
     );
   }
