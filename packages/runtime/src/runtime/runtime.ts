@@ -34,9 +34,11 @@ import type { Envelope } from "./envelope.js";
 import { addressKey, addressProblem, envelope } from "./envelope.js";
 import type { FunctionInvoker, FunctionProvider } from "./function-invoker.js";
 import { FunctionRegistry } from "./function-registry.js";
+import { LocalRouter } from "./message-router.js";
+import type { MessageRouter } from "./message-router.js";
+import type { PartitionContext } from "./partition-context.js";
 import { PartitionProcessor } from "./partition-processor.js";
 import type { ProcessorHost } from "./partition-processor.js";
-import { partitionOf } from "./partitioner.js";
 import type { RetryPolicy } from "./retry-policy.js";
 import { defaultRetryPolicy } from "./retry-policy.js";
 
@@ -77,12 +79,15 @@ export class Runtime {
   /** Counters of invocations, messages, commits, ingresses and egresses (read by the metrics exporter). */
   readonly stats = new RuntimeStats();
   readonly tracing: Tracing;
-  readonly #partitions: PartitionProcessor[];
+  readonly #partitionCount: number;
+  /** The partitions this process holds, by number: all of them in the embedded mode, from start() to stop(). */
+  readonly #contexts = new Map<number, PartitionContext>();
+  readonly #router: MessageRouter;
+  readonly #retryPolicy: RetryPolicy;
   readonly #egresses = new Map<string, Egress>();
   readonly #ingresses: Ingress[] = [];
   readonly #routers = new Map<string, Router[]>();
   readonly #gate: BackpressureGate;
-  readonly #delayed: DelayedMessageService;
   readonly #globalConfiguration: Readonly<Record<string, string>>;
   #state: RuntimeState = "created";
   /** Why the runtime is not ready yet (undefined once ready); /readyz answers it. */
@@ -103,9 +108,9 @@ export class Runtime {
     this.tracing = options.tracing ?? noTracing;
     this.#gate = new BackpressureGate(options.maxPendingMessages ?? 65_536);
     this.#globalConfiguration = options.globalConfiguration ?? {};
-    this.#delayed = new DelayedMessageService(this.clock, (m) => this.#fireDelayed(m));
-    const host = this.#processorHost(options.retryPolicy ?? defaultRetryPolicy);
-    this.#partitions = Array.from({ length: partitions }, (_, p) => new PartitionProcessor(p, host));
+    this.#partitionCount = partitions;
+    this.#retryPolicy = options.retryPolicy ?? defaultRetryPolicy;
+    this.#router = new LocalRouter(partitions, this.#contexts, this.store);
   }
 
   // ---- binding -------------------------------------------------------------
@@ -213,6 +218,7 @@ export class Runtime {
       started.push(() => egress.stop?.());
     }
     this.#notReady = "recovering from the store";
+    for (let p = 0; p < this.#partitionCount; p++) this.#contexts.set(p, this.#openPartition(p, this.store));
     await this.#recover();
     for (const ingress of this.#ingresses) {
       this.#notReady = `starting ingress ${ingress.id}`;
@@ -253,8 +259,8 @@ export class Runtime {
         );
       }
     }
-    for (const partition of this.#partitions) partition.stop();
-    this.#delayed.stop();
+    for (const context of this.#contexts.values()) await context.close();
+    this.#contexts.clear();
     for (const egress of this.#egresses.values()) await egress.stop?.();
     for (const hook of this.#stopHooks) await hook();
     await this.store.close();
@@ -314,7 +320,7 @@ export class Runtime {
     await this.#gate.enter(messages.length);
     const envelopes = messages.map((m) => envelope(m.target, m.argument, undefined));
     const spans = this.tracing.enabled ? this.#ingressSpans(messages, envelopes) : undefined;
-    const logging = this.store.appendInput(envelopes, position);
+    const logging = this.#router.log(envelopes, position);
     if (logging !== undefined) {
       try {
         await logging;
@@ -392,17 +398,19 @@ export class Runtime {
   }
 
   get pendingDelayedMessages(): number {
-    return this.#delayed.pendingCount;
+    let pending = 0;
+    for (const context of this.#contexts.values()) pending += context.timers.pendingCount;
+    return pending;
   }
 
   get partitionCount(): number {
-    return this.#partitions.length;
+    return this.#partitionCount;
   }
 
   /** Messages waiting for their address (not yet in an invocation), per function type. Walks every mailbox: for scrapes, not hot paths. */
   backlogByFunctionType(): Map<string, number> {
     const backlog = new Map<string, number>();
-    for (const partition of this.#partitions) partition.addBacklog(backlog);
+    for (const context of this.#contexts.values()) context.processor.addBacklog(backlog);
     return backlog;
   }
 
@@ -442,17 +450,38 @@ export class Runtime {
 
   // ---- internals -----------------------------------------------------------
 
-  /** Appends a message to its partition's log; returns the partition. */
+  /** Hands a message to its partition (the router decides how); returns the partition. */
   #route(message: Envelope): number {
-    const partition = partitionOf(message.target.id, this.#partitions.length);
-    this.#partitions[partition]!.append(message);
-    return partition;
+    this.#router.route(message);
+    return this.#router.partitionOf(message.target.id);
   }
 
-  #fireDelayed(message: DelayedMessage): void {
+  /** The context of the partition that holds this address (its state, and the timers it sent). */
+  #contextOf(address: Address): PartitionContext {
+    return this.#contexts.get(this.#router.partitionOf(address.id))!;
+  }
+
+  /** Opens the context of one partition: its processor and timers over `store`. */
+  #openPartition(partition: number, store: StateStore): PartitionContext {
+    const timers = new DelayedMessageService(this.clock, (m) => this.#fireDelayed(store, m));
+    const processor = new PartitionProcessor(partition, this.#processorHost(store, timers));
+    return {
+      partition,
+      processor,
+      store,
+      timers,
+      close: () => {
+        processor.stop();
+        timers.stop();
+        return Promise.resolve();
+      },
+    };
+  }
+
+  #fireDelayed(store: StateStore, message: DelayedMessage): void {
     if (this.#state === "stopped") return;
     this.#gate.add(1);
-    const logging = this.store.fireDelayed(message);
+    const logging = store.fireDelayed(message);
     if (logging === undefined) {
       this.#route(message.envelope);
       return;
@@ -463,7 +492,7 @@ export class Runtime {
         // The timer is still in the store; try again shortly rather than lose or duplicate it.
         this.#gate.release(1);
         this.logger.error({ err: error, sender: formatAddress(message.sender) }, "could not log a due delayed message; retrying in 1 s");
-        this.clock.schedule(1000, () => this.#fireDelayed(message));
+        this.clock.schedule(1000, () => this.#fireDelayed(store, message));
       },
     );
   }
@@ -482,7 +511,7 @@ export class Runtime {
       this.#gate.add(1);
       this.#route(m);
     }
-    for (const t of recovered.timers) this.#delayed.add(t);
+    for (const t of recovered.timers) this.#contextOf(t.sender).timers.add(t);
     if (recovered.egress.length > 0) this.#deliverOutbox(recovered.egress);
     if (recovered.messages.length + recovered.timers.length + recovered.egress.length > 0) {
       this.logger.info(
@@ -504,18 +533,18 @@ export class Runtime {
     }
   }
 
-  #processorHost(retryPolicy: RetryPolicy): ProcessorHost {
+  #processorHost(store: StateStore, timers: DelayedMessageService): ProcessorHost {
     const planContext = {
-      store: this.store,
+      store,
       functions: this.functions,
       egresses: this.#egresses,
-      delayed: this.#delayed,
+      delayed: timers,
     };
     return {
-      store: this.store,
+      store,
       clock: this.clock,
       logger: this.logger,
-      retryPolicy,
+      retryPolicy: this.#retryPolicy,
       stats: this.stats,
       tracing: this.tracing,
       resolve: (type: string): FunctionInvoker | undefined => this.functions.resolve(type),
@@ -525,14 +554,14 @@ export class Runtime {
         outcome: BatchOutcome & { kind: "completed" },
         invokedAt: number,
       ): CommitUnit => planCommit(planContext, mailbox.target, mailbox.key, batch, outcome.effects, invokedAt),
-      afterCommit: (unit: CommitUnit) => this.#afterCommit(unit),
+      afterCommit: (unit: CommitUnit) => this.#afterCommit(timers, unit),
     };
   }
 
-  #afterCommit(unit: CommitUnit): void {
+  #afterCommit(timers: DelayedMessageService, unit: CommitUnit): void {
     if (unit.messages.length > 0) {
       this.#gate.add(unit.messages.length);
-      const from = partitionOf(unit.target.id, this.#partitions.length);
+      const from = this.#router.partitionOf(unit.target.id);
       let local = 0;
       for (const m of unit.messages) if (this.#route(m) === from) local++;
       const stats = this.stats.function(unit.functionType);
@@ -540,8 +569,8 @@ export class Runtime {
       stats.outRemote += unit.messages.length - local;
     }
     for (const op of unit.delayed) {
-      if (op.kind === "send") this.#delayed.add(op.message);
-      else this.#delayed.cancel(op.senderKey, op.cancellationToken);
+      if (op.kind === "send") timers.add(op.message);
+      else timers.cancel(op.senderKey, op.cancellationToken);
     }
     if (unit.egress.length > 0) this.#deliverOutbox(unit.egress, unit.target, unit.trace);
     this.#gate.release(unit.consumed.length);
