@@ -11,6 +11,12 @@ import { partitionOf } from "./partitioner.js";
  * instead, inside the transaction that produced them.
  */
 export interface MessageRouter {
+  /**
+   * True when messages are handed to processors in this process (`route`);
+   * false when they travel through a log topic that the owning partition
+   * reads, so committed messages need no routing here.
+   */
+  readonly inProcess: boolean;
   /** The partition of the log that holds messages to this address id. */
   partitionOf(id: string): number;
   /**
@@ -25,6 +31,7 @@ export interface MessageRouter {
 
 /** Routes to the partitions this process holds, all of them in the embedded mode. */
 export class LocalRouter implements MessageRouter {
+  readonly inProcess = true;
   readonly #partitions: number;
   readonly #contexts: ReadonlyMap<number, PartitionContext>;
   readonly #store: StateStore;

@@ -37,6 +37,7 @@ import { FunctionRegistry } from "./function-registry.js";
 import { LocalRouter } from "./message-router.js";
 import type { MessageRouter } from "./message-router.js";
 import type { PartitionContext } from "./partition-context.js";
+import type { PartitionPlacement, PlacementHost } from "./partition-placement.js";
 import { PartitionProcessor } from "./partition-processor.js";
 import type { ProcessorHost } from "./partition-processor.js";
 import type { RetryPolicy } from "./retry-policy.js";
@@ -51,6 +52,11 @@ export interface RuntimeOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly retryPolicy?: RetryPolicy;
+  /**
+   * Which partitions this process holds and how messages travel; default: all
+   * of them, in process (the embedded mode). The cluster mode passes its own.
+   */
+  readonly placement?: PartitionPlacement;
   /** Passed to modules' `configure`. */
   readonly globalConfiguration?: Readonly<Record<string, string>>;
   /** Where spans go; default none (see tracingFromEnvironment). Shut down by stop(). */
@@ -83,6 +89,7 @@ export class Runtime {
   /** The partitions this process holds, by number: all of them in the embedded mode, from start() to stop(). */
   readonly #contexts = new Map<number, PartitionContext>();
   readonly #router: MessageRouter;
+  readonly #placement: PartitionPlacement | undefined;
   readonly #retryPolicy: RetryPolicy;
   readonly #egresses = new Map<string, Egress>();
   readonly #ingresses: Ingress[] = [];
@@ -110,7 +117,8 @@ export class Runtime {
     this.#globalConfiguration = options.globalConfiguration ?? {};
     this.#partitionCount = partitions;
     this.#retryPolicy = options.retryPolicy ?? defaultRetryPolicy;
-    this.#router = new LocalRouter(partitions, this.#contexts, this.store);
+    this.#placement = options.placement;
+    this.#router = options.placement?.router ?? new LocalRouter(partitions, this.#contexts, this.store);
   }
 
   // ---- binding -------------------------------------------------------------
@@ -218,7 +226,12 @@ export class Runtime {
       started.push(() => egress.stop?.());
     }
     this.#notReady = "recovering from the store";
-    for (let p = 0; p < this.#partitionCount; p++) this.#contexts.set(p, this.#openPartition(p, this.store));
+    if (this.#placement === undefined) {
+      for (let p = 0; p < this.#partitionCount; p++) this.#contexts.set(p, this.#openPartition(p, this.store));
+    } else {
+      await this.#placement.start(this.#placementHost());
+      this.logger.info(`partitions: ${this.#placement.describe()}`);
+    }
     await this.#recover();
     for (const ingress of this.#ingresses) {
       this.#notReady = `starting ingress ${ingress.id}`;
@@ -259,6 +272,7 @@ export class Runtime {
         );
       }
     }
+    await this.#placement?.stop();
     for (const context of this.#contexts.values()) await context.close();
     this.#contexts.clear();
     for (const egress of this.#egresses.values()) await egress.stop?.();
@@ -319,6 +333,15 @@ export class Runtime {
     }
     await this.#gate.enter(messages.length);
     const envelopes = messages.map((m) => envelope(m.target, m.argument, undefined));
+    if (!this.#router.inProcess) {
+      // The log topic holds them now; the partition's owner admits them when it reads them.
+      try {
+        await this.#router.log(envelopes, position);
+      } finally {
+        this.#gate.release(envelopes.length);
+      }
+      return;
+    }
     const spans = this.tracing.enabled ? this.#ingressSpans(messages, envelopes) : undefined;
     const logging = this.#router.log(envelopes, position);
     if (logging !== undefined) {
@@ -461,6 +484,29 @@ export class Runtime {
     return this.#contexts.get(this.#router.partitionOf(address.id))!;
   }
 
+  #placementHost(): PlacementHost {
+    return {
+      open: (partition, store) => {
+        const context = this.#openPartition(partition, store);
+        this.#contexts.set(partition, context);
+        return {
+          ...context,
+          close: async () => {
+            if (this.#contexts.get(partition) === context) this.#contexts.delete(partition);
+            await context.close();
+          },
+        };
+      },
+      admit: async (context, messages) => {
+        await this.#gate.enter(messages.length);
+        for (const m of messages) context.processor.append(m);
+      },
+      release: (count) => {
+        if (count > 0) this.#gate.release(count);
+      },
+    };
+  }
+
   /** Opens the context of one partition: its processor and timers over `store`. */
   #openPartition(partition: number, store: StateStore): PartitionContext {
     const timers = new DelayedMessageService(this.clock, (m) => this.#fireDelayed(store, m));
@@ -480,17 +526,21 @@ export class Runtime {
 
   #fireDelayed(store: StateStore, message: DelayedMessage): void {
     if (this.#state === "stopped") return;
-    this.#gate.add(1);
+    const inProcess = this.#router.inProcess;
+    if (inProcess) this.#gate.add(1);
     const logging = store.fireDelayed(message);
     if (logging === undefined) {
       this.#route(message.envelope);
       return;
     }
     logging.then(
-      () => this.#route(message.envelope),
+      () => {
+        if (inProcess) this.#route(message.envelope);
+      },
       (error: unknown) => {
+        if (inProcess) this.#gate.release(1);
+        if (isEddyError(error, "EDDY_SHUTTING_DOWN")) return; // the partition was closed; its next owner fires the timer
         // The timer is still in the store; try again shortly rather than lose or duplicate it.
-        this.#gate.release(1);
         this.logger.error({ err: error, sender: formatAddress(message.sender) }, "could not log a due delayed message; retrying in 1 s");
         this.clock.schedule(1000, () => this.#fireDelayed(store, message));
       },
@@ -559,7 +609,7 @@ export class Runtime {
   }
 
   #afterCommit(timers: DelayedMessageService, unit: CommitUnit): void {
-    if (unit.messages.length > 0) {
+    if (unit.messages.length > 0 && this.#router.inProcess) {
       this.#gate.add(unit.messages.length);
       const from = this.#router.partitionOf(unit.target.id);
       let local = 0;

@@ -15,8 +15,13 @@ interface StoredValue {
  * benchmarks of the processing path, and `--in-memory` runs.
  */
 export class MemoryStateStore implements StateStore {
-  readonly #specs = new SpecRegistry();
+  readonly #specs: SpecRegistry;
   readonly #values = new Map<string, Map<string, StoredValue>>();
+
+  /** `specs` lets several stores share one registry (the cluster mode's partitions of one worker). */
+  constructor(options: { specs?: SpecRegistry } = {}) {
+    this.#specs = options.specs ?? new SpecRegistry();
+  }
 
   registerSpecs(functionType: string, specs: readonly StateSpec[]): readonly StateSpec[] {
     return this.#specs.register(functionType, specs).conflicts;
@@ -89,6 +94,26 @@ export class MemoryStateStore implements StateStore {
       }
       if (values.size === 0) this.#values.delete(unit.targetKey);
     }
+  }
+
+  /** The address's stored values with their expiry (0 = never), expired ones included. */
+  *entries(targetKey: string): Generator<[name: string, value: TypedValue, expiresAt: number]> {
+    for (const [name, stored] of this.#values.get(targetKey) ?? []) yield [name, stored.value, stored.expiresAt];
+  }
+
+  /** Puts a value back as it was stored (restoring from a changelog). */
+  load(targetKey: string, name: string, value: TypedValue, expiresAt: number): void {
+    let values = this.#values.get(targetKey);
+    if (values === undefined) {
+      values = new Map();
+      this.#values.set(targetKey, values);
+    }
+    values.set(name, { value, expiresAt });
+  }
+
+  /** Drops every value of the address. */
+  forget(targetKey: string): void {
+    this.#values.delete(targetKey);
   }
 
   /** Number of addresses holding at least one value (for tests and metrics). */
