@@ -6,6 +6,7 @@ export { Runtime } from "./runtime/runtime.js";
 export type { RuntimeOptions } from "./runtime/runtime.js";
 export type { FunctionInvoker, FunctionProvider } from "./runtime/function-invoker.js";
 export { FunctionRegistry } from "./runtime/function-registry.js";
+export { MAX_REGISTRATION_ROUNDS, MAX_STATE_SPECS_PER_FUNCTION } from "./runtime/partition-processor.js";
 export { embeddedInvoker } from "./runtime/embedded-invoker.js";
 export { ManualClock, MAX_TIMER_STEP_MS, systemClock, timerClock } from "./runtime/clock.js";
 export type { Clock, TimerHost } from "./runtime/clock.js";

@@ -32,7 +32,13 @@ export interface ProcessorHost {
 /** How many invocations one turn of the event loop may start before yielding to I/O. */
 const TURN_BUDGET = 2048;
 /** How many times a function may answer "incomplete" for one batch before it counts as a failure. */
-const MAX_REGISTRATION_ROUNDS = 3;
+export const MAX_REGISTRATION_ROUNDS = 3;
+/**
+ * How many state specs one function type may register. Every spec travels
+ * with every request to the function and stays in the store, so a function
+ * inventing names on each attempt must not grow them without bound.
+ */
+export const MAX_STATE_SPECS_PER_FUNCTION = 1000;
 
 function isPromiseLike<T>(x: unknown): x is PromiseLike<T> {
   return typeof x === "object" && x !== null && typeof (x as PromiseLike<T>).then === "function";
@@ -225,6 +231,19 @@ export class PartitionProcessor {
     if (this.#stopped) return;
     const host = this.#host;
     if (outcome.kind === "incomplete") {
+      const known = host.store.specsOf(mailbox.target.type);
+      const fresh = new Set(outcome.missing.map((s) => s.name));
+      for (const spec of known) fresh.delete(spec.name);
+      if (known.length + fresh.size > MAX_STATE_SPECS_PER_FUNCTION) {
+        this.#fail(
+          mailbox,
+          new EddyError(
+            "EDDY_TOO_MANY_STATES",
+            `function asks to register ${fresh.size} more states, beyond the limit of ${MAX_STATE_SPECS_PER_FUNCTION} per function type (${known.length} registered); nothing was registered`,
+          ),
+        );
+        return;
+      }
       const conflicts = host.store.registerSpecs(mailbox.target.type, outcome.missing);
       if (conflicts.length > 0) {
         const c = conflicts[0]!;
