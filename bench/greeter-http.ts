@@ -5,6 +5,7 @@ import type { StateStore } from "@eddy/runtime";
 import { PlaygroundEgress, PlaygroundIngress, Runtime, silentLogger } from "@eddy/runtime";
 import { greeter } from "../examples/greeter/greeter.js";
 import { percentile } from "./stats.js";
+import type { BenchRuntimeOptions } from "./greeter-in-process.js";
 
 export interface HttpResult {
   readonly requests: number;
@@ -22,8 +23,14 @@ export interface HttpResult {
  * (b) The embedded greeter behind the playground ingress, driven over real
  * HTTP by a separate load process with `concurrency` keep-alive connections.
  */
-export async function benchGreeterHttp(keys: number, concurrency: number, durationMs: number, store?: StateStore): Promise<HttpResult> {
-  const runtime = new Runtime({ logger: silentLogger(), ...(store === undefined ? {} : { store }) });
+export async function benchGreeterHttp(
+  keys: number,
+  concurrency: number,
+  durationMs: number,
+  store?: StateStore,
+  options: BenchRuntimeOptions = {},
+): Promise<HttpResult> {
+  const runtime = new Runtime({ logger: silentLogger(), ...options.runtime, ...(store === undefined ? {} : { store }) });
   const ingress = new PlaygroundIngress({ port: 0 });
   const playground = new PlaygroundEgress({ port: 0, topics: ["greetings"] });
   const latencies: number[] = [];
@@ -43,6 +50,7 @@ export async function benchGreeterHttp(keys: number, concurrency: number, durati
     describe: () => "latency-measuring playground egress",
   });
   await runtime.start();
+  const stopExtra = options.whileRunning === undefined ? undefined : await options.whileRunning(runtime);
 
   let peakRss = process.memoryUsage.rss();
   const rssTimer = setInterval(() => {
@@ -59,6 +67,7 @@ export async function benchGreeterHttp(keys: number, concurrency: number, durati
   const code = await new Promise<number | null>((resolve) => client.on("close", resolve));
   const seconds = (performance.now() - started) / 1000;
   await runtime.idle();
+  await stopExtra?.();
   clearInterval(rssTimer);
   await runtime.stop();
   if (code !== 0) throw new Error(`load client exited with ${code}; its output: ${out}`);

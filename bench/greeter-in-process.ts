@@ -1,8 +1,14 @@
 import { address, PLAYGROUND_EGRESS_ID } from "@eddy/sdk";
 import type { TypedValue } from "@eddy/sdk";
-import type { StateStore } from "@eddy/runtime";
+import type { RuntimeOptions, StateStore } from "@eddy/runtime";
 import { PlaygroundEgress, Runtime, silentLogger } from "@eddy/runtime";
 import { greeter, GreetRequestType } from "../examples/greeter/greeter.js";
+
+/** Extra set-up of a benchmark's runtime: its options, and work running beside it (stopped before the runtime). */
+export interface BenchRuntimeOptions {
+  readonly runtime?: RuntimeOptions;
+  readonly whileRunning?: (runtime: Runtime) => Promise<() => Promise<void>>;
+}
 
 export interface InProcessResult {
   readonly messages: number;
@@ -15,8 +21,13 @@ export interface InProcessResult {
  * (a) The embedded greeter with no HTTP: messages go straight into the
  * runtime's log; the clock stops when the last greeting reaches the egress.
  */
-export async function benchGreeterInProcess(messages: number, keys: number, store?: StateStore): Promise<InProcessResult> {
-  const runtime = new Runtime({ logger: silentLogger(), ...(store === undefined ? {} : { store }) });
+export async function benchGreeterInProcess(
+  messages: number,
+  keys: number,
+  store?: StateStore,
+  options: BenchRuntimeOptions = {},
+): Promise<InProcessResult> {
+  const runtime = new Runtime({ logger: silentLogger(), ...options.runtime, ...(store === undefined ? {} : { store }) });
   const playground = new PlaygroundEgress({ port: 0, topics: ["greetings"], capacity: messages + 1 });
   let delivered = 0;
   let done: () => void = () => {};
@@ -33,6 +44,7 @@ export async function benchGreeterInProcess(messages: number, keys: number, stor
     describe: () => "counting playground egress",
   });
   await runtime.start();
+  const stopExtra = options.whileRunning === undefined ? undefined : await options.whileRunning(runtime);
 
   const targets = Array.from({ length: keys }, (_, k) => address("apache/greeter", `user-${k}`));
   const values = targets.map((t) => ({ typename: GreetRequestType.typename, value: GreetRequestType.serialize({ who: t.id }) }));
@@ -58,6 +70,7 @@ export async function benchGreeterInProcess(messages: number, keys: number, stor
   await Promise.all(Array.from({ length: producers }, produce));
   await finished;
   const seconds = (performance.now() - started) / 1000;
+  await stopExtra?.();
   await runtime.stop();
   return { messages, keys, seconds, messagesPerSecond: messages / seconds };
 }

@@ -103,6 +103,15 @@ row("  build check, nothing changed, ms", startup.noopBuildMs.toFixed(0), "");
 row("  eddy run greeter: spawn → ready ms", startup.eddyRunReadyMs.toFixed(0), "");
 row("  npm run demo start → ready ms (sum)", startup.demoStartMs.toFixed(0), "target < 2,000");
 
+// (h) Observability: a busy /metrics scraper and OTLP tracing against the plain in-process greeter (bench/observability.ts).
+process.stdout.write("(h) observability cost: medians of alternating rounds, same run\n");
+const { benchObservability } = await import("./observability.js");
+const observability = await benchObservability(quick);
+row("  (b) requests/s, nothing watching", Math.round(observability.httpRequestsPerSecond).toLocaleString("en"), "");
+row("  (b) requests/s, /metrics scraped every 10 ms", Math.round(observability.httpScrapedRequestsPerSecond).toLocaleString("en"), `ratio ${observability.scrapedRatio.toFixed(3)}, ${observability.scrapes} scrapes, slowest ${observability.slowestScrapeMs.toFixed(0)} ms`);
+row("  (a) messages/s, tracing off", Math.round(observability.inProcessMessagesPerSecond).toLocaleString("en"), "");
+row("  (a) messages/s, tracing on (OTLP/HTTP)", Math.round(observability.inProcessTracedMessagesPerSecond).toLocaleString("en"), `ratio ${observability.tracedRatio.toFixed(3)}, ${observability.spansReceived} spans exported`);
+
 const summary = {
   date: new Date().toISOString(),
   node: process.version,
@@ -117,6 +126,7 @@ const summary = {
   kafka,
   durable,
   startup,
+  observability,
 };
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
 writeFileSync(new URL("./results/latest.json", import.meta.url), `${JSON.stringify(summary, null, 2)}\n`);

@@ -78,6 +78,15 @@ if (kafkaTests) {
   });
 }
 
+// The web console's tests drive a real Chromium (Debian's package): install it when missing.
+if (files.some((f) => f.startsWith(join("packages", "runtime", "test", "console") + sep))) {
+  const { installChromium } = await import("./browser/install.mjs");
+  if (!installChromium()) {
+    process.stderr.write("run-tests: the browser for packages/runtime/test/console is missing (see the [browser] lines above).\n");
+    process.exit(1);
+  }
+}
+
 const result = spawnSync(
   process.execPath,
   ["--conditions=eddy-source", "--import", "tsx", "--test", "--test-reporter=spec", "--test-concurrency=2", ...files],

@@ -3,6 +3,7 @@ import { AdminServer } from "./admin-server.js";
 import type { AdminServerOptions } from "./admin-server.js";
 import { registerHealthRoutes } from "./health-routes.js";
 import { registerMetricsRoutes } from "./metrics-routes.js";
+import { registerConsoleRoutes } from "./console-routes.js";
 
 /**
  * The admin server of one runtime with Eddy's own endpoints registered.
@@ -12,5 +13,6 @@ export function createRuntimeAdmin(runtime: Runtime, options: AdminServerOptions
   const admin = new AdminServer(options);
   registerHealthRoutes(admin, runtime);
   registerMetricsRoutes(admin, runtime);
+  registerConsoleRoutes(admin);
   return admin;
 }
