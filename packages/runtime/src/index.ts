@@ -50,8 +50,7 @@ export type { AdminRoute, AdminRouteDoc, AdminRequest, AdminReply, AdminMethod }
 export { jsonResponse, errorResponse, ADMIN_SCHEMAS } from "./admin/admin-schemas.js";
 export { createRuntimeAdmin } from "./admin/runtime-admin.js";
 export { runtimeMetrics } from "./app/runtime-metrics.js";
-export { PrometheusMetrics } from "./observability/prometheus-metrics.js";
-export type { MetricSources } from "./observability/prometheus-metrics.js";
+export type { PrometheusMetrics, MetricSources } from "./observability/prometheus-metrics.js";
 export { RuntimeStats, FunctionStats, IoStats } from "./observability/runtime-stats.js";
 export type { EndpointConcurrency } from "./observability/runtime-stats.js";
 export { DurationHistogram, DURATION_BUCKETS_SECONDS } from "./observability/duration-histogram.js";

@@ -1,4 +1,5 @@
 import { runtimeMetrics } from "../app/runtime-metrics.js";
+import type { PrometheusMetrics } from "../observability/prometheus-metrics.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { AdminServer } from "./admin-server.js";
 
@@ -14,7 +15,7 @@ export interface MetricsRouteOptions {
  * on the message path.
  */
 export function registerMetricsRoutes(admin: AdminServer, runtime: Runtime, options: MetricsRouteOptions = {}): void {
-  const metrics = runtimeMetrics(runtime, options);
+  let metrics: Promise<PrometheusMetrics> | undefined;
   admin.route({
     method: "GET",
     path: "/metrics",
@@ -24,7 +25,11 @@ export function registerMetricsRoutes(admin: AdminServer, runtime: Runtime, opti
       tags: ["observability"],
       responses: { "200": { description: "Prometheus text exposition", content: { "text/plain": { schema: { type: "string" } } } } },
     },
-    handle: async () => ({ contentType: metrics.contentType, body: await metrics.text() }),
+    handle: async () => {
+      // prom-client loads with the first scrape, not with the runtime.
+      const m = await (metrics ??= runtimeMetrics(runtime, options));
+      return { contentType: m.contentType, body: await m.text() };
+    },
   });
   admin.route({
     method: "GET",

@@ -18,7 +18,7 @@ function countingEgress(id: string): Egress & { records: TypedValue[] } {
 }
 
 async function scrape(runtime: Runtime): Promise<Scrape> {
-  const metrics = runtimeMetrics(runtime);
+  const metrics = await runtimeMetrics(runtime);
   assert.match(metrics.contentType, /^text\/plain; version=0\.0\.4/);
   return parsePrometheusText(await metrics.text());
 }
