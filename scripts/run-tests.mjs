@@ -87,6 +87,17 @@ if (files.some((f) => f.startsWith(join("packages", "runtime", "test", "console"
   }
 }
 
+// The tests under test/project use Eddy as a user does: from the tarballs of `npm run pack`, made
+// once here (it builds what is not built) so that test files running side by side share them.
+if (files.some((f) => f.startsWith(join("test", "project") + sep))) {
+  process.stdout.write("run-tests: packing the packages for the test/project tests (npm run pack)\n");
+  const packed = spawnSync(process.execPath, [join(root, "scripts", "pack.mjs")], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+  if (packed.status !== 0) {
+    process.stderr.write("run-tests: npm run pack failed (see above); the test/project tests need its tarballs in packs/.\n");
+    process.exit(1);
+  }
+}
+
 const result = spawnSync(
   process.execPath,
   ["--conditions=eddy-source", "--import", "tsx", "--test", "--test-reporter=spec", "--test-concurrency=2", ...files],

@@ -5,24 +5,18 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export const repoRoot = new URL("../../", import.meta.url).pathname;
 export const packsDir = join(repoRoot, "packs");
 
-let packed = false;
-
-/** Runs `npm run pack` once per test process and returns the tarball paths. */
+/** The tarballs `npm run pack` wrote (scripts/run-tests.mjs packs before running test/project). */
 export function packTarballs(): string[] {
-  if (!packed) {
-    execFileSync("npm", ["run", "--silent", "pack"], { cwd: repoRoot, stdio: ["ignore", "ignore", "inherit"] });
-    packed = true;
-  }
-  return readdirSync(packsDir)
-    .filter((f) => f.endsWith(".tgz"))
-    .map((f) => join(packsDir, f));
+  const tarballs = existsSync(packsDir) ? readdirSync(packsDir).filter((f) => f.endsWith(".tgz")) : [];
+  if (tarballs.length === 0) throw new Error(`no tarballs in ${packsDir}: run \`npm run pack\` (npm test does it before these tests)`);
+  return tarballs.map((f) => join(packsDir, f));
 }
 
 /** A fresh directory outside the repository. */
