@@ -90,7 +90,8 @@ describe("installed from packs/ into a project outside the repository", () => {
         });
         assert.equal(put.status, 200, await put.text());
         let greeting = "";
-        for (let i = 0; i < 200 && greeting === ""; i++) {
+        // The egress answers 404 until the greeting is committed; ask until it is there (15 s at most).
+        for (const deadline = Date.now() + 15_000; greeting === "" && Date.now() < deadline; ) {
           const got = await fetch(`http://127.0.0.1:${egressPort}/greetings`);
           if (got.status === 200) greeting = await got.text();
           else await got.arrayBuffer();
