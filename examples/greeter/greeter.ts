@@ -1,7 +1,9 @@
 /**
  * The seed's Greeter as an embedded Eddy function: it counts each person's
  * visits in persisted state and sends a personal greeting to the playground
- * egress, topic "greetings".
+ * egress, topic "greetings". It also replies with the greeting: a `POST` to a
+ * request/reply ingress gets it as its answer (a `PUT` has no caller, so the
+ * reply goes nowhere).
  */
 import { defineFunction, jsonType, playgroundEgressMessage, Types } from "@eddy/sdk";
 
@@ -12,6 +14,12 @@ export interface GreetRequest {
 export const GreetRequestType = jsonType<GreetRequest>("apache/GreetRequest", {
   validate: (v): v is GreetRequest => typeof v === "object" && v !== null && typeof (v as GreetRequest).who === "string",
 });
+
+export interface GreetResponse {
+  readonly greeting: string;
+}
+
+export const GreetResponseType = jsonType<GreetResponse>("apache/GreetResponse");
 
 export function greetText(name: string, seen: number): string {
   switch (seen) {
@@ -36,6 +44,8 @@ export const greeter = defineFunction({
     const { who } = message.as(GreetRequestType);
     const seen = ctx.storage.seen_count ?? 0;
     ctx.storage.seen_count = seen + 1;
-    ctx.sendEgress(playgroundEgressMessage({ topic: "greetings", payload: greetText(who, seen) }));
+    const greeting = greetText(who, seen);
+    ctx.sendEgress(playgroundEgressMessage({ topic: "greetings", payload: greeting }));
+    ctx.reply({ greeting }, GreetResponseType);
   },
 });

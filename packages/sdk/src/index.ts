@@ -11,6 +11,7 @@ export { parseTypeName, isValidTypeName, checkTypeName } from "./core/type-name.
 export type { TypeName } from "./core/type-name.js";
 export { address, formatAddress, sameAddress } from "./core/address.js";
 export type { Address } from "./core/address.js";
+export { REPLY_NAMESPACE, isReplyAddress } from "./core/reply-address.js";
 export { typedValue } from "./core/typed-value.js";
 export type { TypedValue } from "./core/typed-value.js";
 

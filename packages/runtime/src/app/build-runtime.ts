@@ -72,7 +72,14 @@ export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOp
       }
       case "io.statefun.playground.v1/ingress":
         runtime.bindIngress(
-          new PlaygroundIngress({ port: c.spec.port, host, limits: c.spec.http.limits, allowedOrigins: c.spec.http.allowedOrigins }),
+          new PlaygroundIngress({
+            port: c.spec.port,
+            host,
+            limits: c.spec.http.limits,
+            allowedOrigins: c.spec.http.allowedOrigins,
+            logger: options.logger,
+            ...(c.spec.requestReply === undefined ? {} : { requestReply: { timeoutMs: c.spec.requestReply.timeout } }),
+          }),
           { source: at(c.location) },
         );
         break;

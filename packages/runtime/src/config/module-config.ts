@@ -219,6 +219,17 @@ export interface PlaygroundIngressSpec {
   readonly port: number;
   /** Eddy's keys: timeouts, sizes, allowed origins (docs/security.md). */
   readonly http: HttpServerSpec;
+  /**
+   * Eddy's key: when present, a `POST` waits for the function's reply and
+   * answers with it (504 after `timeout` ms); `PUT` answers once accepted, as
+   * always. Absent: `POST` behaves like `PUT`, as in the playground.
+   */
+  readonly requestReply?: RequestReplySpec;
+}
+
+export interface RequestReplySpec {
+  /** How long a `POST` waits for the reply before it gets 504. */
+  readonly timeout: number;
 }
 
 export interface PlaygroundEgressSpec {

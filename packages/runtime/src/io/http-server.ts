@@ -123,8 +123,8 @@ export function reply(
   } else {
     res.writeHead(status, {
       ...COMMON_HEADERS,
-      ...headers,
       "content-type": "application/octet-stream",
+      ...headers,
       "content-length": body.length,
     });
   }

@@ -17,7 +17,12 @@ export interface InputPosition {
 /** A message an ingress hands over, with the W3C traceparent it came with (if any). */
 export interface AcceptedMessage extends RoutedMessage {
   readonly traceparent?: string | undefined;
+  /** Set only by request/reply ingresses: the reply address (`io.eddy.reply/…`) the function answers to. */
+  readonly caller?: Address;
 }
+
+/** Takes the answers sent to an ingress's reply addresses, after the invocation that sent them committed. */
+export type ReplyReceiver = (to: Address, value: TypedValue) => void;
 
 /** What an ingress hands its messages to. */
 export interface IngressSink {
@@ -35,6 +40,11 @@ export interface IngressSink {
   position(ingress: string, partition: string): string | undefined;
   /** Why no function can take this message (unknown type, rejected argument), or undefined. */
   checkTarget(target: Address, argument: TypedValue): string | undefined;
+  /**
+   * Routes committed messages to reply addresses of `replyType` (in the
+   * `io.eddy.reply` namespace) to `receive`, for a request/reply ingress.
+   */
+  receiveReplies?(replyType: string, receive: ReplyReceiver): void;
 }
 
 /** A source of messages: the playground HTTP server, a Kafka consumer, a Kinesis reader, ... */

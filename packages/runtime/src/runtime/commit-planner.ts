@@ -1,5 +1,5 @@
-import { EddyError, formatAddress, MAX_DELAY_MS } from "@eddy/sdk";
-import type { Address, InvocationEffects } from "@eddy/sdk";
+import { EddyError, formatAddress, isReplyAddress, MAX_DELAY_MS } from "@eddy/sdk";
+import type { Address, InvocationEffects, OutgoingMessage } from "@eddy/sdk";
 import type { CommitUnit, DelayedMessage, DelayedOperation, OutboxRecord } from "../store/commit-unit.js";
 import type { StateStore } from "../store/state-store.js";
 import type { Egress } from "../io/egress.js";
@@ -48,11 +48,16 @@ export function planCommit(
     }
   }
 
-  const messages: Envelope[] = new Array<Envelope>(effects.messages.length);
+  const messages: Envelope[] = [];
+  let replies: OutgoingMessage[] | undefined;
   for (let i = 0; i < effects.messages.length; i++) {
     const m = effects.messages[i]!;
-    checkFunctionExists(ctx, where, m.target);
-    messages[i] = envelope(m.target, m.argument, target);
+    // An answer to a waiting request/reply call: no function, no log, handed to its ingress after the commit.
+    if (isReplyAddress(m.target)) (replies ??= []).push(m);
+    else {
+      checkFunctionExists(ctx, where, m.target);
+      messages.push(envelope(m.target, m.argument, target));
+    }
   }
 
   const delayed: DelayedOperation[] = [];
@@ -83,6 +88,12 @@ export function planCommit(
         throw new EddyError(
           "EDDY_INVALID_DELAY",
           `${where} sent a delayed message with delay ${d.delayMs} ms, longer than the limit of ${MAX_DELAY_MS} ms (100 years)`,
+        );
+      }
+      if (isReplyAddress(d.target)) {
+        throw new EddyError(
+          "EDDY_INVALID_DELAY",
+          `${where} sent a delayed message to the reply address ${formatAddress(d.target)}; replies cannot be delayed (answer at once, or keep the caller address in state and reply from a later invocation)`,
         );
       }
       checkFunctionExists(ctx, where, d.target);
@@ -134,6 +145,7 @@ export function planCommit(
     messages,
     delayed,
     egress,
+    ...(replies === undefined ? {} : { replies }),
   };
 }
 

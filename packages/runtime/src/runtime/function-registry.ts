@@ -1,4 +1,4 @@
-import { EddyError, isValidTypeName } from "@eddy/sdk";
+import { EddyError, isValidTypeName, REPLY_NAMESPACE } from "@eddy/sdk";
 import type { FunctionInvoker, FunctionProvider } from "./function-invoker.js";
 
 interface Binding {
@@ -24,6 +24,12 @@ export class FunctionRegistry {
     const namespace = pattern.slice(0, -2);
     if (isNamespace ? namespace.length === 0 || namespace.includes("/") || namespace.includes("*") : !isValidTypeName(pattern) || pattern.includes("*")) {
       throw new EddyError("EDDY_CONFIG_INVALID", `"${pattern}" is not a valid function pattern (use "ns/name" or "ns/*")`);
+    }
+    if ((isNamespace ? namespace : pattern.slice(0, pattern.indexOf("/"))) === REPLY_NAMESPACE) {
+      throw new EddyError(
+        "EDDY_CONFIG_INVALID",
+        `"${pattern}": the namespace ${REPLY_NAMESPACE} is reserved for replies to request/reply calls; bind functions elsewhere`,
+      );
     }
     const table = isNamespace ? this.#namespaces : this.#specific;
     const key = isNamespace ? namespace : pattern;

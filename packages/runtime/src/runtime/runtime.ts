@@ -5,6 +5,7 @@ import type {
   CustomEgress,
   CustomIngress,
   EddyModule,
+  OutgoingMessage,
   RoutedMessage,
   Router,
   StateEntry,
@@ -12,7 +13,7 @@ import type {
   TypedValue,
 } from "@eddy/sdk";
 import type { Egress } from "../io/egress.js";
-import type { AcceptedMessage, Ingress, IngressSink, InputPosition } from "../io/ingress.js";
+import type { AcceptedMessage, Ingress, IngressSink, InputPosition, ReplyReceiver } from "../io/ingress.js";
 import type { Logger } from "../log/logger.js";
 import { createLogger } from "../log/logger.js";
 import { RuntimeStats } from "../observability/runtime-stats.js";
@@ -102,6 +103,7 @@ export class Runtime {
   readonly #stopHooks: (() => void | Promise<void>)[] = [];
   readonly #sources = new Map<Ingress | Egress, string>();
   readonly #endpointSources: (() => readonly EndpointConcurrency[])[] = [];
+  readonly #replyReceivers = new Map<string, ReplyReceiver>();
   #egressFailures = 0;
 
   constructor(options: RuntimeOptions = {}) {
@@ -308,6 +310,7 @@ export class Runtime {
       },
       position: (ingress, partition) => this.store.inputPosition(ingress, partition),
       checkTarget: (target, argument) => this.checkTarget(target, argument),
+      receiveReplies: (replyType, receive) => this.#replyReceivers.set(replyType, receive),
     };
   }
 
@@ -332,7 +335,7 @@ export class Runtime {
       }
     }
     await this.#gate.enter(messages.length);
-    const envelopes = messages.map((m) => envelope(m.target, m.argument, undefined));
+    const envelopes = messages.map((m) => envelope(m.target, m.argument, m.caller));
     if (!this.#router.inProcess) {
       // The log topic holds them now; the partition's owner admits them when it reads them.
       try {
@@ -623,7 +626,21 @@ export class Runtime {
       else timers.cancel(op.senderKey, op.cancellationToken);
     }
     if (unit.egress.length > 0) this.#deliverOutbox(unit.egress, unit.target, unit.trace);
+    if (unit.replies !== undefined) this.#deliverReplies(unit.replies, unit.target);
     this.#gate.release(unit.consumed.length);
+  }
+
+  #deliverReplies(replies: readonly OutgoingMessage[], from: Address): void {
+    for (const r of replies) {
+      const receive = this.#replyReceivers.get(r.target.type);
+      if (receive !== undefined) receive(r.target, r.argument);
+      else {
+        this.logger.debug(
+          { address: formatAddress(from), replyTo: formatAddress(r.target) },
+          "reply dropped: no request/reply ingress of this runtime waits for replies of this type",
+        );
+      }
+    }
   }
 
   #deliverOutbox(outbox: readonly OutboxRecord[], from?: Address, trace?: string): void {

@@ -1,4 +1,4 @@
-import type { Address, StateMutation, TypedValue } from "@eddy/sdk";
+import type { Address, OutgoingMessage, StateMutation, TypedValue } from "@eddy/sdk";
 import type { Envelope } from "../runtime/envelope.js";
 
 /** A delayed message as the runtime keeps it: under its sender, until it fires or is cancelled. */
@@ -53,4 +53,11 @@ export interface CommitUnit {
   readonly egress: readonly OutboxRecord[];
   /** The traceparent of the invocation that produced it (its egress delivery continues that trace). */
   trace?: string | undefined;
+  /**
+   * Messages to reply addresses (`io.eddy.reply/…`): answers to waiting
+   * request/reply calls, handed to their ingress after the commit. Stores do
+   * not persist them: the HTTP request they answer does not outlive the
+   * process, so after a crash there is nobody to hand them to.
+   */
+  readonly replies?: readonly OutgoingMessage[];
 }

@@ -1,6 +1,8 @@
 import type { Address } from "../core/address.js";
 import { EddyError } from "../core/errors.js";
+import type { Type } from "../types/type.js";
 import type { DelayedAction, EgressRecord, OutgoingMessage } from "./invocation-batch.js";
+import { message } from "./message-builders.js";
 import type { DeclaredValue, StateDeclarations } from "./value-spec.js";
 
 /**
@@ -34,6 +36,24 @@ export interface Context<S extends StateDeclarations = StateDeclarations> {
   cancelDelayedMessage(cancellationToken: string): void;
   /** Emits a record to an egress once this invocation commits. */
   sendEgress(record: EgressRecord): void;
+  /**
+   * Answers the message being handled: sends `value` to its caller, as
+   * `ctx.send` would, after this invocation's effects commit. For a message
+   * from a request/reply ingress (`POST` with `requestReply` configured) the
+   * caller is the waiting HTTP request, which gets `value` as its response
+   * body; for a message from another function it is an ordinary message to
+   * that function. Without a caller (a fire-and-forget ingress message) there
+   * is nobody to answer and nothing is sent. Official StateFun SDK functions
+   * do the same by sending to `context.caller`.
+   *
+   * @example
+   * fn(ctx, msg) {
+   *   const seen = (ctx.storage.seen ?? 0) + 1;
+   *   ctx.storage.seen = seen;
+   *   ctx.reply({ greeting: `Hello #${seen}` }, GreetingType);
+   * }
+   */
+  reply<T>(value: T, type: Type<T>): void;
 }
 
 /**
@@ -83,5 +103,10 @@ export class InvocationContext implements Context<StateDeclarations> {
 
   sendEgress(record: EgressRecord): void {
     this.egress.push(record);
+  }
+
+  reply<T>(value: T, type: Type<T>): void {
+    if (this.caller === undefined) return;
+    this.messages.push(message({ to: this.caller, value, type }));
   }
 }

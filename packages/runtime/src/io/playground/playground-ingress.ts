@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { isEddyError, isValidTypeName } from "@eddy/sdk";
+import { EddyError, isEddyError, isValidTypeName, REPLY_NAMESPACE } from "@eddy/sdk";
 import type { Address } from "@eddy/sdk";
 import type { Ingress, IngressSink } from "../ingress.js";
 import { HTTP_SERVER_DEFAULTS } from "../../config/http-server-spec.js";
 import type { HttpServerLimits } from "../../config/http-server-spec.js";
 import { corsHeaders, crossOriginProblem, HttpListener, readBody, reply } from "../http-server.js";
 import { builtinTypeProblem } from "../declared-type.js";
+import { PendingRequests } from "../request-reply/pending-requests.js";
+import type { Logger } from "../../log/logger.js";
 
 export const PLAYGROUND_INGRESS_ID = "io.statefun.playground/ingress";
 const VND_PREFIX = "application/vnd.";
@@ -19,7 +21,13 @@ export interface PlaygroundIngressOptions {
   readonly limits?: Partial<HttpServerLimits>;
   /** Origins (`scheme://host[:port]`) whose web pages may send messages; every other browser request is refused. */
   readonly allowedOrigins?: readonly string[];
+  /** When given, a `POST` waits up to `timeoutMs` for the function's reply and answers with it (docs/request-reply.md). */
+  readonly requestReply?: { readonly timeoutMs: number };
+  readonly logger?: Logger;
 }
+
+/** The reply addresses of the playground ingress's requests: `io.eddy.reply/http/<request id>`. */
+export const PLAYGROUND_REPLY_TYPE = `${REPLY_NAMESPACE}/http`;
 
 /**
  * StateFun's playground ingress: `PUT` or `POST` on `/<namespace>/<type>/<id>`
@@ -40,10 +48,18 @@ export class PlaygroundIngress implements Ingress {
   readonly #limits: HttpServerLimits;
   readonly #allowedOrigins: ReadonlySet<string>;
   readonly #http: HttpListener;
+  readonly #replies: PendingRequests | undefined;
   #sink: IngressSink | undefined;
 
   constructor(options: PlaygroundIngressOptions) {
     this.#options = options;
+    if (options.requestReply !== undefined) {
+      this.#replies = new PendingRequests({
+        replyType: PLAYGROUND_REPLY_TYPE,
+        timeoutMs: options.requestReply.timeoutMs,
+        ...(options.logger === undefined ? {} : { logger: options.logger }),
+      });
+    }
     this.#limits = { ...HTTP_SERVER_DEFAULTS, ...options.limits };
     this.#allowedOrigins = new Set(options.allowedOrigins ?? []);
     this.#http = new HttpListener((req, res) => this.#handle(req, res), this.#limits);
@@ -53,17 +69,30 @@ export class PlaygroundIngress implements Ingress {
     return this.#http.port;
   }
 
+  /** The requests waiting for their reply (undefined without `requestReply`). */
+  get replies(): PendingRequests | undefined {
+    return this.#replies;
+  }
+
   async start(sink: IngressSink): Promise<void> {
     this.#sink = sink;
+    const replies = this.#replies;
+    if (replies !== undefined) {
+      if (sink.receiveReplies === undefined) throw new EddyError("EDDY_CONFIG_INVALID", "requestReply needs a runtime that routes replies");
+      sink.receiveReplies(replies.replyType, (to, value) => replies.receive(to, value));
+    }
     await this.#http.start(this.#options.port, this.#options.host ?? "127.0.0.1");
   }
 
   async stop(): Promise<void> {
+    // Waiting requests would hold the server open until their timeout; their messages are processed regardless.
+    this.#replies?.closeAll();
     await this.#http.stop();
   }
 
   describe(): string {
-    return `playground ingress on http://${this.#options.host ?? "127.0.0.1"}:${this.#http.port}/<namespace>/<type>/<id>`;
+    const waits = this.#replies === undefined ? "" : `; POST waits up to ${this.#replies.timeoutMs} ms for the reply`;
+    return `playground ingress on http://${this.#options.host ?? "127.0.0.1"}:${this.#http.port}/<namespace>/<type>/<id>${waits}`;
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
@@ -102,9 +131,15 @@ export class PlaygroundIngress implements Ingress {
         return;
       }
       const traceparent = req.headers.traceparent;
-      sink.accept([{ target, argument, traceparent: typeof traceparent === "string" ? traceparent : undefined }]).then(
-        () => reply(res, 200, "", cors),
+      const caller = req.method === "POST" ? this.#replies?.open(res, target, cors) : undefined;
+      const message = { target, argument, traceparent: typeof traceparent === "string" ? traceparent : undefined };
+      sink.accept([caller === undefined ? message : { ...message, caller }]).then(
+        () => {
+          if (caller === undefined) reply(res, 200, "", cors);
+          else this.#replies!.accepted(caller);
+        },
         (error: unknown) => {
+          if (caller !== undefined) this.#replies!.refused(caller);
           if (isEddyError(error, "EDDY_SHUTTING_DOWN")) reply(res, 503, "the runtime is shutting down; retry later\n", cors);
           else reply(res, 500, `${error instanceof Error ? error.message : String(error)}\n`, cors);
         },
