@@ -28,10 +28,12 @@ export async function benchGreeterHttp(
   concurrency: number,
   durationMs: number,
   store?: StateStore,
-  options: BenchRuntimeOptions = {},
+  options: BenchRuntimeOptions & { readonly requestReply?: boolean } = {},
 ): Promise<HttpResult> {
   const runtime = new Runtime({ logger: silentLogger(), ...options.runtime, ...(store === undefined ? {} : { store }) });
-  const ingress = new PlaygroundIngress({ port: 0 });
+  // With requestReply every request is a POST that waits for the greeter's reply (docs/request-reply.md).
+  const requestReply = options.requestReply === true;
+  const ingress = new PlaygroundIngress({ port: 0, ...(requestReply ? { requestReply: { timeoutMs: 30_000 } } : {}) });
   const playground = new PlaygroundEgress({ port: 0, topics: ["greetings"] });
   const latencies: number[] = [];
   runtime.bindFunction(greeter);
@@ -59,7 +61,7 @@ export async function benchGreeterHttp(
   const started = performance.now();
   const client = spawn(
     process.execPath,
-    ["--conditions=eddy-source", "--import", "tsx", new URL("./load-client.ts", import.meta.url).pathname, String(ingress.port), String(keys), String(concurrency), String(durationMs)],
+    ["--conditions=eddy-source", "--import", "tsx", new URL("./load-client.ts", import.meta.url).pathname, String(ingress.port), String(keys), String(concurrency), String(durationMs), requestReply ? "POST" : "PUT"],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   let out = "";

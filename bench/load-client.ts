@@ -4,11 +4,13 @@
  * `concurrency` loops PUTs a GreetRequest whose `who` carries the send time;
  * the runtime side reads it back from the greeting to measure ingress→egress.
  *
- * argv: ingressPort keys concurrency durationMs
+ * argv: ingressPort keys concurrency durationMs [method]
+ * (method PUT by default; POST against a request/reply ingress waits for each reply)
  */
 import { Pool } from "undici";
 
-const [portText, keysText, concurrencyText, durationText] = process.argv.slice(2);
+const [portText, keysText, concurrencyText, durationText, methodText] = process.argv.slice(2);
+const method = methodText === "POST" ? "POST" : "PUT";
 const port = Number(portText);
 const keys = Number(keysText);
 const concurrency = Number(concurrencyText);
@@ -28,7 +30,7 @@ async function loop(worker: number): Promise<void> {
     const sentAt = performance.timeOrigin + performance.now();
     const { statusCode, body } = await pool.request({
       path: `/apache/greeter/${key}`,
-      method: "PUT",
+      method,
       headers: { "content-type": "application/vnd.apache/GreetRequest" },
       body: JSON.stringify({ who: `${key}@${sentAt.toFixed(3)}` }),
     });

@@ -31,6 +31,12 @@ row("  HTTP request p50 / p99 ms", `${http.requestP50Ms.toFixed(2)} / ${http.req
 row("  failed requests", String(http.failed), "");
 row("  peak RSS MB (runtime process)", http.peakRssMb.toFixed(0), "");
 
+process.stdout.write("(b2) request/reply: every request a POST that waits for the greeter's reply, 64 clients, 1,000 keys\n");
+const requestReply = await benchGreeterHttp(keys, 64, quick ? 3_000 : 10_000, undefined, { requestReply: true });
+row("  requests/s (replies received)", Math.round(requestReply.requestsPerSecond).toLocaleString("en"), `PUT in (b): ${Math.round(http.requestsPerSecond).toLocaleString("en")}`);
+row("  request → reply p50 / p99 ms", `${requestReply.requestP50Ms.toFixed(2)} / ${requestReply.requestP99Ms.toFixed(2)}`, "");
+row("  failed requests", String(requestReply.failed), "");
+
 function endToEndRows(r: EndToEndResult): void {
   row("  messages/s end to end", Math.round(r.messagesPerSecond).toLocaleString("en"), "");
   row("  ingress accept→egress p50 / p99 ms", `${r.ingressToEgressP50Ms.toFixed(2)} / ${r.ingressToEgressP99Ms.toFixed(2)}`, "");
@@ -118,6 +124,7 @@ const summary = {
   quick,
   embeddedInProcess: inProcess,
   embeddedPlaygroundHttp: http,
+  requestReply,
   remoteJsSdkHttp: jsSdk,
   remoteJsSdkHttpPaced3k: jsSdkPaced,
   plainHttpEcho: echo,

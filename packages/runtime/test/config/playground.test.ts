@@ -122,6 +122,24 @@ describe("playground ingress and egress", () => {
     );
   });
 
+  test("requestReply turns on request/reply: {} takes the default timeout, a timeout is a positive duration", () => {
+    const spec = (lines: string[]) => {
+      const [ingress] = parse(yaml("kind: io.statefun.playground.v1/ingress", "spec:", "  port: 8090", ...lines)).components;
+      assert.equal(ingress?.kind, "io.statefun.playground.v1/ingress");
+      return ingress.spec;
+    };
+    assert.equal(spec([]).requestReply, undefined);
+    assert.deepEqual(spec(["  requestReply: {}"]).requestReply, { timeout: 30_000 });
+    assert.deepEqual(spec(["  requestReply:", "    timeout: 2s"]).requestReply, { timeout: 2_000 });
+    assert.deepEqual(
+      problemLines(yaml("kind: io.statefun.playground.v1/ingress", "spec:", "  port: 8090", "  requestReply:", "    timeout: 0")),
+      ["module.yaml:5:14 spec.requestReply.timeout: must be longer than 0 ms (got 0)"],
+    );
+    assert.deepEqual(problemLines(yaml("kind: io.statefun.playground.v1/ingress", "spec:", "  port: 8090", "  requestReply: 5s")), [
+      'module.yaml:4:17 spec.requestReply: must be a map of keys to values, not "5s"',
+    ]);
+  });
+
   test("two components on one port are rejected at the second", () => {
     assert.deepEqual(
       problemLines(

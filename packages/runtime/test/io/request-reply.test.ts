@@ -7,10 +7,10 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { defineFunction, jsonType, nodeHttpHandler, REPLY_NAMESPACE, Types } from "@eddy/sdk";
+import { defineFunction, jsonType, message, nodeHttpHandler, REPLY_NAMESPACE, Types } from "@eddy/sdk";
 import { EndpointPools, PlaygroundEgress, PlaygroundIngress, remoteInvoker, Runtime, silentLogger } from "@eddy/runtime";
 import { greeter, GreetResponseType } from "../../../../examples/greeter/greeter.js";
-import { deferred } from "../runtime/helpers.js";
+import { capturingLogger, deferred, until } from "../runtime/helpers.js";
 
 const GREET = { "Content-Type": "application/vnd.apache/GreetRequest" };
 
@@ -147,5 +147,28 @@ describe("request/reply: the reserved reply namespace", () => {
       code: "EDDY_CONFIG_INVALID",
       message: /the namespace io\.eddy\.reply is reserved for replies to request\/reply calls/,
     });
+  });
+});
+
+describe("request/reply: a delayed reply", () => {
+  it("fails the invocation with EDDY_INVALID_DELAY (replies cannot be delayed)", async () => {
+    const { logger, errors } = capturingLogger();
+    const runtime = new Runtime({ logger });
+    runtime.bindFunction(
+      defineFunction({
+        typename: "late/replier",
+        fn(ctx) {
+          if (ctx.caller !== undefined) ctx.sendAfter(10, message({ to: ctx.caller, value: "later", type: Types.string }));
+        },
+      }),
+    );
+    await runtime.start();
+    await runtime.accept([
+      { target: { type: "late/replier", id: "a" }, argument: { typename: Types.string.typename, value: Types.string.serialize("x") }, caller: { type: `${REPLY_NAMESPACE}/http`, id: "r1" } },
+    ]);
+    await until(() => errors().some((e) => e.code === "EDDY_INVALID_DELAY"), "the delayed reply to fail");
+    assert.match(String((errors()[0]?.err as { message?: string } | undefined)?.message), /replies cannot be delayed/);
+    assert.equal(runtime.pendingDelayedMessages, 0);
+    await runtime.stop({ timeoutMs: 10 });
   });
 });
