@@ -96,7 +96,7 @@ program
         admin = createRuntimeAdmin(runtime, { port: adminPort, host: opts.adminHost, logger, version: eddyVersion() });
         // Before start(), so /readyz answers 503 while the store recovers.
         await admin.start();
-        logger.info({ admin: admin.url }, `admin API on ${admin.url} (GET /openapi.json lists the endpoints)`);
+        logger.info({ admin: admin.url }, `admin API on ${admin.url} (GET /openapi.json lists the endpoints; web console: ${admin.url}/ui; metrics: ${admin.url}/metrics)`);
       }
       await runtime.start();
     } catch (error) {
