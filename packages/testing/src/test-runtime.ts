@@ -7,8 +7,8 @@ import { CapturingEgress } from "./capturing-egress.js";
 import { recordingInvoker } from "./recording-invoker.js";
 import type { InvocationObserver } from "./recording-invoker.js";
 import { RemoteFunctionServer } from "./remote-function-server.js";
-import { failureOfLogLine } from "./invocation-failure.js";
-import type { InvocationFailure } from "./invocation-failure.js";
+import { failureOfLogEntry } from "./invocation-failure.js";
+import type { InvocationFailure, LoggedFailure } from "./invocation-failure.js";
 import { decodeDeclared, decodeUntyped } from "./state-values.js";
 import type { StateValues } from "./state-values.js";
 import { VirtualClock } from "./virtual-clock.js";
@@ -35,6 +35,8 @@ export interface TestRuntimeOptions {
 }
 
 const DEFAULT_START = Date.UTC(2026, 0, 1);
+/** pino's numeric levels. */
+const LOG_LEVELS = { debug: 20, info: 30, warn: 40, error: 50 } as const;
 /** Real time without progress after which pending work is taken to be stuck on failed addresses. */
 const QUIET_MS = 100;
 
@@ -42,7 +44,9 @@ function failureError(failures: readonly InvocationFailure[]): EddyError {
   const lines = failures.map(
     (f) =>
       `invocation of ${f.address} failed (attempt ${f.attempt}${f.code === undefined ? "" : `, ${f.code}`}): ${f.message}. ` +
-      `Its messages are kept and retried at virtual time ${f.retryAt} (advanceTime to get there).`,
+      (f.parked
+        ? "Its message is parked (quarantined) with the messages behind it; runtime.retryQuarantined or dropQuarantined releases it."
+        : `Its messages are kept and retried at virtual time ${f.retryAt} (advanceTime to get there).`),
   );
   return new EddyError("EDDY_INVOCATION_FAILED", lines.join("\n"));
 }
@@ -89,14 +93,17 @@ export class TestRuntime {
   private constructor(options: TestRuntimeOptions, server: RemoteFunctionServer | undefined) {
     this.clock = new VirtualClock(options.startTime ?? DEFAULT_START);
     // The runtime logs every failed invocation; that line is how a waiting test learns of it.
+    // Debug level: the retry lines are debug; only lines at the caller's level are passed on.
+    const shownFrom = LOG_LEVELS[options.log?.level ?? "error"];
     const logger = createLogger({
-      level: options.log?.level ?? "error",
+      level: "debug",
       destination: {
         write: (lines: string) => {
           for (const line of lines.split("\n")) {
             if (line === "") continue;
-            options.log?.write(line);
-            const failure = failureOfLogLine(line, this.clock.now());
+            const entry = JSON.parse(line) as LoggedFailure;
+            if ((entry.level ?? 0) >= shownFrom) options.log?.write(line);
+            const failure = failureOfLogEntry(entry, this.clock.now());
             if (failure === undefined) continue;
             this.#failures.push(failure);
             this.#failing.set(failure.address, failure);

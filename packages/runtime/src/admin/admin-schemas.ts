@@ -37,6 +37,7 @@ export const ADMIN_SCHEMAS: Readonly<Record<string, unknown>> = {
       encoding: { enum: ["json", "base64"], description: "json: `value` is the decoded value; base64: `value` is the bytes in base64" },
       value: {},
       size: { type: "integer", description: "bytes of the encoded value" },
+      truncated: { const: true, description: "present when a base64 preview shows only the first 4 KiB" },
     },
   },
   StateValue: {

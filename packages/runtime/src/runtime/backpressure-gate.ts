@@ -5,10 +5,17 @@ import { EddyError } from "@eddy/sdk";
  * the gate while the count is at the limit, so a burst slows its senders down
  * instead of growing memory without bound. Messages between functions and from
  * timers pass without waiting: blocking them could deadlock the processors.
+ *
+ * Messages of a failing address, and the overflow an address holds in the
+ * store, are set aside: they no longer count against the limit (a failing
+ * address must not starve healthy ones), but the runtime is not idle while
+ * any remain. Messages of a parked (quarantined) address count for neither:
+ * they wait for an operator, not for processing.
  */
 export class BackpressureGate {
   readonly limit: number;
   #pending = 0;
+  #aside = 0;
   #waiters: (() => void)[] = [];
   #closed = false;
   #idleWaiters: (() => void)[] = [];
@@ -17,8 +24,14 @@ export class BackpressureGate {
     this.limit = limit;
   }
 
+  /** Messages counted against the limit. */
   get pending(): number {
     return this.#pending;
+  }
+
+  /** Messages set aside: failing addresses' and held overflow; not limited, still to be processed. */
+  get aside(): number {
+    return this.#aside;
   }
 
   /** Resolves when `count` more messages may enter. */
@@ -42,21 +55,49 @@ export class BackpressureGate {
 
   release(count: number): void {
     this.#pending -= count;
+    this.#settled();
+  }
+
+  /** Moves messages out of the limit, still waited for by idle(). */
+  setAside(count: number): void {
+    this.#pending -= count;
+    this.#aside += count;
+    this.#settled();
+  }
+
+  /** Moves set-aside messages back under the limit (admitted without waiting). */
+  takeBack(count: number): void {
+    this.#aside -= count;
+    this.#pending += count;
+  }
+
+  /** Counts messages as set aside that were counted nowhere (a parked address released). */
+  addAside(count: number): void {
+    this.#aside += count;
+  }
+
+  /** Stops counting set-aside messages (processed, or parked). */
+  releaseAside(count: number): void {
+    this.#aside -= count;
+    this.#settled();
+  }
+
+  #settled(): void {
     if (this.#pending < this.limit && this.#waiters.length > 0) {
       const waiters = this.#waiters;
       this.#waiters = [];
       for (const w of waiters) w();
     }
-    if (this.#pending === 0 && this.#idleWaiters.length > 0) {
+    if (this.#pending === 0 && this.#aside === 0 && this.#idleWaiters.length > 0) {
       const idle = this.#idleWaiters;
       this.#idleWaiters = [];
       for (const w of idle) w();
     }
   }
 
-  /** Resolves once nothing is pending. */
+  /** Resolves once nothing is pending or set aside (parked messages do not count). */
   idle(): Promise<void> {
-    if (this.#pending === 0) return Promise.resolve();
+    if (this.#pending === 0 && this.#aside === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 

@@ -99,9 +99,11 @@ export function planCommit(
       checkFunctionExists(ctx, where, d.target);
       if (d.cancellationToken !== "") {
         if (pending(d.cancellationToken)) {
+          // Retryable: the token is free again once the pending message fires or is cancelled.
           throw new EddyError(
             "EDDY_DUPLICATE_CANCELLATION_TOKEN",
             `${where} already has a pending delayed message with cancellation token "${d.cancellationToken}"`,
+            { retryable: true },
           );
         }
       }

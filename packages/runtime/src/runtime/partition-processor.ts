@@ -5,8 +5,10 @@ import type { RuntimeStats } from "../observability/runtime-stats.js";
 import { errorReason, invocationSpan, stampTrace } from "../observability/invocation-tracing.js";
 import type { Tracing } from "../observability/tracing.js";
 import type { CommitUnit } from "../store/commit-unit.js";
+import type { QuarantineRecord } from "../store/quarantine-record.js";
 import type { StateStore } from "../store/state-store.js";
 import { AddressMailbox } from "./address-mailbox.js";
+import type { BackpressureGate } from "./backpressure-gate.js";
 import type { Clock } from "./clock.js";
 import type { Envelope } from "./envelope.js";
 import type { FunctionInvoker } from "./function-invoker.js";
@@ -22,7 +24,10 @@ export interface ProcessorHost {
   /** Counters the processor adds to (read by the metrics exporter). */
   readonly stats: RuntimeStats;
   readonly tracing: Tracing;
+  readonly gate: BackpressureGate;
   resolve(functionType: string): FunctionInvoker | undefined;
+  /** Failed attempts after which a message of this function type is parked. */
+  quarantineAfter(functionType: string): number;
   /** Checks the effects and builds the unit to commit; throws an EddyError for invalid effects. */
   plan(mailbox: AddressMailbox, batch: readonly Envelope[], outcome: BatchOutcome & { kind: "completed" }, invokedAt: number): CommitUnit;
   /** Makes a committed unit's messages, timers and egress records take effect. */
@@ -39,6 +44,8 @@ export const MAX_REGISTRATION_ROUNDS = 3;
  * inventing names on each attempt must not grow them without bound.
  */
 export const MAX_STATE_SPECS_PER_FUNCTION = 1000;
+/** Held messages an address without a backlog limit takes back per batch. */
+const HELD_REFILL = 1024;
 
 function isPromiseLike<T>(x: unknown): x is PromiseLike<T> {
   return typeof x === "object" && x !== null && typeof (x as PromiseLike<T>).then === "function";
@@ -58,9 +65,9 @@ export class PartitionProcessor {
   readonly #mailboxes = new Map<string, AddressMailbox>();
   #ready: AddressMailbox[] = [];
   #scheduled = false;
-  /** Addresses whose backlog reached their limit; while > 0, the log is not consumed. */
-  #blocking = 0;
   #inFlight = 0;
+  /** Messages to move out of memory into the store's held area, written once per turn. */
+  #toHold: Envelope[] = [];
   /** Set by stop(): nothing is invoked, committed or retried any more. */
   #stopped = false;
   /** Cancels the pending retry timers. */
@@ -81,15 +88,58 @@ export class PartitionProcessor {
     return this.#inFlight;
   }
 
-  get blockedAddresses(): number {
-    return this.#blocking;
+  /** Addresses with messages held in the store (over their backlog limit, failing or parked). */
+  get holdingAddresses(): number {
+    let n = 0;
+    for (const m of this.#mailboxes.values()) if (m.held > 0) n++;
+    return n;
+  }
+
+  /** The address's mailbox, when it has messages in memory or in the store. */
+  mailbox(key: string): AddressMailbox | undefined {
+    return this.#mailboxes.get(key);
+  }
+
+  /** Messages for the address not yet processed: in the log, queued, in flight (parked included) and held. */
+  backlogOf(key: string): number {
+    let n = 0;
+    for (const m of this.#log) if (m.key === key) n++;
+    const mailbox = this.#mailboxes.get(key);
+    if (mailbox !== undefined) n += mailbox.backlog + (mailbox.inFlight?.length ?? 0) + mailbox.held;
+    return n;
+  }
+
+  get parkedCount(): number {
+    let n = 0;
+    for (const m of this.#mailboxes.values()) if (m.parked !== undefined) n++;
+    return n;
+  }
+
+  /** Every parked address of this partition. */
+  parked(): { record: QuarantineRecord; waiting: number }[] {
+    const out: { record: QuarantineRecord; waiting: number }[] = [];
+    // The parked message itself is in flight, so everything else of its backlog waits behind it.
+    for (const m of this.#mailboxes.values()) if (m.parked !== undefined) out.push({ record: m.parked, waiting: this.backlogOf(m.key) - 1 });
+    return out;
+  }
+
+  /** Resumes a parked address after a restart, before the recovered log is appended. */
+  restoreParked(record: QuarantineRecord): void {
+    const mailbox = new AddressMailbox(record.targetKey, record.target, this.#host.stats.function(record.target.type));
+    mailbox.inFlight = [record.message];
+    mailbox.attempt = record.attempts;
+    mailbox.parked = record;
+    mailbox.failure = { firstFailureAt: record.firstFailureAt, lastFailureAt: record.lastFailureAt, error: record.error };
+    this.#mailboxes.set(record.targetKey, mailbox);
+    this.#inFlight++;
   }
 
   /** Adds this partition's waiting messages (log and mailbox queues, not batches in flight) per function type. */
   addBacklog(into: Map<string, number>): void {
     for (const m of this.#log) into.set(m.target.type, (into.get(m.target.type) ?? 0) + 1);
     for (const mailbox of this.#mailboxes.values()) {
-      if (mailbox.backlog > 0) into.set(mailbox.target.type, (into.get(mailbox.target.type) ?? 0) + mailbox.backlog);
+      const waiting = mailbox.backlog + mailbox.held;
+      if (waiting > 0) into.set(mailbox.target.type, (into.get(mailbox.target.type) ?? 0) + waiting);
     }
   }
 
@@ -109,7 +159,7 @@ export class PartitionProcessor {
   #turn(): void {
     this.#scheduled = false;
     if (this.#stopped) return;
-    if (this.#blocking === 0 && this.#log.length > 0) this.#consumeLog();
+    if (this.#log.length > 0) this.#consumeLog();
     let budget = TURN_BUDGET;
     while (budget-- > 0 && this.#ready.length > 0) {
       const ready = this.#ready;
@@ -117,45 +167,69 @@ export class PartitionProcessor {
       for (let i = 0; i < ready.length; i++) {
         const mailbox = ready[i]!;
         mailbox.ready = false;
-        if (mailbox.inFlight === undefined && mailbox.backlog > 0) this.#start(mailbox);
+        if (mailbox.inFlight === undefined && mailbox.hasWork) this.#start(mailbox);
       }
     }
-    if (this.#ready.length > 0 || (this.#blocking === 0 && this.#log.length > 0)) this.#schedule();
+    if (this.#ready.length > 0 || this.#log.length > 0) this.#schedule();
   }
 
+  /**
+   * Hands the log's messages to their mailboxes. An address over its backlog
+   * limit, failing or parked holds its newer messages in the store instead of
+   * memory, so it never stops the partition: only its own messages wait.
+   */
   #consumeLog(): void {
     const log = this.#log;
     this.#log = [];
-    let i = 0;
-    for (; i < log.length; i++) {
+    const gate = this.#host.gate;
+    for (let i = 0; i < log.length; i++) {
       const message = log[i]!;
       let mailbox = this.#mailboxes.get(message.key);
       if (mailbox === undefined) {
         mailbox = new AddressMailbox(message.key, message.target, this.#host.stats.function(message.target.type));
         this.#mailboxes.set(message.key, mailbox);
       }
-      mailbox.enqueue(message);
-      if (mailbox.inFlight === undefined) {
-        if (!mailbox.ready) {
-          mailbox.ready = true;
-          this.#ready.push(mailbox);
-        }
-      } else if (!mailbox.blocking) {
-        const limit = this.#maxBacklog(mailbox.target.type);
-        if (limit > 0 && mailbox.backlog >= limit) {
-          mailbox.blocking = true;
-          this.#blocking++;
+      if (mailbox.holding || (mailbox.inFlight !== undefined && this.#overLimit(mailbox))) {
+        if (mailbox.held === 0 && mailbox.failure === undefined && mailbox.parked === undefined) {
           this.#host.logger.debug(
             { address: formatAddress(mailbox.target), backlog: mailbox.backlog, partition: this.partition },
-            "address backlog reached maxNumBatchRequests; pausing partition intake",
+            "address backlog reached maxNumBatchRequests; its newer messages wait in the store",
           );
-          i++;
-          break;
         }
+        mailbox.held++;
+        this.#toHold.push(message);
+        // A parked address's messages wait for an operator, not for processing: counted nowhere.
+        if (mailbox.parked !== undefined) gate.release(1);
+        else gate.setAside(1);
+        continue;
+      }
+      mailbox.enqueue(message);
+      if (mailbox.inFlight === undefined && !mailbox.ready) {
+        mailbox.ready = true;
+        this.#ready.push(mailbox);
       }
     }
-    // Messages after a blocking one stay in the log, in order, until the address catches up.
-    if (i < log.length) this.#log = log.slice(i).concat(this.#log);
+    this.#flushHolds();
+  }
+
+  #overLimit(mailbox: AddressMailbox): boolean {
+    const limit = this.#maxBacklog(mailbox.target.type);
+    return limit > 0 && mailbox.backlog >= limit;
+  }
+
+  #flushHolds(): void {
+    if (this.#toHold.length === 0) return;
+    const messages = this.#toHold;
+    this.#toHold = [];
+    // On failure they are still in the log (a restart recovers them) and the store keeps them findable.
+    const failed = (error: unknown): void =>
+      this.#host.logger.error({ err: error, partition: this.partition, messages: messages.length }, "could not move held messages to the store's held area; they stay in the log");
+    try {
+      const holding = this.#host.store.hold(messages);
+      if (isPromiseLike<void>(holding)) holding.then(undefined, failed);
+    } catch (error) {
+      failed(error);
+    }
   }
 
   #maxBacklog(functionType: string): number {
@@ -167,10 +241,24 @@ export class PartitionProcessor {
   }
 
   #start(mailbox: AddressMailbox): void {
-    if (mailbox.blocking) {
-      mailbox.blocking = false;
-      this.#blocking--;
+    if (mailbox.held > 0) {
+      const limit = this.#maxBacklog(mailbox.target.type);
+      const room = (limit > 0 ? limit : HELD_REFILL) - mailbox.backlog;
+      if (room > 0) {
+        const expected = Math.min(room, mailbox.held);
+        const taken = this.#host.store.takeHeld(mailbox.target, mailbox.key, expected);
+        this.#host.gate.takeBack(taken.length);
+        mailbox.held -= taken.length;
+        mailbox.refill(taken);
+        if (taken.length < expected) {
+          // The store has fewer than counted: never wait for messages that will not come.
+          this.#host.logger.error({ address: formatAddress(mailbox.target), expected, found: taken.length }, "held messages missing from the store");
+          this.#host.gate.releaseAside(mailbox.held);
+          mailbox.held = 0;
+        }
+      }
     }
+    if (mailbox.backlog === 0) return;
     mailbox.takeBatch();
     this.#inFlight++;
     this.#invoke(mailbox, 0);
@@ -285,7 +373,7 @@ export class PartitionProcessor {
     } catch (error) {
       commitSpan?.fail(error);
       commitSpan?.end();
-      this.#fail(mailbox, error);
+      this.#fail(mailbox, error, false);
       return;
     }
     if (isPromiseLike<void>(committing)) {
@@ -297,7 +385,7 @@ export class PartitionProcessor {
         (error: unknown) => {
           commitSpan?.fail(error);
           commitSpan?.end();
-          this.#fail(mailbox, error);
+          this.#fail(mailbox, error, false);
         },
       );
     } else {
@@ -324,11 +412,23 @@ export class PartitionProcessor {
     mailbox.stats.outEgress += unit.egress.length;
     mailbox.span?.end();
     mailbox.span = undefined;
+    const failure = mailbox.failure;
     mailbox.inFlight = undefined;
-    mailbox.attempt = 0;
     this.#inFlight--;
+    // Its messages join the count before the consumed ones leave it, so idle() never fires in between.
     this.#host.afterCommit(unit);
-    if (mailbox.backlog > 0) {
+    if (failure === undefined) {
+      this.#host.gate.release(unit.consumed.length);
+    } else {
+      this.#host.gate.releaseAside(unit.consumed.length);
+      mailbox.failure = undefined;
+      this.#host.logger.info(
+        { event: "recovered", address: formatAddress(mailbox.target), partition: this.partition, attempts: mailbox.attempt + 1, waiting: mailbox.backlog + mailbox.held },
+        `${formatAddress(mailbox.target)} recovered: its message succeeded after ${mailbox.attempt + 1} attempt(s); the messages behind it follow`,
+      );
+    }
+    mailbox.attempt = 0;
+    if (mailbox.hasWork) {
       if (!mailbox.ready) {
         mailbox.ready = true;
         this.#ready.push(mailbox);
@@ -336,11 +436,19 @@ export class PartitionProcessor {
       this.#schedule();
     } else {
       this.#mailboxes.delete(mailbox.key);
-      if (this.#blocking === 0 && this.#log.length > 0) this.#schedule();
+      if (this.#log.length > 0) this.#schedule();
     }
   }
 
-  #fail(mailbox: AddressMailbox, error: unknown): void {
+  /**
+   * A failed attempt. The first failure narrows the address to its oldest
+   * message (the rest wait in the store, out of the backpressure limit) and
+   * logs once; later attempts log at debug. The message is parked after the
+   * function type's attempt limit, or at once when the error says retrying
+   * cannot help (`retryable: false`). Store failures (`counts: false`) are
+   * retried without counting: they are not the message's fault.
+   */
+  #fail(mailbox: AddressMailbox, error: unknown, counts = true): void {
     if (this.#stopped) return;
     this.#endAttempt(mailbox);
     mailbox.stats.failed(errorReason(error));
@@ -349,26 +457,148 @@ export class PartitionProcessor {
       mailbox.span.end();
       mailbox.span = undefined;
     }
-    mailbox.attempt++;
     const host = this.#host;
-    const delayMs = retryDelay(host.retryPolicy, mailbox.attempt);
-    const err = error instanceof Error ? error : new Error(String(error));
-    host.logger.error(
-      {
-        address: formatAddress(mailbox.target),
-        partition: this.partition,
-        attempt: mailbox.attempt,
-        batchSize: mailbox.inFlight?.length ?? 0,
-        retryInMs: delayMs,
-        code: (err as Partial<EddyError>).code,
-        err,
-      },
-      `invocation of ${formatAddress(mailbox.target)} failed; its messages are kept and retried with backoff`,
-    );
+    const now = host.clock.now();
+    const described = describeFailure(error);
+    const address = formatAddress(mailbox.target);
+    if (counts) mailbox.attempt++;
+    const limit = host.quarantineAfter(mailbox.target.type);
+    const parkNow = counts && (!described.retryable || mailbox.attempt >= limit);
+    const delayMs = parkNow ? 0 : retryDelay(host.retryPolicy, Math.max(1, mailbox.attempt));
+    const fields = { address, partition: this.partition, attempt: mailbox.attempt, code: described.code, error: described.message, retryable: described.retryable };
+    if (mailbox.failure === undefined) {
+      const rest = mailbox.narrowToHead();
+      host.gate.setAside(1 + rest.length);
+      if (rest.length > 0) {
+        mailbox.held += rest.length;
+        for (const m of rest) this.#toHold.push(m);
+        this.#flushHolds();
+      }
+      mailbox.failure = { firstFailureAt: now, lastFailureAt: now, error: described };
+      if (!parkNow) {
+        host.logger.warn(
+          { event: "failing", ...fields, retryInMs: delayMs, quarantineAfter: limit },
+          `${address} is failing: ${described.message}; retrying its oldest message with backoff, parked after ${limit} attempts`,
+        );
+      }
+    } else {
+      mailbox.failure.lastFailureAt = now;
+      mailbox.failure.error = described;
+      if (!parkNow) host.logger.debug({ event: "retrying", ...fields, retryInMs: delayMs }, "attempt failed; retrying");
+    }
+    if (parkNow) {
+      this.#park(mailbox);
+      return;
+    }
     const cancel = host.clock.schedule(delayMs, () => {
       this.#retries.delete(cancel);
       this.#invoke(mailbox, 0);
     });
     this.#retries.add(cancel);
   }
+
+  #park(mailbox: AddressMailbox): void {
+    const host = this.#host;
+    const failure = mailbox.failure!;
+    const record: QuarantineRecord = {
+      target: mailbox.target,
+      targetKey: mailbox.key,
+      message: mailbox.inFlight![0]!,
+      error: failure.error,
+      attempts: mailbox.attempt,
+      firstFailureAt: failure.firstFailureAt,
+      lastFailureAt: failure.lastFailureAt,
+    };
+    mailbox.parked = record;
+    const address = formatAddress(mailbox.target);
+    void this.#durably(host.store.setQuarantine(mailbox.target, mailbox.key, record), address, "park");
+    host.logger.error(
+      { event: "parked", address, partition: this.partition, attempt: mailbox.attempt, code: failure.error.code, error: failure.error.message, waiting: mailbox.backlog + mailbox.held },
+      `${address} is parked after ${mailbox.attempt} attempt(s): ${failure.error.message}. Its messages wait; fix the function, then \`eddy quarantine retry ${address}\` (or \`drop\` to discard the message)`,
+    );
+    // After the line, so whoever waits for idle() has heard of the parking first.
+    // Parked messages wait for an operator: neither the limit nor idle() counts them.
+    host.gate.releaseAside(1 + mailbox.held);
+  }
+
+  /**
+   * Releases a parked address and retries its parked message with the
+   * function as it is now; the messages behind it follow in order. Undefined
+   * when the address is not parked.
+   */
+  retryParked(key: string): { record: QuarantineRecord; written: Promise<void> } | undefined {
+    const mailbox = this.#mailboxes.get(key);
+    const record = mailbox?.parked;
+    if (mailbox === undefined || record === undefined) return undefined;
+    mailbox.parked = undefined;
+    mailbox.attempt = 0;
+    mailbox.failure ??= { firstFailureAt: record.firstFailureAt, lastFailureAt: record.lastFailureAt, error: record.error };
+    this.#host.gate.addAside(1 + mailbox.held);
+    const address = formatAddress(mailbox.target);
+    const written = this.#durably(this.#host.store.setQuarantine(mailbox.target, key, undefined), address, "release");
+    this.#host.logger.info({ event: "released", address, partition: this.partition, waiting: mailbox.backlog + mailbox.held }, `${address} is released: retrying its parked message`);
+    this.#invoke(mailbox, 0);
+    return { record, written };
+  }
+
+  /**
+   * Discards a parked address's parked message (the log line records its
+   * content) and lets the messages behind it proceed. Undefined when the
+   * address is not parked.
+   */
+  dropParked(key: string): { record: QuarantineRecord; written: Promise<void> } | undefined {
+    const mailbox = this.#mailboxes.get(key);
+    const record = mailbox?.parked;
+    if (mailbox === undefined || record === undefined) return undefined;
+    mailbox.parked = undefined;
+    mailbox.failure = undefined;
+    mailbox.inFlight = undefined;
+    mailbox.attempt = 0;
+    this.#inFlight--;
+    this.#host.gate.addAside(mailbox.held);
+    const address = formatAddress(mailbox.target);
+    const m = record.message;
+    const written = this.#durably(this.#host.store.setQuarantine(mailbox.target, key, undefined, m), address, "drop");
+    this.#host.logger.warn(
+      {
+        event: "dropped",
+        address,
+        partition: this.partition,
+        dropped: {
+          typename: m.argument.typename,
+          value: m.argument.value === undefined ? null : Buffer.from(m.argument.value).toString("base64"),
+          caller: m.caller === undefined ? null : formatAddress(m.caller),
+          seq: m.seq,
+        },
+        code: record.error.code,
+        error: record.error.message,
+      },
+      `${address}: parked message dropped by an operator (its content is in this line, value in base64); the messages behind it proceed`,
+    );
+    if (mailbox.hasWork) {
+      if (!mailbox.ready) {
+        mailbox.ready = true;
+        this.#ready.push(mailbox);
+      }
+      this.#schedule();
+    } else {
+      this.#mailboxes.delete(key);
+    }
+    return { record, written };
+  }
+
+  #durably(writing: void | Promise<void>, address: string, what: string): Promise<void> {
+    const done = Promise.resolve(writing);
+    done.catch((error: unknown) =>
+      this.#host.logger.error({ err: error, address, partition: this.partition }, `could not store the quarantine ${what} of ${address}; after a restart it may be parked or retried again`),
+    );
+    return done;
+  }
+}
+
+/** What a failure says about itself: Eddy errors carry code and `retryable`; anything else (a function threw) may succeed later. */
+function describeFailure(error: unknown): { code: string; message: string; retryable: boolean } {
+  if (error instanceof EddyError) return { code: error.code, message: error.message, retryable: error.retryable };
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: "EDDY_FUNCTION_FAILED", message, retryable: true };
 }

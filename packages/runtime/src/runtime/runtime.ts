@@ -43,6 +43,8 @@ import { PartitionProcessor } from "./partition-processor.js";
 import type { ProcessorHost } from "./partition-processor.js";
 import type { RetryPolicy } from "./retry-policy.js";
 import { defaultRetryPolicy } from "./retry-policy.js";
+import { QuarantinePolicy } from "./quarantine-policy.js";
+import type { QuarantineRecord } from "../store/quarantine-record.js";
 
 export interface RuntimeOptions {
   /** Partitions of the message log; each has its own processor. Default 8. */
@@ -58,6 +60,8 @@ export interface RuntimeOptions {
    * of them, in process (the embedded mode). The cluster mode passes its own.
    */
   readonly placement?: PartitionPlacement;
+  /** Failed attempts after which a message is parked, per function type (default 10 for every type). */
+  readonly quarantine?: QuarantinePolicy;
   /** Passed to modules' `configure`. */
   readonly globalConfiguration?: Readonly<Record<string, string>>;
   /** Where spans go; default none (see tracingFromEnvironment). Shut down by stop(). */
@@ -92,6 +96,7 @@ export class Runtime {
   readonly #router: MessageRouter;
   readonly #placement: PartitionPlacement | undefined;
   readonly #retryPolicy: RetryPolicy;
+  readonly #quarantine: QuarantinePolicy;
   readonly #egresses = new Map<string, Egress>();
   readonly #ingresses: Ingress[] = [];
   readonly #routers = new Map<string, Router[]>();
@@ -121,6 +126,7 @@ export class Runtime {
     this.#retryPolicy = options.retryPolicy ?? defaultRetryPolicy;
     this.#placement = options.placement;
     this.#router = options.placement?.router ?? new LocalRouter(partitions, this.#contexts, this.store);
+    this.#quarantine = options.quarantine ?? new QuarantinePolicy();
   }
 
   // ---- binding -------------------------------------------------------------
@@ -267,9 +273,9 @@ export class Runtime {
       ]);
       clearTimeout(timer);
       if (!drained) {
-        pending = this.#gate.pending;
+        pending = this.pendingMessages;
         this.logger.warn(
-          { pending: this.#gate.pending, timeoutMs },
+          { pending, timeoutMs },
           "stopped before every accepted message was processed (a function kept failing or was too slow)",
         );
       }
@@ -418,9 +424,59 @@ export class Runtime {
     return this.#notReady === undefined ? { ready: true } : { ready: false, reason: this.#notReady };
   }
 
-  /** Messages accepted and not yet committed. */
+  /** Messages accepted and not yet committed, except those of parked addresses. */
   get pendingMessages(): number {
-    return this.#gate.pending;
+    return this.#gate.pending + this.#gate.aside;
+  }
+
+  /** How many addresses are parked. */
+  get quarantinedCount(): number {
+    let n = 0;
+    for (const context of this.#contexts.values()) n += context.processor.parkedCount;
+    return n;
+  }
+
+  /** Every parked address, with its parked message and how many messages wait behind it. */
+  quarantined(): { readonly record: QuarantineRecord; readonly waiting: number }[] {
+    return [...this.#contexts.values()].flatMap((context) => context.processor.parked());
+  }
+
+  /**
+   * Releases a parked address and retries its parked message (with the
+   * function as it is now); its other messages follow in order. Resolves once
+   * the release is durable, with the record it released, or undefined when the
+   * address is not parked (so a repeated call changes nothing).
+   */
+  async retryQuarantined(target: Address): Promise<QuarantineRecord | undefined> {
+    const released = this.#processorOf(target)?.retryParked(addressKey(target));
+    await released?.written;
+    return released?.record;
+  }
+
+  /**
+   * Discards a parked address's parked message (logged with its content); the
+   * messages behind it proceed. Resolves once durable, with the record, or
+   * undefined when the address is not parked.
+   */
+  async dropQuarantined(target: Address): Promise<QuarantineRecord | undefined> {
+    const dropped = this.#processorOf(target)?.dropParked(addressKey(target));
+    await dropped?.written;
+    return dropped?.record;
+  }
+
+  /** What the runtime holds for an address besides its state: unprocessed messages, its pending timers, its quarantine. */
+  addressActivity(target: Address): { backlog: number; timers: DelayedMessage[]; quarantine: QuarantineRecord | undefined; waiting: number } {
+    const key = addressKey(target);
+    const context = this.#contexts.get(this.#router.partitionOf(target.id));
+    if (context === undefined) return { backlog: 0, timers: [], quarantine: undefined, waiting: 0 };
+    const mailbox = context.processor.mailbox(key);
+    const backlog = context.processor.backlogOf(key);
+    return {
+      backlog,
+      timers: context.timers.pending().filter((t) => t.senderKey === key),
+      quarantine: mailbox?.parked,
+      waiting: mailbox?.parked === undefined ? 0 : backlog - 1,
+    };
   }
 
   get pendingDelayedMessages(): number {
@@ -485,6 +541,11 @@ export class Runtime {
   /** The context of the partition that holds this address (its state, and the timers it sent). */
   #contextOf(address: Address): PartitionContext {
     return this.#contexts.get(this.#router.partitionOf(address.id))!;
+  }
+
+  /** The processor of the address's partition, when this process holds that partition. */
+  #processorOf(address: Address): PartitionProcessor | undefined {
+    return this.#contexts.get(this.#router.partitionOf(address.id))?.processor;
   }
 
   #placementHost(): PlacementHost {
@@ -553,6 +614,8 @@ export class Runtime {
   /** Resumes from the store: unprocessed messages, pending timers, egress records not yet taken. */
   async #recover(): Promise<void> {
     const recovered = await this.store.recover();
+    // Parked addresses first, so their recovered messages queue behind the parked one.
+    for (const record of recovered.quarantined) this.#processorOf(record.target)?.restoreParked(record);
     for (const m of recovered.messages) {
       if (this.functions.resolve(m.target.type) === undefined) {
         this.logger.error(
@@ -566,9 +629,9 @@ export class Runtime {
     }
     for (const t of recovered.timers) this.#contextOf(t.sender).timers.add(t);
     if (recovered.egress.length > 0) this.#deliverOutbox(recovered.egress);
-    if (recovered.messages.length + recovered.timers.length + recovered.egress.length > 0) {
+    if (recovered.messages.length + recovered.timers.length + recovered.egress.length + recovered.quarantined.length > 0) {
       this.logger.info(
-        { messages: recovered.messages.length, timers: recovered.timers.length, egressRecords: recovered.egress.length },
+        { messages: recovered.messages.length, timers: recovered.timers.length, egressRecords: recovered.egress.length, parked: recovered.quarantined.length },
         "recovered from the store",
       );
     }
@@ -600,7 +663,9 @@ export class Runtime {
       retryPolicy: this.#retryPolicy,
       stats: this.stats,
       tracing: this.tracing,
+      gate: this.#gate,
       resolve: (type: string): FunctionInvoker | undefined => this.functions.resolve(type),
+      quarantineAfter: (type: string): number => this.#quarantine.afterAttempts(type),
       plan: (
         mailbox: AddressMailbox,
         batch: readonly Envelope[],
@@ -627,7 +692,6 @@ export class Runtime {
     }
     if (unit.egress.length > 0) this.#deliverOutbox(unit.egress, unit.target, unit.trace);
     if (unit.replies !== undefined) this.#deliverReplies(unit.replies, unit.target);
-    this.#gate.release(unit.consumed.length);
   }
 
   #deliverReplies(replies: readonly OutgoingMessage[], from: Address): void {

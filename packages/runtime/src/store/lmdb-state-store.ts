@@ -8,6 +8,7 @@ import type { Envelope } from "../runtime/envelope.js";
 import { addressKey } from "../runtime/envelope.js";
 import type { CommitUnit, DelayedMessage, OutboxRecord } from "./commit-unit.js";
 import type { RecoveredState, StateStore } from "./state-store.js";
+import type { QuarantineRecord, StoredStateValue } from "./quarantine-record.js";
 import { SpecRegistry } from "./spec-registry.js";
 import type { InputPosition } from "../io/ingress.js";
 import { systemErrorText } from "../log/system-error.js";
@@ -47,6 +48,18 @@ interface LoggedTimer {
   readonly m: LoggedMessage;
 }
 
+/** A parked address: its parked message (still in the log under `seq`) and why. */
+interface LoggedQuarantine {
+  readonly seq: number;
+  readonly m: LoggedMessage;
+  readonly code: string;
+  readonly msg: string;
+  readonly r: boolean;
+  readonly n: number;
+  readonly f: number;
+  readonly l: number;
+}
+
 interface LoggedEgress {
   readonly eg: string;
   readonly n: string;
@@ -72,6 +85,17 @@ export type SnapshotRecord =
   | { readonly t: "timer"; readonly seq: number; readonly senderType: string; readonly senderId: string; readonly token: string; readonly dueAt: number; readonly message: SnapshotMessage }
   | { readonly t: "egress"; readonly id: number; readonly egress: string; readonly typename: string; readonly value?: string }
   | { readonly t: "position"; readonly ingress: string; readonly partition: string; readonly next: string }
+  | {
+      readonly t: "quarantine";
+      readonly seq: number;
+      readonly message: SnapshotMessage;
+      readonly code: string;
+      readonly error: string;
+      readonly retryable: boolean;
+      readonly attempts: number;
+      readonly firstFailureAt: number;
+      readonly lastFailureAt: number;
+    }
   /** The next id the store hands out; ids never go back, even across an export and import. */
   | { readonly t: "ids"; readonly next: number };
 
@@ -158,6 +182,13 @@ export class LmdbStateStore implements StateStore {
   readonly #outbox: Database<LoggedEgress, number>;
   readonly #positions: Database<string, string[]>;
   readonly #meta: Database<number, string>;
+  /** Messages held out of memory per address: key [type, id, seq]. */
+  readonly #held: Database<LoggedMessage, [string, string, number]>;
+  readonly #quarantine: Database<LoggedQuarantine, [string, string]>;
+  /** Held messages whose hold is not on disk yet, per address key and seq. */
+  readonly #holding = new Map<string, Map<number, Envelope>>();
+  /** Seqs taken back from the held area whose move to the log is not on disk yet. */
+  readonly #taken = new Set<number>();
   readonly #specs = new SpecRegistry();
   #nextSeq = 1;
   #closed = false;
@@ -178,6 +209,8 @@ export class LmdbStateStore implements StateStore {
       this.#outbox = this.#root.openDB({ name: "outbox" });
       this.#positions = this.#root.openDB({ name: "positions" });
       this.#meta = this.#root.openDB({ name: "meta" });
+      this.#held = this.#root.openDB({ name: "held" });
+      this.#quarantine = this.#root.openDB({ name: "quarantine" });
       // LMDB creates its files 0664 (less the umask); nothing in a data directory is for other users.
       for (const file of ["data", "data-lock"]) {
         if (existsSync(join(this.path, file))) chmodSync(join(this.path, file), FILE_MODE);
@@ -270,6 +303,105 @@ export class LmdbStateStore implements StateStore {
     return this.#positions.get([ingress, partition]);
   }
 
+  hold(messages: readonly Envelope[]): Promise<void> {
+    // Until the write is on disk, takeHeld finds them here.
+    for (const m of messages) {
+      let pending = this.#holding.get(m.key);
+      if (pending === undefined) {
+        pending = new Map();
+        this.#holding.set(m.key, pending);
+      }
+      pending.set(m.seq, m);
+    }
+    const done = (): void => {
+      for (const m of messages) {
+        const pending = this.#holding.get(m.key);
+        pending?.delete(m.seq);
+        if (pending?.size === 0) this.#holding.delete(m.key);
+      }
+    };
+    const writing = this.#write(() => {
+      for (const m of messages) {
+        this.#log.removeSync(m.seq);
+        this.#held.putSync([m.target.type, m.target.id, m.seq], toLogged(m));
+      }
+    });
+    // A failed write leaves them in the log and here, so takeHeld still finds them.
+    writing.then(done, () => undefined);
+    return writing;
+  }
+
+  takeHeld(target: Address, targetKey: string, limit: number): Envelope[] {
+    const candidates: Envelope[] = [];
+    const range = this.#held.getRange({ start: [target.type, target.id, 0], end: [target.type, target.id, Number.MAX_SAFE_INTEGER], limit: limit + this.#taken.size });
+    for (const { key, value } of range) {
+      if (!this.#taken.has(key[2])) candidates.push({ ...fromLogged(key[2], value), key: targetKey });
+    }
+    const pending = this.#holding.get(targetKey);
+    if (pending !== undefined) for (const m of pending.values()) if (!this.#taken.has(m.seq)) candidates.push(m);
+    candidates.sort((a, b) => a.seq - b.seq);
+    const taken = candidates.slice(0, limit);
+    if (taken.length === 0) return taken;
+    for (const m of taken) this.#taken.add(m.seq);
+    // Back into the log, queued after the hold and before any commit that consumes them.
+    const moved = (): void => {
+      for (const m of taken) this.#taken.delete(m.seq);
+    };
+    this.#write(() => {
+      for (const m of taken) {
+        this.#held.removeSync([target.type, target.id, m.seq]);
+        this.#log.putSync(m.seq, toLogged(m));
+      }
+    }).then(moved, moved); // on failure they stay held, and a restart recovers them from there
+    return taken;
+  }
+
+  setQuarantine(target: Address, _targetKey: string, record: QuarantineRecord | undefined, dropped?: Envelope): Promise<void> {
+    const key: [string, string] = [target.type, target.id];
+    if (record === undefined) {
+      return this.#write(() => {
+        this.#quarantine.removeSync(key);
+        if (dropped !== undefined && dropped.seq > 0) this.#log.removeSync(dropped.seq);
+      });
+    }
+    const logged: LoggedQuarantine = {
+      seq: record.message.seq,
+      m: toLogged(record.message),
+      code: record.error.code,
+      msg: record.error.message,
+      r: record.error.retryable,
+      n: record.attempts,
+      f: record.firstFailureAt,
+      l: record.lastFailureAt,
+    };
+    return this.#write(() => this.#quarantine.putSync(key, logged));
+  }
+
+  inspectState(target: Address): StoredStateValue[] {
+    const out: StoredStateValue[] = [];
+    for (const { key, value } of this.#state.getRange({ start: [target.type, target.id], end: [target.type, `${target.id}\u0000`] })) {
+      if (key[0] !== target.type || key[1] !== target.id || key.length !== 3) continue;
+      out.push({ name: key[2]!, typename: value.t, value: new Uint8Array(value.v), expiresAt: value.e });
+    }
+    return out;
+  }
+
+  addressesWithState(options: { readonly functionType?: string; readonly after?: Address; readonly limit: number }): Address[] {
+    const out: Address[] = [];
+    let start: string[] = options.after !== undefined ? [options.after.type, `${options.after.id}\u0000`] : options.functionType !== undefined ? [options.functionType] : [];
+    while (out.length < options.limit) {
+      let next: string[] | undefined;
+      for (const key of this.#state.getKeys({ start, limit: 1 })) next = key;
+      if (next === undefined) break;
+      const [type, id] = next as [string, string];
+      if (options.functionType !== undefined && type !== options.functionType) break;
+      out.push({ type, id });
+      // Skip the address's other state names: the next key after every [type, id, *].
+      start = [type, `${id}\u0000`];
+    }
+    return out;
+  }
+
   commit(unit: CommitUnit): Promise<void> {
     for (const m of unit.messages) m.seq = this.#seq();
     for (const op of unit.delayed) if (op.kind === "send") op.message.seq = this.#seq();
@@ -329,8 +461,27 @@ export class LmdbStateStore implements StateStore {
   }
 
   recover(): RecoveredState {
+    const quarantined: QuarantineRecord[] = [];
+    const parkedSeqs = new Set<number>();
+    for (const { key, value } of this.#quarantine.getRange()) {
+      // A record whose message left the log (dropped just before a crash) parks nothing any more.
+      if (this.#log.get(value.seq) === undefined) continue;
+      const target: Address = { type: key[0], id: key[1] };
+      parkedSeqs.add(value.seq);
+      quarantined.push({
+        target,
+        targetKey: addressKey(target),
+        message: fromLogged(value.seq, value.m),
+        error: { code: value.code, message: value.msg, retryable: value.r },
+        attempts: value.n,
+        firstFailureAt: value.f,
+        lastFailureAt: value.l,
+      });
+    }
     const messages: Envelope[] = [];
-    for (const { key, value } of this.#log.getRange()) messages.push(fromLogged(key, value));
+    for (const { key, value } of this.#log.getRange()) if (!parkedSeqs.has(key)) messages.push(fromLogged(key, value));
+    for (const { key, value } of this.#held.getRange()) messages.push(fromLogged(key[2], value));
+    messages.sort((a, b) => a.seq - b.seq);
     const timers: DelayedMessage[] = [];
     for (const { key, value } of this.#timers.getRange()) {
       const sender: Address = { type: value.st, id: value.si };
@@ -347,7 +498,7 @@ export class LmdbStateStore implements StateStore {
     for (const { key, value } of this.#outbox.getRange()) {
       egress.push({ id: key, egress: value.eg, value: { typename: value.n, value: value.v === undefined ? undefined : new Uint8Array(value.v) } });
     }
-    return { messages, timers, egress };
+    return { messages, quarantined, timers, egress };
   }
 
   /** Every record of the store, for `eddy state export` (see snapshot.ts). */
@@ -358,6 +509,21 @@ export class LmdbStateStore implements StateStore {
       yield { t: "state", type, id, name, typename: value.t, value: base64(value.v), expiresAt: value.e };
     }
     for (const { key, value } of this.#log.getRange()) yield { t: "message", seq: key, ...loggedToJson(value) };
+    // Held messages are accepted messages too; an import puts them back in the log.
+    for (const { key, value } of this.#held.getRange()) yield { t: "message", seq: key[2], ...loggedToJson(value) };
+    for (const { value } of this.#quarantine.getRange()) {
+      yield {
+        t: "quarantine",
+        seq: value.seq,
+        message: loggedToJson(value.m),
+        code: value.code,
+        error: value.msg,
+        retryable: value.r,
+        attempts: value.n,
+        firstFailureAt: value.f,
+        lastFailureAt: value.l,
+      };
+    }
     for (const { key, value } of this.#timers.getRange()) {
       yield { t: "timer", seq: key, senderType: value.st, senderId: value.si, token: value.tok, dueAt: value.due, message: loggedToJson(value.m) };
     }
@@ -402,6 +568,18 @@ export class LmdbStateStore implements StateStore {
             break;
           case "ids":
             this.#nextSeq = Math.max(this.#nextSeq, r.next);
+            break;
+          case "quarantine":
+            this.#quarantine.putSync([r.message.targetType, r.message.targetId], {
+              seq: r.seq,
+              m: jsonToLogged(r.message),
+              code: r.code,
+              msg: r.error,
+              r: r.retryable,
+              n: r.attempts,
+              f: r.firstFailureAt,
+              l: r.lastFailureAt,
+            });
             break;
         }
         if ("seq" in r) this.#nextSeq = Math.max(this.#nextSeq, r.seq + 1);

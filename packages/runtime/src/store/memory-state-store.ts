@@ -1,8 +1,10 @@
 import type { Address, StateEntry, StateSpec, TypedValue } from "@eddy/sdk";
-import type { CommitUnit } from "./commit-unit.js";
+import type { CommitUnit, DelayedMessage } from "./commit-unit.js";
 import { SpecRegistry } from "./spec-registry.js";
 import type { RecoveredState, StateStore } from "./state-store.js";
 import type { InputPosition } from "../io/ingress.js";
+import type { Envelope } from "../runtime/envelope.js";
+import type { QuarantineRecord, StoredStateValue } from "./quarantine-record.js";
 
 interface StoredValue {
   value: TypedValue;
@@ -46,27 +48,80 @@ export class MemoryStateStore implements StateStore {
   }
 
   #nextId = 1;
+  /** Held messages per address key, in seq order. */
+  readonly #held = new Map<string, Envelope[]>();
+  readonly #quarantine = new Map<string, QuarantineRecord>();
 
   /** Nothing to log: memory keeps no log, so acknowledging at once is as safe as it gets. */
   readonly #positions = new Map<string, string>();
 
-  appendInput(_messages: unknown, position?: InputPosition): void {
+  appendInput(messages: readonly Envelope[], position?: InputPosition): void {
+    // Seqs order held messages; nothing else reads them in memory.
+    for (const m of messages) m.seq = this.#nextId++;
     if (position !== undefined) this.#positions.set(`${position.ingress}\u0000${position.partition}`, position.next);
+  }
+
+  hold(messages: readonly Envelope[]): void {
+    for (const m of messages) {
+      let held = this.#held.get(m.key);
+      if (held === undefined) {
+        held = [];
+        this.#held.set(m.key, held);
+      }
+      // Usually the newest; a failing batch's tail is older than what arrived meanwhile.
+      let i = held.length;
+      while (i > 0 && held[i - 1]!.seq > m.seq) i--;
+      held.splice(i, 0, m);
+    }
+  }
+
+  takeHeld(_target: Address, targetKey: string, limit: number): Envelope[] {
+    const held = this.#held.get(targetKey);
+    if (held === undefined) return [];
+    const taken = held.splice(0, limit);
+    if (held.length === 0) this.#held.delete(targetKey);
+    return taken;
+  }
+
+  setQuarantine(_target: Address, targetKey: string, record: QuarantineRecord | undefined, _dropped?: Envelope): void {
+    if (record === undefined) this.#quarantine.delete(targetKey);
+    else this.#quarantine.set(targetKey, record);
+  }
+
+  inspectState(_target: Address, targetKey: string): StoredStateValue[] {
+    const values = this.#values.get(targetKey);
+    if (values === undefined) return [];
+    return [...values].map(([name, v]) => ({ name, typename: v.value.typename, value: v.value.value ?? new Uint8Array(0), expiresAt: v.expiresAt }));
+  }
+
+  addressesWithState(options: { readonly functionType?: string; readonly after?: Address; readonly limit: number }): Address[] {
+    const after = options.after === undefined ? undefined : `${options.after.type}\u0000${options.after.id}`;
+    const keys = [...this.#values.keys()]
+      .filter((k) => (options.functionType === undefined || k.startsWith(`${options.functionType}\u0000`)) && (after === undefined || k > after))
+      .sort()
+      .slice(0, options.limit);
+    return keys.map((k) => {
+      const at = k.indexOf("\u0000");
+      return { type: k.slice(0, at), id: k.slice(at + 1) };
+    });
   }
 
   inputPosition(ingress: string, partition: string): string | undefined {
     return this.#positions.get(`${ingress}\u0000${partition}`);
   }
 
-  fireDelayed(): void {}
+  fireDelayed(message: DelayedMessage): void {
+    message.envelope.seq = this.#nextId++;
+  }
 
   acknowledgeEgress(): void {}
 
   recover(): RecoveredState {
-    return { messages: [], timers: [], egress: [] };
+    return { messages: [], quarantined: [], timers: [], egress: [] };
   }
 
   commit(unit: CommitUnit): void {
+    for (const m of unit.messages) m.seq = this.#nextId++;
     for (const record of unit.egress) record.id = this.#nextId++;
     const specs = this.#specs.specsOf(unit.functionType);
     let values = this.#values.get(unit.targetKey);
@@ -123,5 +178,7 @@ export class MemoryStateStore implements StateStore {
 
   close(): void {
     this.#values.clear();
+    this.#held.clear();
+    this.#quarantine.clear();
   }
 }

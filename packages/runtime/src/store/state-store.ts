@@ -2,11 +2,18 @@ import type { Address, StateEntry, StateSpec } from "@eddy/sdk";
 import type { Envelope } from "../runtime/envelope.js";
 import type { InputPosition } from "../io/ingress.js";
 import type { CommitUnit, DelayedMessage, OutboxRecord } from "./commit-unit.js";
+import type { QuarantineRecord, StoredStateValue } from "./quarantine-record.js";
 
 /** What a store held when the runtime last stopped (or crashed), to resume from. */
 export interface RecoveredState {
-  /** Accepted messages not yet processed, in log order (including batches in flight at the crash). */
+  /**
+   * Accepted messages not yet processed, in log order (including batches in
+   * flight at the crash and held overflow), without the parked messages of
+   * `quarantined`.
+   */
   readonly messages: readonly Envelope[];
+  /** Parked addresses, each with its parked message. */
+  readonly quarantined: readonly QuarantineRecord[];
   /** Delayed messages not yet fired or cancelled. */
   readonly timers: readonly DelayedMessage[];
   /** Egress records committed but not yet taken by their egress. */
@@ -46,6 +53,23 @@ export interface StateStore {
   fireDelayed(message: DelayedMessage): void | Promise<void>;
   /** Forgets egress records their egress has taken. */
   acknowledgeEgress(ids: readonly number[]): void | Promise<void>;
+  /**
+   * Holds logged messages out of memory: an address over its backlog limit,
+   * failing or parked keeps them here, in seq order, until it can take them.
+   * They stay accepted (a restart recovers them with the log).
+   */
+  hold(messages: readonly Envelope[]): void | Promise<void>;
+  /** Up to `limit` of the address's held messages, oldest first; they return to the log. */
+  takeHeld(target: Address, targetKey: string, limit: number): Envelope[];
+  /**
+   * Parks an address (a record) or releases it (undefined). Releasing with
+   * `dropped` also removes that parked message from the log, in the same write.
+   */
+  setQuarantine(target: Address, targetKey: string, record: QuarantineRecord | undefined, dropped?: Envelope): void | Promise<void>;
+  /** The address's stored state values, expired ones included, for inspection. */
+  inspectState(target: Address, targetKey: string): StoredStateValue[];
+  /** Addresses holding state, ordered by type then id, after `after` (exclusive). */
+  addressesWithState(options: { readonly functionType?: string; readonly after?: Address; readonly limit: number }): Address[];
   /** What to resume from; called once, before the runtime starts processing. */
   recover(): RecoveredState | Promise<RecoveredState>;
   close(): void | Promise<void>;

@@ -53,7 +53,8 @@ describe("Prometheus metrics", () => {
         fn(ctx) {
           const fanOut = routers.find((r) => r.id === ctx.self.id)?.fanOut ?? 0;
           if (ctx.self.id === "flaky" && flakyAttempts++ === 0) throw new Error("first attempt fails");
-          // The first attempt names an egress nobody bound: the commit is refused, the batch retried.
+          // The first attempt names an egress nobody bound: the commit is refused and, since retrying
+          // cannot fix that, the message parked; the test retries it (as an operator would) and it succeeds.
           const egress = ctx.self.id === "bad-egress" && badEgressAttempts++ === 0 ? "test/nowhere" : "test/out";
           for (let i = 0; i < fanOut; i++) ctx.send(stringMessage(address("test/sink", `${ctx.self.id}-${i}`), "hi"));
           ctx.sendEgress(egressMessage({ egress, value: ctx.self.id, type: Types.string }));
@@ -70,6 +71,8 @@ describe("Prometheus metrics", () => {
         await runtime.send(address("test/router", r.id), { typename: Types.string.typename, value: Types.string.serialize(r.id) });
         await runtime.idle();
       }
+      assert.ok(await runtime.retryQuarantined(address("test/router", "bad-egress")), "the unknown egress parked its message");
+      await runtime.idle();
       for (const id of ["http-1", "http-2"]) {
         const res = await fetch(`http://127.0.0.1:${ingress.port}/test/router/${id}`, { method: "PUT", headers: { "content-type": "application/vnd.test/ping" }, body: "0" });
         assert.equal(res.status, 200);
