@@ -351,6 +351,8 @@ export class PartitionProcessor {
           new EddyError(
             "EDDY_UNKNOWN_STATE",
             `function still reports missing states (${outcome.missing.map((s) => s.name).join(", ")}) after registering them`,
+            // A function being redeployed mid-conversation may answer completely next time.
+            { retryable: true },
           ),
         );
         return;

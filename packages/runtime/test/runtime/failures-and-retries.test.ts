@@ -48,7 +48,9 @@ function scenario() {
     runtime.store.read(target, `${target.type}\u0000${target.id}`, clock.now()).find((e) => e.name === name)?.value;
   /** The log lines of an address's state changes: failing, parked, recovered, released. */
   const changes = () => entries.filter((e) => e.level >= 30 && e.address !== undefined).map((e) => `${e.address} ${/is failing|is parked|recovered|is released|dropped/.exec(e.msg)?.[0] ?? e.msg}`);
-  return { clock, runtime, received, errors, stateOf, changes };
+  /** The first line of each failing or parked address (warn when it will be retried, error when parked). */
+  const failures = () => entries.filter((e) => e["event"] === "failing" || e["event"] === "parked");
+  return { clock, runtime, received, errors, stateOf, changes, failures };
 }
 
 const sinkAddress = address("test/sink", "s");
@@ -335,8 +337,9 @@ describe("state registration for functions that declare their states lazily", ()
     );
     await s.runtime.start();
     await s.runtime.send(address("test/forgetful", "f"), str("x"));
-    await until(() => s.errors().length >= 1);
-    assert.equal(s.errors()[0]!.code, "EDDY_UNKNOWN_STATE");
+    await until(() => s.failures().length >= 1);
+    assert.equal(s.failures()[0]!.code, "EDDY_UNKNOWN_STATE");
+    assert.equal(s.failures()[0]!["event"], "failing", "retried: a redeployed function may answer completely");
     assert.equal(calls, 3);
     await s.runtime.stop({ timeoutMs: 20 });
   });

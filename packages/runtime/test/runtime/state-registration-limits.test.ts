@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { address, defineFunction, Types } from "@eddy/sdk";
 import type { BatchOutcome, InvocationBatch, StateSpec } from "@eddy/sdk";
-import { ManualClock, MAX_STATE_SPECS_PER_FUNCTION, MemoryStateStore, Runtime } from "@eddy/runtime";
+import { ManualClock, MAX_STATE_SPECS_PER_FUNCTION, MemoryStateStore, QuarantinePolicy, Runtime } from "@eddy/runtime";
 import { capturingLogger, str, until } from "./helpers.js";
 
 const spec = (name: string): StateSpec => ({ name, typename: Types.int.typename, expireMode: "none", expireAfterMs: 0 });
@@ -12,7 +12,8 @@ function inventive(perAnswer: number) {
   const clock = new ManualClock(0);
   const { logger, errors } = capturingLogger();
   const store = new MemoryStateStore();
-  const runtime = new Runtime({ logger, clock, store, partitions: 1, retryPolicy: { initialDelayMs: 100, maxDelayMs: 100 } });
+  // Reaching the cap takes ~50 attempts: more than the default quarantine limit of 10.
+  const runtime = new Runtime({ logger, clock, store, partitions: 1, retryPolicy: { initialDelayMs: 100, maxDelayMs: 100 }, quarantine: new QuarantinePolicy(1000) });
   let fresh = 0;
   const requestStates: number[] = [];
   runtime.bindInvoker("test/inventive", () => ({
