@@ -167,7 +167,8 @@ describe("request/reply: a delayed reply", () => {
       { target: { type: "late/replier", id: "a" }, argument: { typename: Types.string.typename, value: Types.string.serialize("x") }, caller: { type: `${REPLY_NAMESPACE}/http`, id: "r1" } },
     ]);
     await until(() => errors().some((e) => e.code === "EDDY_INVALID_DELAY"), "the delayed reply to fail");
-    assert.match(String((errors()[0]?.err as { message?: string } | undefined)?.message), /replies cannot be delayed/);
+    assert.match(String(errors()[0]?.["error"]), /replies cannot be delayed/);
+    assert.equal(runtime.quarantined().length, 1, "retrying cannot fix it: parked at once");
     assert.equal(runtime.pendingDelayedMessages, 0);
     await runtime.stop({ timeoutMs: 10 });
   });
