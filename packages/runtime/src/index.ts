@@ -3,7 +3,7 @@
  * one from a module.yaml; tests and applications can build one in code.
  */
 export { Runtime } from "./runtime/runtime.js";
-export type { RuntimeOptions } from "./runtime/runtime.js";
+export type { RuntimeOptions, StartHook } from "./runtime/runtime.js";
 export type { FunctionInvoker, FunctionProvider } from "./runtime/function-invoker.js";
 export { FunctionRegistry } from "./runtime/function-registry.js";
 export { MAX_REGISTRATION_ROUNDS, MAX_STATE_SPECS_PER_FUNCTION } from "./runtime/partition-processor.js";

@@ -1,5 +1,4 @@
 import type { ColocatedFunctionsSpec } from "../config/index.js";
-import type { Ingress } from "../io/ingress.js";
 import type { Logger } from "../log/logger.js";
 import type { EndpointPools } from "../remote/endpoint-pools.js";
 import { functionUrl } from "../remote/endpoint-url.js";
@@ -49,15 +48,17 @@ export function bindColocatedFunctions(runtime: Runtime, spec: ColocatedFunction
       }),
     options.where,
   );
-  // Ingresses are the runtime's only start hook. Its stop() does nothing: ingresses stop
-  // before the drain, the process only after it (onStop).
-  const lifecycle: Ingress = {
-    id: `io.eddy.functions.v1/colocated ${spec.functions.text}`,
-    start: () => supervisor.start(),
-    stop: () => Promise.resolve(),
-    describe: () => supervisor.describe(),
-  };
-  runtime.bindIngress(lifecycle);
+  // Started before recovery, which may invoke the functions at once; stopped only after the drain,
+  // which still needs them.
+  runtime.onStart(
+    {
+      id: `io.eddy.functions.v1/colocated ${spec.functions.text}`,
+      start: () => supervisor.start(),
+      stop: () => supervisor.stop(),
+      describe: () => supervisor.describe(),
+    },
+    { source: options.where },
+  );
   runtime.onStop(() => supervisor.stop());
   return supervisor;
 }

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { PARENT_WATCH_SOURCE, SPAWN_FAILED_EXIT } from "./parent-watch.js";
 import type { ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -171,11 +172,16 @@ export class ColocatedProcess {
   #spawn(): ChildProcess {
     const address = this.#address!;
     removeStaleSocket(address);
-    const [program, ...args] = this.#spec.command;
-    const child = spawn(program!, args, {
+    const env: NodeJS.ProcessEnv = { ...process.env, ...this.#spec.env, EDDY_LISTEN: listenEnv(address) };
+    // The watcher is plain node; the command's NODE_OPTIONS (e.g. --import tsx) are its alone.
+    if (env["NODE_OPTIONS"] !== undefined) env["EDDY_CHILD_NODE_OPTIONS"] = env["NODE_OPTIONS"];
+    delete env["NODE_OPTIONS"];
+    // Started through the parent watch (parent-watch.ts): its stdin is a pipe only this process
+    // holds, so the command is ended even when the runtime is SIGKILLed.
+    const child = spawn(process.execPath, ["-e", PARENT_WATCH_SOURCE, ...this.#spec.command], {
       cwd: this.#spec.cwd,
-      env: { ...process.env, ...this.#spec.env, EDDY_LISTEN: listenEnv(address) },
-      stdio: ["ignore", "pipe", "pipe"],
+      env,
+      stdio: ["pipe", "pipe", "pipe"],
       // Its own process group: a Ctrl+C in the terminal reaches only the runtime, which
       // still needs the functions while it drains; stop() then signals the whole group,
       // so helpers a wrapper script started go too.
@@ -185,6 +191,15 @@ export class ColocatedProcess {
     const startedAt = performance.now();
     this.#exited = new Promise<void>((resolve) => {
       child.once("exit", (code, signal) => {
+        // The watcher leads the group: once it is gone (killed itself, or after its command), nothing of
+        // the group may linger, or a restart would find the old command still serving.
+        if (child.pid !== undefined) {
+          try {
+            process.kill(-child.pid, "SIGKILL");
+          } catch {
+            // The group is empty already.
+          }
+        }
         resolve();
         this.#onExit(child, code, signal, performance.now() - startedAt);
       });
@@ -222,7 +237,7 @@ export class ColocatedProcess {
     for (;;) {
       if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) {
         await this.#exited;
-        return child.pid === undefined
+        return child.pid === undefined || child.exitCode === SPAWN_FAILED_EXIT
           ? "could not be started"
           : `exited (${exitText(child.exitCode, child.signalCode)}) before it accepted connections on ${describeListen(address)}`;
       }

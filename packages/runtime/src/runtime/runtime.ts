@@ -70,6 +70,15 @@ export interface RuntimeOptions {
 
 type RuntimeState = "created" | "running" | "draining" | "stopped";
 
+/** Something started with the runtime before recovery (see `Runtime.onStart`). */
+export interface StartHook {
+  readonly id: string;
+  start(): Promise<void>;
+  /** Undoes start() when a later component fails to start; the runtime's own stop uses onStop. */
+  stop(): Promise<void> | void;
+  describe(): string;
+}
+
 /**
  * One Eddy runtime: a log of messages partitioned by target address, one
  * partition processor per partition, the function bindings, the state store,
@@ -106,7 +115,8 @@ export class Runtime {
   /** Why the runtime is not ready yet (undefined once ready); /readyz answers it. */
   #notReady: string | undefined = "not started";
   readonly #stopHooks: (() => void | Promise<void>)[] = [];
-  readonly #sources = new Map<Ingress | Egress, string>();
+  readonly #sources = new Map<Ingress | Egress | StartHook, string>();
+  readonly #startHooks: StartHook[] = [];
   readonly #endpointSources: (() => readonly EndpointConcurrency[])[] = [];
   readonly #replyReceivers = new Map<string, ReplyReceiver>();
   #egressFailures = 0;
@@ -197,6 +207,18 @@ export class Runtime {
 
   // ---- lifecycle -----------------------------------------------------------
 
+  /**
+   * Runs `hook.start` during start(), after the egresses and before recovery:
+   * for what functions need before any message reaches them (a co-located
+   * process), since recovery may invoke them at once. If a later component
+   * fails to start, `hook.stop` runs. Only before start().
+   */
+  onStart(hook: StartHook, options: { source?: string } = {}): void {
+    this.#assertNotStarted("add start hooks");
+    this.#startHooks.push(hook);
+    if (options.source !== undefined) this.#sources.set(hook, options.source);
+  }
+
   /** Runs `hook` during stop(), after the last message was processed (e.g. to close connection pools). */
   onStop(hook: () => void | Promise<void>): void {
     this.#stopHooks.push(hook);
@@ -211,7 +233,7 @@ export class Runtime {
     this.#assertNotStarted("start");
     this.#state = "running";
     const started: (() => Promise<void> | void)[] = [];
-    const starting = async (component: Ingress | Egress, kind: string, start: () => Promise<void> | undefined) => {
+    const starting = async (component: Ingress | Egress | StartHook, kind: string, start: () => Promise<void> | undefined) => {
       try {
         await start();
       } catch (cause) {
@@ -232,6 +254,11 @@ export class Runtime {
       this.#notReady = `starting egress ${egress.id}`;
       await starting(egress, "egress", () => egress.start?.(egressContext));
       started.push(() => egress.stop?.());
+    }
+    for (const hook of this.#startHooks) {
+      this.#notReady = `starting ${hook.id}`;
+      await starting(hook, "component", () => hook.start());
+      started.push(() => hook.stop());
     }
     this.#notReady = "recovering from the store";
     if (this.#placement === undefined) {

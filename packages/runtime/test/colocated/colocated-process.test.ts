@@ -74,7 +74,7 @@ describe("ColocatedProcess", () => {
     const { dir, file } = writeScript(`console.log("warming up forever"); setInterval(() => {}, 1000);`);
     const { logger, lines } = capturingLogger();
     const supervisor = new ColocatedProcess({
-      spec: spec([process.execPath, file], dir, { readiness: { timeout: 600 } }),
+      spec: spec([process.execPath, file], dir, { readiness: { timeout: 1500 } }),
       logger,
       where: "examples/x/module.yaml:5:1",
     });
@@ -83,7 +83,7 @@ describe("ColocatedProcess", () => {
       assert.ok(isEddyError(error, "EDDY_CONFIG_INVALID"));
       assert.match(error.message, /^examples\/x\/module\.yaml:5:1 io\.eddy\.functions\.v1\/colocated:/);
       assert.ok(error.message.includes(`command: ${process.execPath} ${file}`), error.message);
-      assert.match(error.message, /did not accept connections on unix:.*fn\.sock within 600 ms \(readiness\.timeout\)/);
+      assert.match(error.message, /did not accept connections on unix:.*fn\.sock within 1500 ms \(readiness\.timeout\)/);
       assert.match(error.message, /warming up forever/);
       return true;
     });

@@ -1,0 +1,109 @@
+/**
+ * `eddy run` with a co-located function, SIGKILLed while messages for that
+ * function are in the log: the co-located process must die with it, and the
+ * restarted runtime must start the process before it recovers those messages.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort, greet, repo, takeGreetings, waitFor } from "./helpers.js";
+import type { Ports } from "./helpers.js";
+
+const cli = join(repo, "packages/runtime/src/cli/main.ts");
+const example = join(repo, "examples/colocated-greeter");
+
+interface Eddy {
+  readonly child: ChildProcess;
+  readonly exited: Promise<void>;
+  output(): string;
+}
+
+async function startEddy(moduleFile: string, dataDir: string): Promise<Eddy> {
+  const child = spawn(process.execPath, ["--conditions=eddy-source", "--import", "tsx", cli, "run", moduleFile, "--data-dir", dataDir, "--admin-port", "0"], {
+    cwd: repo,
+    env: { ...process.env, EDDY_LOG_LEVEL: "info" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  await waitFor("eddy to start", () => {
+    if (child.exitCode !== null) throw new Error(`eddy exited during start-up:\n${out}`);
+    return out.includes("eddy is running");
+  }, 30_000);
+  return { child, exited, output: () => out };
+}
+
+/** The pid (and process group) of the co-located process, from the runtime's log. */
+function colocatedPid(output: string): number {
+  for (const line of output.split("\n")) {
+    if (!line.includes("co-located process started")) continue;
+    return (JSON.parse(line) as { pid: number }).pid;
+  }
+  throw new Error(`no co-located process in:\n${output}`);
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("co-located functions across a SIGKILL of the runtime", () => {
+  it("the process dies with the runtime, and a restart starts it before recovering its messages", { timeout: 90_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "eddy-colocated-crash-"));
+    const ports: Ports = { ingress: await freePort(), egress: await freePort() };
+    const moduleFile = join(dir, "module.yaml");
+    writeFileSync(
+      moduleFile,
+      [
+        "kind: io.eddy.functions.v1/colocated",
+        "spec:",
+        "  functions: apache/greeter",
+        `  command: [node, --import, tsx, ${join(example, "functions.ts")}]`,
+        `  cwd: ${example}`,
+        "  env: { NODE_OPTIONS: --conditions=eddy-source }",
+        "  readiness: { timeout: 20 s }",
+        "---",
+        "kind: io.statefun.playground.v1/ingress",
+        "spec:",
+        `  port: ${ports.ingress}`,
+        "---",
+        "kind: io.statefun.playground.v1/egress",
+        "spec:",
+        `  port: ${ports.egress}`,
+        "  topics: [greetings]",
+      ].join("\n"),
+    );
+    const dataDir = join(dir, "data");
+
+    const first = await startEddy(moduleFile, dataDir);
+    const pgid = colocatedPid(first.output());
+    // Frozen, the function answers nothing: the accepted messages stay in the log.
+    process.kill(-pgid, "SIGSTOP");
+    for (const who of ["Ann", "Bob", "Cy"]) assert.equal((await greet(ports, who)).status, 200);
+    first.child.kill("SIGKILL");
+    await first.exited;
+    process.kill(-pgid, "SIGCONT");
+    await waitFor("the co-located process to end with its runtime", () => !groupAlive(pgid), 15_000);
+
+    const second = await startEddy(moduleFile, dataDir);
+    try {
+      assert.match(second.output(), /recovered from the store/);
+      const greetings = await takeGreetings(ports, 3);
+      assert.deepEqual([...greetings].sort(), ["Hello Ann ! 😎", "Hello Bob ! 😎", "Hello Cy ! 😎"]);
+    } finally {
+      second.child.kill("SIGTERM");
+      await second.exited;
+    }
+    assert.equal(groupAlive(colocatedPid(second.output())), false, "a drained runtime stops its co-located process");
+  });
+});
