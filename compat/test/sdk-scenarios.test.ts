@@ -16,7 +16,7 @@ import {
   KINESIS_EGRESS_RECORD_TYPENAME,
 } from "@eddy/protocol";
 import type { FromFunction_PersistedValueSpec } from "@eddy/protocol";
-import { Types } from "@eddy/sdk";
+import { STRING_TYPENAME, Types } from "@eddy/sdk";
 import { LANGS, startServer } from "../servers.mjs";
 import type { StartedServer } from "../servers.mjs";
 import { eventually, RecordingProxy, startEddy } from "./harness.js";
@@ -167,6 +167,20 @@ for (const lang of LANGS) {
         echoSaw.map((i) => [i.caller, i.text]),
         [["compat/caller/c1", "ping"]],
       );
+    });
+
+    it("request/reply: POST to compat/echo answers with the pong the SDK function sends to its caller", async () => {
+      const res = await fetch(`http://127.0.0.1:${eddy.ingressPort}/compat/echo/rr`, {
+        method: "POST",
+        headers: { "Content-Type": `application/vnd.${STRING_TYPENAME}` },
+        body: Types.string.serialize("ping"),
+      });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get("content-type"), `application/vnd.${STRING_TYPENAME}`);
+      assert.equal(Types.string.deserialize(new Uint8Array(await res.arrayBuffer())), "pong");
+      const echoSaw = fx.completed("compat/echo/rr").flatMap((e) => e.invocations);
+      assert.equal(echoSaw.length, 1);
+      assert.match(String(echoSaw[0]?.caller), /^io\.eddy\.reply\/http\//);
     });
 
     it("delayed messages: fire after the delay with caller = sender; a cancel from another address or of an unknown token has no effect", async () => {
