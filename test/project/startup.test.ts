@@ -18,33 +18,43 @@ function loadedBy(script: string): string[] {
 
 const CONNECTOR_CLIENTS = ["/@platformatic/kafka/", "/@aws-sdk/", "/@smithy/", "/undici/"];
 
+/** What a process that builds a runtime from this module.yaml text loads. */
+function loadedBuilding(moduleYaml: string): string[] {
+  return loadedBy(
+    [
+      'import { buildRuntime, parseModuleYaml, silentLogger } from "@eddy/runtime";',
+      `await buildRuntime(parseModuleYaml(${JSON.stringify(moduleYaml)}, "module.yaml"), { logger: silentLogger() });`,
+    ].join("\n"),
+  );
+}
+
+function connectorClients(loaded: readonly string[]): string[] {
+  return loaded.filter((u) => CONNECTOR_CLIENTS.some((c) => u.includes(c)));
+}
+
 describe("startup", () => {
   it("importing @eddy/runtime loads no Kafka, Kinesis or HTTP-pool client", () => {
     const loaded = loadedBy('await import("@eddy/runtime");');
     assert.ok(loaded.some((u) => u.includes("/packages/runtime/src/index.ts")), "the probe sees the runtime load");
-    assert.deepEqual(loaded.filter((u) => CONNECTOR_CLIENTS.some((c) => u.includes(c))), []);
+    assert.deepEqual(connectorClients(loaded), []);
   });
 
   it("a module with only playground components loads no connector client either", () => {
-    const loaded = loadedBy(
-      [
-        'import { buildRuntime, parseModuleYaml, silentLogger } from "@eddy/runtime";',
-        'const config = parseModuleYaml("kind: io.statefun.playground.v1/egress\\nspec:\\n  port: 1\\n  topics: [t]\\n", "module.yaml");',
-        "await buildRuntime(config, { logger: silentLogger() });",
-      ].join("\n"),
-    );
-    assert.deepEqual(loaded.filter((u) => CONNECTOR_CLIENTS.some((c) => u.includes(c))), []);
+    assert.deepEqual(connectorClients(loadedBuilding("kind: io.statefun.playground.v1/egress\nspec:\n  port: 1\n  topics: [t]\n")), []);
   });
 
   it("a module with a Kafka ingress loads the Kafka client", () => {
-    const loaded = loadedBy(
+    const loaded = loadedBuilding(
       [
-        'import { buildRuntime, parseModuleYaml, silentLogger } from "@eddy/runtime";',
-        "const yaml = [",
-        '  "kind: io.statefun.kafka.v1/ingress", "spec:", "  id: ex/in", "  address: 127.0.0.1:9", "  consumerGroupId: g",',
-        '  "  topics:", "    - topic: t", "      valueType: io.statefun.types/string", "      targets: [ex/fn]",',
-        '].join("\\n");',
-        'await buildRuntime(parseModuleYaml(yaml, "module.yaml"), { logger: silentLogger() });',
+        "kind: io.statefun.kafka.v1/ingress",
+        "spec:",
+        "  id: ex/in",
+        "  address: 127.0.0.1:9",
+        "  consumerGroupId: g",
+        "  topics:",
+        "    - topic: t",
+        "      valueType: io.statefun.types/string",
+        "      targets: [ex/fn]",
       ].join("\n"),
     );
     assert.ok(loaded.some((u) => u.includes("/@platformatic/kafka/")), "the Kafka client is loaded when used");
