@@ -34,7 +34,7 @@ async function scenario(v: StateDeclaration) {
   return { env, send, get };
 }
 
-describe("state TTL (ManualClock)", () => {
+describe("state TTL (@eddy/testing, virtual time)", () => {
   it("expireAfterWrite: the value is gone once the TTL passed without a write", async () => {
     const s = await scenario({ type: Types.string, expireAfterWrite: 1000 });
     await s.send("set:hello");
