@@ -4,6 +4,7 @@ import { PlaygroundEgress } from "../io/playground/playground-egress.js";
 import { PlaygroundIngress } from "../io/playground/playground-ingress.js";
 import type { Logger } from "../log/logger.js";
 import { Runtime } from "../runtime/runtime.js";
+import { DEFAULT_QUARANTINE_AFTER, QuarantinePolicy } from "../runtime/quarantine-policy.js";
 import type { RuntimeOptions } from "../runtime/runtime.js";
 import type { StateStore } from "../store/state-store.js";
 import type { Tracing } from "../observability/tracing.js";
@@ -22,6 +23,8 @@ export interface BuildRuntimeOptions {
   /** Host the playground servers bind to. Default 127.0.0.1. */
   readonly host?: string;
   readonly globalConfiguration?: Readonly<Record<string, string>>;
+  /** Failed attempts before a message is parked, for function types no io.eddy.runtime.v1/quarantine names (`eddy run --quarantine-after`). Default 10. */
+  readonly quarantineAfter?: number;
   /** Where spans go (tracingFromEnvironment); default none. */
   readonly tracing?: Tracing;
 }
@@ -46,6 +49,10 @@ export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOp
     ...(options.store === undefined ? {} : { store: options.store }),
     ...(options.globalConfiguration === undefined ? {} : { globalConfiguration: options.globalConfiguration }),
     ...(options.tracing === undefined ? {} : { tracing: options.tracing }),
+    quarantine: new QuarantinePolicy(
+      options.quarantineAfter ?? DEFAULT_QUARANTINE_AFTER,
+      config.components.flatMap((c) => (c.kind === "io.eddy.runtime.v1/quarantine" ? [{ functions: c.spec.functions.text, afterAttempts: c.spec.afterAttempts }] : [])),
+    ),
     ...(settings === undefined
       ? {}
       : { partitions: settings.spec.partitions, maxPendingMessages: settings.spec.maxPendingMessages }),

@@ -75,6 +75,7 @@ program
   .option("--drain-timeout <ms>", "how long shutdown waits for accepted messages to be processed", "10000")
   .option("--data-dir <dir>", "where state, pending messages and timers are kept (default: .eddy-data beside the module file)")
   .option("--in-memory", "keep everything in memory: fastest, and lost on exit")
+  .option("--quarantine-after <attempts>", "failed attempts before a message is parked, for function types module.yaml does not set (io.eddy.runtime.v1/quarantine)", "10")
   .option("--admin-port <port>", "port of the admin API (health, state inspection, quarantine); 0 picks a free one", String(DEFAULT_ADMIN_PORT))
   .option("--admin-host <host>", "address the admin API binds to; it has no authentication, so keep it on loopback", DEFAULT_ADMIN_HOST)
   .option("--no-admin", "run without the admin API")
@@ -87,11 +88,15 @@ program
     const dataDir = opts.inMemory === true ? undefined : resolve(opts.dataDir ?? join(dirname(modulePath), ".eddy-data"));
     try {
       const adminPort = parsePort(opts.adminPort, "--admin-port");
+      const quarantineAfter = Number(opts.quarantineAfter);
+      if (!Number.isInteger(quarantineAfter) || quarantineAfter < 1) {
+        throw new EddyError("EDDY_CONFIG_INVALID", `--quarantine-after must be a whole number of attempts ≥ 1, got "${opts.quarantineAfter}"`);
+      }
       const config = await readModule(modulePath);
       store = dataDir === undefined ? undefined : new LmdbStateStore({ path: dataDir });
       // OTEL_EXPORTER_OTLP_ENDPOINT turns tracing on (docs/observability.md); without it nothing is loaded.
       const tracing = await tracingFromEnvironment(process.env, logger);
-      runtime = await buildRuntime(config, { logger, host: opts.host, tracing, ...(store === undefined ? {} : { store }) });
+      runtime = await buildRuntime(config, { logger, host: opts.host, tracing, quarantineAfter, ...(store === undefined ? {} : { store }) });
       if (opts.admin) {
         admin = createRuntimeAdmin(runtime, { port: adminPort, host: opts.adminHost, logger, version: eddyVersion() });
         // Before start(), so /readyz answers 503 while the store recovers.
@@ -153,6 +158,7 @@ interface RunOptions {
   readonly dataDir?: string;
   readonly inMemory?: boolean;
   readonly adminPort: string;
+  readonly quarantineAfter: string;
   readonly adminHost: string;
   readonly admin: boolean;
 }

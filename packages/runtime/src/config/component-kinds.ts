@@ -3,7 +3,7 @@
 // ModuleComponent union that has no parser here, and vice versa.
 
 import type { ConfigNode } from "./config-node.js";
-import { parseColocatedFunctionsSpec, parseEmbeddedFunctionsSpec, parseRuntimeSettingsSpec } from "./eddy-spec.js";
+import { parseColocatedFunctionsSpec, parseEmbeddedFunctionsSpec, parseQuarantineSpec, parseRuntimeSettingsSpec } from "./eddy-spec.js";
 import { parseHttpEndpointSpec } from "./endpoint-spec.js";
 import { parseKafkaEgressSpec, parseKafkaIngressSpec } from "./kafka-spec.js";
 import { parseKinesisEgressSpec, parseKinesisIngressSpec } from "./kinesis-spec.js";
@@ -64,6 +64,11 @@ const PARSERS = {
     kind: "io.eddy.functions.v1/colocated",
     location,
     spec: parseColocatedFunctionsSpec(spec),
+  }),
+  "io.eddy.runtime.v1/quarantine": (spec, location) => ({
+    kind: "io.eddy.runtime.v1/quarantine",
+    location,
+    spec: parseQuarantineSpec(spec),
   }),
   "io.eddy.runtime.v1/settings": (spec, location) => ({
     kind: "io.eddy.runtime.v1/settings",

@@ -39,6 +39,7 @@ export function checkAcrossComponents(parsed: readonly ParsedComponent[]): void 
   const ingressIds = new FirstSeen();
   const egressIds = new FirstSeen();
   const settings = new FirstSeen();
+  const quarantines = new FirstSeen();
 
   for (const { component, spec } of parsed) {
     switch (component.kind) {
@@ -72,6 +73,11 @@ export function checkAcrossComponents(parsed: readonly ParsedComponent[]): void 
       case "io.statefun.kinesis.v1/egress": {
         const id = component.spec.id;
         egressIds.check(id, spec.child("id"), component.kind, (first) => `egress id "${id}" is already used by ${first}`);
+        break;
+      }
+      case "io.eddy.runtime.v1/quarantine": {
+        const text = component.spec.functions.text;
+        quarantines.check(text, spec.child("functions"), component.kind, (first) => `"${text}" already has a quarantine limit, set by ${first}`);
         break;
       }
       case "io.eddy.runtime.v1/settings":

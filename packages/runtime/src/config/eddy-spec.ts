@@ -4,7 +4,7 @@
 
 import { extname } from "node:path";
 import type { ConfigNode } from "./config-node.js";
-import type { ColocatedFunctionsSpec, EmbeddedFunctionsSpec, RuntimeSettingsSpec } from "./module-config.js";
+import type { ColocatedFunctionsSpec, EmbeddedFunctionsSpec, QuarantineSpec, RuntimeSettingsSpec } from "./module-config.js";
 import { optionalPath, requiredPath } from "./paths.js";
 
 /** The runtime imports these itself (TypeScript through its loader), so only these are meaningful. */
@@ -78,4 +78,11 @@ export function parseRuntimeSettingsSpec(spec: ConfigNode): RuntimeSettingsSpec 
     partitions: spec.child("partitions").integer(RUNTIME_SETTINGS_DEFAULTS.partitions, { min: 1 }),
     maxPendingMessages: spec.child("maxPendingMessages").integer(RUNTIME_SETTINGS_DEFAULTS.maxPendingMessages, { min: 1 }),
   };
+}
+
+export function parseQuarantineSpec(spec: ConfigNode): QuarantineSpec {
+  const functions = spec.child("functions").requiredFunctionPattern();
+  const attempts = spec.child("afterAttempts");
+  if (!attempts.isPresent) attempts.report("afterAttempts is required: failed attempts before a message is parked, e.g. 5");
+  return { functions, afterAttempts: attempts.integer(10, { min: 1 }) };
 }

@@ -288,6 +288,18 @@ export interface RuntimeSettingsSpec {
   readonly maxPendingMessages: number;
 }
 
+/** How many failed attempts a message of the matching function types gets before it is parked. */
+export interface QuarantineSpec {
+  readonly functions: FunctionPattern;
+  readonly afterAttempts: number;
+}
+
+export interface QuarantineComponent {
+  readonly kind: "io.eddy.runtime.v1/quarantine";
+  readonly location: SourceLocation;
+  readonly spec: QuarantineSpec;
+}
+
 export interface EmbeddedFunctionsComponent {
   readonly kind: "io.eddy.functions.v1/embedded";
   readonly location: SourceLocation;
@@ -319,7 +331,8 @@ export type ModuleComponent =
   | PlaygroundEgressComponent
   | EmbeddedFunctionsComponent
   | ColocatedFunctionsComponent
-  | RuntimeSettingsComponent;
+  | RuntimeSettingsComponent
+  | QuarantineComponent;
 
 export type ComponentKind = ModuleComponent["kind"];
 

@@ -154,3 +154,40 @@ describe("io.eddy.runtime.v1/settings", () => {
     );
   });
 });
+
+describe("io.eddy.runtime.v1/quarantine", () => {
+  test("takes a function pattern and the attempts before parking", () => {
+    const component = parseOnly(
+      "io.eddy.runtime.v1/quarantine",
+      yaml("kind: io.eddy.runtime.v1/quarantine", "spec:", "  functions: shop/payments", "  afterAttempts: 3"),
+    );
+    assert.deepEqual(component.spec, { functions: { kind: "function", text: "shop/payments", namespace: "shop", name: "payments" }, afterAttempts: 3 });
+  });
+
+  test("afterAttempts is required and at least 1; a pattern gets one limit", () => {
+    assert.deepEqual(
+      problemLines(
+        yaml(
+          "kind: io.eddy.runtime.v1/quarantine",
+          "spec:",
+          "  functions: shop/*",
+          "  afterAttempts: 0",
+          "---",
+          "kind: io.eddy.runtime.v1/quarantine",
+          "spec:",
+          "  functions: shop/*",
+          "  afterAttempts: 2",
+          "---",
+          "kind: io.eddy.runtime.v1/quarantine",
+          "spec:",
+          "  functions: shop/cart",
+        ),
+      ),
+      [
+        "module.yaml:4:18 spec.afterAttempts: must be at least 1, not 0",
+        'module.yaml:8:14 spec.functions: "shop/*" already has a quarantine limit, set by the io.eddy.runtime.v1/quarantine at module.yaml:3:14',
+        "module.yaml:12:1 spec.afterAttempts: afterAttempts is required: failed attempts before a message is parked, e.g. 5",
+      ],
+    );
+  });
+});

@@ -86,7 +86,7 @@ describe("legacy version 3.0 format", () => {
   test("problems inside legacy entries carry their full path; a missing meta.id points at meta", () => {
     const broken = legacyModule.replace("            id: example/names\n", "").replace("kind: http", "kind: grpc");
     assert.deepEqual(problemLines(broken), [
-      'module.yaml:9:19 module.spec.endpoints[0].endpoint.meta.kind: unknown kind "grpc" (known kinds: io.statefun.endpoints.v1/http, io.statefun.endpoints.v2/http, io.statefun.kafka.v1/ingress, io.statefun.kafka.v1/egress, io.statefun.kinesis.v1/ingress, io.statefun.kinesis.v1/egress, io.statefun.playground.v1/ingress, io.statefun.playground.v1/egress, io.eddy.functions.v1/embedded, io.eddy.functions.v1/colocated, io.eddy.runtime.v1/settings)',
+      'module.yaml:9:19 module.spec.endpoints[0].endpoint.meta.kind: unknown kind "grpc" (known kinds: io.statefun.endpoints.v1/http, io.statefun.endpoints.v2/http, io.statefun.kafka.v1/ingress, io.statefun.kafka.v1/egress, io.statefun.kinesis.v1/ingress, io.statefun.kinesis.v1/egress, io.statefun.playground.v1/ingress, io.statefun.playground.v1/egress, io.eddy.functions.v1/embedded, io.eddy.functions.v1/colocated, io.eddy.runtime.v1/quarantine, io.eddy.runtime.v1/settings)',
       "module.yaml:17:11 module.spec.ingresses[0].ingress.meta.id: is required (the ingress id, e.g. example/names)",
     ]);
   });
