@@ -117,6 +117,8 @@ export class Runtime {
   readonly #stopHooks: (() => void | Promise<void>)[] = [];
   readonly #sources = new Map<Ingress | Egress | StartHook, string>();
   readonly #startHooks: StartHook[] = [];
+  /** The store failure last reported, so a stopped store is logged once, not once per refused request. */
+  #storeFailure: EddyError | undefined;
   readonly #endpointSources: (() => readonly EndpointConcurrency[])[] = [];
   readonly #replyReceivers = new Map<string, ReplyReceiver>();
   #egressFailures = 0;
@@ -386,6 +388,12 @@ export class Runtime {
       } catch (cause) {
         if (spans !== undefined) endSpans(spans, cause);
         this.#gate.release(envelopes.length);
+        if (isEddyError(cause, "EDDY_STORE_FAILED")) {
+          // The store has stopped writing: say so once, then refuse input with its reason.
+          if (this.#storeFailure !== cause) this.logger.error({ err: cause }, cause.message);
+          this.#storeFailure = cause;
+          throw cause;
+        }
         this.logger.error({ err: cause, messages: envelopes.length }, "could not make accepted messages durable");
         throw new EddyError(
           "EDDY_STORE_FAILED",

@@ -195,9 +195,12 @@ export class LmdbStateStore implements StateStore {
   /** Writes waiting for the next group commit, and the promise they all share. */
   #writes: (() => void)[] = [];
   #groupCommit: Promise<void> | undefined;
+  /** The first failed write (a full disk, a file size limit, an I/O error); from then on every write is refused. */
+  #failure: EddyError | undefined;
 
   constructor(options: LmdbStateStoreOptions) {
     this.path = options.path;
+    guardLmdbCommitRejections();
     prepareDirectory(this.path, options.mustExist === true);
     try {
       this.#root = open({ path: join(this.path, "data"), maxDbs: 12, compression: false });
@@ -253,12 +256,29 @@ export class LmdbStateStore implements StateStore {
           reject(new EddyError("EDDY_SHUTTING_DOWN", `the store at ${this.path} is closed`));
           return;
         }
+        if (this.#failure !== undefined) {
+          reject(this.#failure);
+          return;
+        }
         this.#root
           .transaction(() => {
             for (const w of writes) w();
             this.#meta.putSync("nextSeq", this.#nextSeq);
           })
-          .then(() => resolve(), reject);
+          .then(
+            () => resolve(),
+            async (cause: unknown) => {
+              const reason = await writeFailureReason(cause);
+              // A transaction that fails writes nothing; what committed before stays. Writing on (into a
+              // full disk) would only fail again, so the store stops here and says what to do.
+              this.#failure ??= new EddyError(
+                "EDDY_STORE_FAILED",
+                `the store at ${this.path} could not write (${reason}); it takes no more input until Eddy is restarted. Free disk space (or fix the cause) and restart: everything committed before is kept`,
+                { cause },
+              );
+              reject(this.#failure);
+            },
+          );
       });
     });
     return this.#groupCommit;
@@ -267,12 +287,22 @@ export class LmdbStateStore implements StateStore {
   registerSpecs(functionType: string, specs: readonly StateSpec[]): readonly StateSpec[] {
     const { conflicts, added } = this.#specs.register(functionType, specs);
     // Ordered before any later commit by lmdb-js's write queue, so specs are on disk before state that needs them.
-    if (added) void this.#specsDb.put(functionType, [...this.#specs.specsOf(functionType)]);
+    if (added) {
+      const all = [...this.#specs.specsOf(functionType)];
+      // Part of the next group commit, so on disk before state that needs it; a failure stops the store
+      // (#failure), and the commit or input that follows reports it.
+      this.#write(() => this.#specsDb.putSync(functionType, all)).catch(() => undefined);
+    }
     return conflicts;
   }
 
   specsOf(functionType: string): readonly StateSpec[] {
     return this.#specs.specsOf(functionType);
+  }
+
+  /** Why the store stopped writing, or undefined while it writes. */
+  get failure(): EddyError | undefined {
+    return this.#failure;
   }
 
   read(target: Address, _targetKey: string, now: number): StateEntry[] {
@@ -603,6 +633,57 @@ export class LmdbStateStore implements StateStore {
     await this.#root.close();
     releaseLock(this.path);
   }
+}
+
+/**
+ * lmdb-js 3.5 rejects promises of its own besides the transaction's (the
+ * "Commit failed" error and its `commitError`) that no caller can reach; left
+ * unhandled they would crash the process on the first failed write. The
+ * failure itself reaches the store through the transaction's rejection, so
+ * these are dropped here; any other unhandled rejection is rethrown as Node
+ * would (an uncaught exception).
+ */
+let guarded = false;
+function guardLmdbCommitRejections(): void {
+  if (guarded) return;
+  guarded = true;
+  const commitErrors = new WeakSet<object>();
+  process.on("unhandledRejection", (reason: unknown) => {
+    const commitError = (reason as { commitError?: unknown } | null)?.commitError;
+    if (commitError instanceof Promise) {
+      commitError.catch((error: unknown) => {
+        if (typeof error === "object" && error !== null) commitErrors.add(error);
+      });
+      return;
+    }
+    if (typeof reason === "object" && reason !== null && (commitErrors.has(reason) || isLmdbWriteError(reason))) return;
+    throw reason;
+  });
+}
+
+/** The system error lmdb-js raises for a failed commit (thrown from its write.js with a numeric errno code). */
+function isLmdbWriteError(error: object): boolean {
+  return error instanceof Error && typeof (error as { code?: unknown }).code === "number" && (error.stack ?? "").includes("/lmdb/write.js");
+}
+
+/**
+ * What made a transaction fail. lmdb-js rejects it with a generic "Commit
+ * failed" whose `commitError` promise carries the system error (EIO, EFBIG,
+ * ENOSPC); left unhandled, that promise would crash the process.
+ */
+async function writeFailureReason(cause: unknown): Promise<string> {
+  const commitError = (cause as { commitError?: unknown } | null)?.commitError;
+  if (commitError instanceof Promise) {
+    const detail: unknown = await Promise.race([
+      commitError.then(
+        () => undefined,
+        (error: unknown) => error,
+      ),
+      new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined))),
+    ]);
+    if (detail instanceof Error) return detail.message;
+  }
+  return cause instanceof Error ? cause.message : String(cause);
 }
 
 /**

@@ -141,6 +141,7 @@ export class PlaygroundIngress implements Ingress {
         (error: unknown) => {
           if (caller !== undefined) this.#replies!.refused(caller);
           if (isEddyError(error, "EDDY_SHUTTING_DOWN")) reply(res, 503, "the runtime is shutting down; retry later\n", cors);
+          else if (isEddyError(error, "EDDY_STORE_FAILED")) reply(res, 503, `${error.message}\n`, cors);
           else reply(res, 500, `${error instanceof Error ? error.message : String(error)}\n`, cors);
         },
       );
