@@ -16,6 +16,7 @@ import { tracingFromEnvironment } from "../observability/tracing.js";
 import type { AdminServer } from "../admin/admin-server.js";
 import { DEFAULT_ADMIN_HOST, DEFAULT_ADMIN_PORT } from "../admin/admin-server.js";
 import { eddyVersion } from "./version.js";
+import { registerAdminCommands } from "./admin-commands.js";
 import { registerInitCommand } from "./init-command.js";
 
 const program = new Command();
@@ -213,5 +214,7 @@ state
   });
 
 registerInitCommand(program, fail);
+
+registerAdminCommands(program, fail);
 
 program.parseAsync(process.argv).catch(fail);
