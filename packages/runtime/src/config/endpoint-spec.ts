@@ -68,6 +68,11 @@ function parseUrlTarget(node: ConfigNode, template: string): UrlTarget | undefin
     return undefined;
   }
   if (scheme === "http" || scheme === "https") {
+    // WHATWG URL parsing reads "http:///path" as host "path"; an empty authority is a typo, not a host.
+    if (/^[/?#]/u.test(template.slice(schemeMatch[0].length))) {
+      node.report(`"${template}" has no host after "${schemeMatch[0]}" (expected e.g. "http://functions:8000/statefun")`);
+      return undefined;
+    }
     let url: URL | undefined;
     try {
       url = new URL(template);

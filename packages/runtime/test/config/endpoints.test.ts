@@ -300,3 +300,14 @@ describe("bindings across the file", () => {
     );
   });
 });
+
+describe("validation gaps found by mutating module files", () => {
+  test('an http URL with an empty host ("http:///path") is refused, not read as host "path"', () => {
+    for (const url of ["http:///path", "https:///statefun", "http://?x"]) {
+      assert.deepEqual(
+        problemLines(yaml("kind: io.statefun.endpoints.v2/http", "spec:", "  functions: example/*", `  urlPathTemplate: "${url}"`)),
+        [`module.yaml:4:20 spec.urlPathTemplate: "${url}" has no host after "${url.split("//")[0]}//" (expected e.g. "http://functions:8000/statefun")`],
+      );
+    }
+  });
+});
