@@ -87,6 +87,9 @@ export function remoteInvoker(options: RemoteInvokerOptions): FunctionInvoker {
     const started = performance.now();
     const deadline = started + transport.callMs;
     let attempt = 0;
+    // The last attempt of a used-up budget often just times out; the problem worth reporting
+    // (a TLS or connection error, say) is then the one an earlier attempt saw.
+    let telling: AttemptFailure | undefined;
     for (;;) {
       attempt++;
       const result = await attemptCall({
@@ -103,6 +106,7 @@ export function remoteInvoker(options: RemoteInvokerOptions): FunctionInvoker {
       span?.setAttribute("eddy.attempts", attempt);
       if (result.ok) return result.outcome;
       const failure = result.failure;
+      if (failure.kind !== "timeout") telling = failure;
       logger.warn({ endpoint, address, attempt, reason: failure.reason }, "remote function call attempt failed");
 
       if (failure.kind === "closed" || pools.closed) {
@@ -115,7 +119,7 @@ export function remoteInvoker(options: RemoteInvokerOptions): FunctionInvoker {
       }
       const delay = backoffMs(transport.type, attempt, deadline - performance.now());
       if (delay === undefined) {
-        throw callFailed(endpoint, address, attempt, started, failure, `call budget of ${transport.callMs} ms used up`, true);
+        throw callFailed(endpoint, address, attempt, started, failure, `call budget of ${transport.callMs} ms used up`, true, telling);
       }
       await sleep(delay);
     }
@@ -138,12 +142,14 @@ function callFailed(
   last: AttemptFailure,
   why: string,
   retryable: boolean,
+  earlier?: AttemptFailure,
 ): EddyError {
   const elapsed = Math.round(performance.now() - started);
+  const before = earlier !== undefined && earlier !== last ? `; before that: ${earlier.reason}` : "";
   return new EddyError(
     "EDDY_REMOTE_CALL_FAILED",
     `remote call to ${endpoint} for ${address} failed after ${attempts} attempt${attempts === 1 ? "" : "s"} ` +
-      `in ${elapsed} ms (${why}); last problem: ${last.reason}`,
-    { retryable, cause: last.cause },
+      `in ${elapsed} ms (${why}); last problem: ${last.reason}${before}`,
+    { retryable, cause: earlier !== undefined && earlier !== last ? earlier.cause : last.cause },
   );
 }

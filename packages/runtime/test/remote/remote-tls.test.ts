@@ -72,7 +72,7 @@ describe("remote invoker over https", () => {
     const invoker = remoteInvoker({
       functionType: "com.example/tls",
       url,
-      transport: { type: "async", callMs: 100 },
+      transport: { type: "async", callMs: 1_000 },
       pools,
       logger: silentLogger(),
     });
