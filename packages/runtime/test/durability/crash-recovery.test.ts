@@ -91,7 +91,7 @@ function errorCode(error: unknown): string | undefined {
 }
 
 describe("crash recovery (eddy run --data-dir, SIGKILL under load)", () => {
-  it("applies every accepted message exactly once and every uncertain one at most once, with no phantom effects", { timeout: 60_000 }, async () => {
+  it("applies every accepted message exactly once and every uncertain one at most once, with no phantom effects", { timeout: 180_000 }, async () => {
     const started = performance.now();
     const [ingressPort, egressPort] = [await freePort(), await freePort()];
     const dir = mkdtempSync(join(tmpdir(), "eddy-crash-"));
