@@ -11,7 +11,7 @@
 import { isMap, isScalar, isSeq } from "yaml";
 import type { ConfigProblem } from "./errors.js";
 import type { FunctionPattern, SourceLocation, TypeNameString } from "./module-config.js";
-import { tryParseDuration } from "./duration.js";
+import { MAX_DURATION_MS, tryParseDuration } from "./duration.js";
 import { checkFunctionPattern, checkTypeName } from "./typenames.js";
 import { YamlSource } from "./yaml-source.js";
 import type { Position, SourceDocument, ValueNode } from "./yaml-source.js";
@@ -262,6 +262,12 @@ export class ConfigNode {
     }
     if (options.positive === true && parsed.millis <= 0) {
       this.report(`must be longer than 0 ms (got ${JSON.stringify(raw)})`);
+      return undefined;
+    }
+    // Every duration in a module file becomes one timer (or Kafka's int32 transaction.timeout.ms);
+    // Node.js fires a longer setTimeout after 1 ms, so a huge timeout would time out at once.
+    if (parsed.millis > MAX_DURATION_MS) {
+      this.report(`must be at most ${MAX_DURATION_MS} ms (about 24.8 days, the longest timer Node.js can set; got ${JSON.stringify(raw)})`);
       return undefined;
     }
     return parsed.millis;

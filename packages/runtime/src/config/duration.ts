@@ -27,6 +27,9 @@ const NANOS_PER_UNIT: ReadonlyMap<string, bigint> = (() => {
 
 const UNIT_HINT = "d, h, min/m, s/sec, ms, µs, ns, or their long forms such as minutes";
 
+/** The longest delay Node.js's setTimeout honours (2^31 - 1 ms); module-file durations must fit in it. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
 export type DurationResult = { readonly ok: true; readonly millis: number } | { readonly ok: false; readonly rule: string };
 
 /** Like {@link parseDuration}, but reports a bad value as data so callers can collect it. */

@@ -56,6 +56,11 @@ interface UrlTarget {
 }
 
 function parseUrlTarget(node: ConfigNode, template: string): UrlTarget | undefined {
+  // URL parsing would percent-encode a space and call a path nobody serves.
+  if (/\s/u.test(template)) {
+    node.report(`"${template}" contains whitespace (expected e.g. "http://functions:8000/statefun")`);
+    return undefined;
+  }
   const schemeMatch = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//u.exec(template);
   if (schemeMatch === null) {
     node.report(`"${template}" is not an absolute URL (expected e.g. "http://functions:8000/statefun")`);
@@ -81,6 +86,10 @@ function parseUrlTarget(node: ConfigNode, template: string): UrlTarget | undefin
     }
     if (url === undefined || url.hostname === "") {
       node.report(`"${template}" is not a valid URL (expected e.g. "http://functions:8000/statefun")`);
+      return undefined;
+    }
+    if (url.port === "0") {
+      node.report(`"${template}" has port 0, which no server listens on (use a port from 1 to 65535)`);
       return undefined;
     }
     return { scheme };

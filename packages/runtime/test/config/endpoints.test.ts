@@ -310,4 +310,61 @@ describe("validation gaps found by mutating module files", () => {
       );
     }
   });
+
+  test("a URL with port 0 or with whitespace in it is refused", () => {
+    const line = (url: string): string[] =>
+      problemLines(yaml("kind: io.statefun.endpoints.v2/http", "spec:", "  functions: example/*", `  urlPathTemplate: "${url}"`));
+    assert.deepEqual(line("http://functions:0/statefun"), [
+      'module.yaml:4:20 spec.urlPathTemplate: "http://functions:0/statefun" has port 0, which no server listens on (use a port from 1 to 65535)',
+    ]);
+    assert.deepEqual(line("http://functions:8000/state fun"), [
+      'module.yaml:4:20 spec.urlPathTemplate: "http://functions:8000/state fun" contains whitespace (expected e.g. "http://functions:8000/statefun")',
+    ]);
+  });
+
+  test("a timeout longer than Node.js can set a timer for is refused (it would fire after 1 ms)", () => {
+    assert.deepEqual(
+      problemLines(
+        yaml(
+          "kind: io.statefun.endpoints.v2/http",
+          "spec:",
+          "  functions: example/*",
+          "  urlPathTemplate: http://fn/",
+          "  transport:",
+          "    call: 1000000000000",
+          "    connect: 30 d",
+        ),
+      ),
+      [
+        "module.yaml:6:11 spec.transport.call: must be at most 2147483647 ms (about 24.8 days, the longest timer Node.js can set; got 1000000000000)",
+        'module.yaml:7:14 spec.transport.connect: must be at most 2147483647 ms (about 24.8 days, the longest timer Node.js can set; got "30 d")',
+      ],
+    );
+  });
+
+  test("a function pattern or type name with a stray space, or a type name with *, is refused", () => {
+    assert.deepEqual(
+      problemLines(yaml("kind: io.statefun.endpoints.v2/http", "spec:", '  functions: "example/* "', "  urlPathTemplate: http://fn/")),
+      ['module.yaml:3:14 spec.functions: "example/* " is not a valid function pattern: it contains whitespace'],
+    );
+    assert.deepEqual(
+      problemLines(
+        yaml(
+          "kind: io.statefun.kafka.v1/ingress",
+          "spec:",
+          "  id: example/*names",
+          "  address: kafka:9092",
+          "  consumerGroupId: g",
+          "  topics:",
+          "    - topic: names",
+          '      valueType: " example/Name"',
+          "      targets: [example/greeter]",
+        ),
+      ),
+      [
+        'module.yaml:3:7 spec.id: "example/*names" is not a valid type name: "*" is only allowed in function patterns ("ns/*")',
+        'module.yaml:8:18 spec.topics[0].valueType: " example/Name" is not a valid type name: it contains whitespace',
+      ],
+    );
+  });
 });
