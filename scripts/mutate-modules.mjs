@@ -25,7 +25,8 @@ const MUTANTS = [
 ];
 
 function render(text) {
-  return text.replaceAll(/\$\{(\w+)\}/g, (_m, name) => (name.includes("PORT") ? String(20000 + name.length) : "x"));
+  return text.replaceAll(/\$\{(\w+)\}/g, (_m, name) =>
+    name.includes("PORT") ? String(20000 + name.length) : name.includes("ADDRESS") ? "127.0.0.1:9092" : "http://127.0.0.1:4567");
 }
 
 function scalarPaths(docs) {

@@ -11,13 +11,14 @@ import type {
   KafkaTopicRoute,
 } from "./module-config.js";
 import { requiredStartupDate } from "./startup-date.js";
+import { brokerListProblem } from "./broker-list.js";
 
 export function parseKafkaIngressSpec(spec: ConfigNode): KafkaIngressSpec {
   const id = spec.child("id").requiredTypeName("the ingress id, e.g. example/names");
   const properties = spec.child("properties").keyValueList();
   return {
     id,
-    address: namedOrProperty(spec.child("address"), properties, "bootstrap.servers"),
+    address: brokerAddress(spec.child("address"), properties),
     consumerGroupId: namedOrProperty(spec.child("consumerGroupId"), properties, "group.id"),
     topics: spec
       .child("topics")
@@ -37,13 +38,20 @@ export function parseKafkaEgressSpec(spec: ConfigNode): KafkaEgressSpec {
   const properties = spec.child("properties").keyValueList();
   return {
     id,
-    address: namedOrProperty(spec.child("address"), properties, "bootstrap.servers"),
+    address: brokerAddress(spec.child("address"), properties),
     deliverySemantic: parseDeliverySemantic(spec.child("deliverySemantic")),
     properties,
   };
 }
 
 /** A setting that may be given by its own key or as a raw client property; the key wins. */
+function brokerAddress(node: ConfigNode, properties: Readonly<Record<string, string>>): string {
+  const address = namedOrProperty(node, properties, "bootstrap.servers");
+  const problem = node.isPresent ? brokerListProblem(address) : undefined;
+  if (problem !== undefined) node.report(problem);
+  return address;
+}
+
 function namedOrProperty(node: ConfigNode, properties: Readonly<Record<string, string>>, propertyKey: string): string {
   if (node.isPresent) return node.optionalString() ?? "";
   const fromProperties = properties[propertyKey];

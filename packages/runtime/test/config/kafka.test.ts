@@ -160,6 +160,19 @@ describe("io.statefun.kafka.v1/ingress", () => {
       ["module.yaml:6:11 spec.topics: must not be an empty list"],
     );
   });
+
+  test("an address that is not a list of host:port is refused when the file is read, not on connect", () => {
+    const file = (address: string): string => yaml("kind: io.statefun.kafka.v1/egress", "spec:", "  id: example/out", `  address: "${address}"`);
+    const problems = (address: string): string[] => problemLines(file(address));
+    assert.equal(parseOnly("io.statefun.kafka.v1/egress", file("kafka-1:9092, kafka-2:9092,[::1]:9093")).spec.address, "kafka-1:9092, kafka-2:9092,[::1]:9093");
+    assert.deepEqual(problems("http://kafka:9092"), [
+      'module.yaml:4:12 spec.address: "http://kafka:9092" is not a broker address (expected host:port with a port from 1 to 65535, e.g. "kafka:9092")',
+    ]);
+    assert.deepEqual(problems("kafka:9092,kafka-2:99999"), [
+      'module.yaml:4:12 spec.address: "kafka-2:99999" is not a broker address (expected host:port with a port from 1 to 65535, e.g. "kafka:9092")',
+    ]);
+    assert.deepEqual(problems(" , "), ['module.yaml:4:12 spec.address: names no broker (expected host:port, e.g. "kafka:9092")']);
+  });
 });
 
 describe("io.statefun.kafka.v1/egress", () => {
