@@ -71,10 +71,26 @@ function parseAwsRegion(node: ConfigNode): AwsRegion {
     case "custom-endpoint":
       return {
         type,
-        endpoint: region.child("endpoint").requiredString("the endpoint URL"),
+        endpoint: requiredEndpointUrl(region.child("endpoint")),
         id: region.child("id").requiredString("the region name used for signing"),
       };
   }
+}
+
+/** The AWS SDK takes the endpoint as a URL and would only fail on the first request. */
+function requiredEndpointUrl(node: ConfigNode): string {
+  const text = node.requiredString("the endpoint URL");
+  if (text === "") return text;
+  let url: URL | undefined;
+  try {
+    url = /\s/u.test(text) ? undefined : new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "" || url.port === "0" || /^https?:\/\/[/?#]/u.test(text)) {
+    node.report(`"${text}" is not an http or https URL with a host (expected e.g. "http://localhost:4567")`);
+  }
+  return text;
 }
 
 /** Absent means the AWS default credentials chain, as in StateFun. */

@@ -27,6 +27,29 @@ describe("io.statefun.kinesis.v1/ingress", () => {
     });
   });
 
+  test("a custom endpoint that is not an http or https URL with a host is refused", () => {
+    for (const endpoint of ["localhost:4567", "http:///path", "ftp://kinesis", "http://kinesis:0", "http://kine sis"]) {
+      assert.deepEqual(
+        problemLines(
+          yaml(
+            "kind: io.statefun.kinesis.v1/ingress",
+            "spec:",
+            "  id: example/kinesis-in",
+            "  awsRegion:",
+            "    type: custom-endpoint",
+            `    endpoint: "${endpoint}"`,
+            "    id: us-west-1",
+            "  streams:",
+            "    - stream: s",
+            "      valueType: example/V",
+            "      targets: [example/a]",
+          ),
+        ),
+        [`module.yaml:6:15 spec.awsRegion.endpoint: "${endpoint}" is not an http or https URL with a host (expected e.g. "http://localhost:4567")`],
+      );
+    }
+  });
+
   test("every region, credentials and startup variant", () => {
     const component = parseOnly(
       "io.statefun.kinesis.v1/ingress",
