@@ -430,6 +430,19 @@ export class PartitionProcessor {
       );
     }
     mailbox.attempt = 0;
+    this.#continueOrForget(mailbox);
+  }
+
+  /**
+   * A failed attempt. The first failure narrows the address to its oldest
+   * message (the rest wait in the store, out of the backpressure limit) and
+   * logs once; later attempts log at debug. The message is parked after the
+   * function type's attempt limit, or at once when the error says retrying
+   * cannot help (`retryable: false`). Store failures (`counts: false`) are
+   * retried without counting: they are not the message's fault.
+   */
+  /** After an address's batch is settled: queue its next batch, or forget an address with nothing left. */
+  #continueOrForget(mailbox: AddressMailbox): void {
     if (mailbox.hasWork) {
       if (!mailbox.ready) {
         mailbox.ready = true;
@@ -442,14 +455,6 @@ export class PartitionProcessor {
     }
   }
 
-  /**
-   * A failed attempt. The first failure narrows the address to its oldest
-   * message (the rest wait in the store, out of the backpressure limit) and
-   * logs once; later attempts log at debug. The message is parked after the
-   * function type's attempt limit, or at once when the error says retrying
-   * cannot help (`retryable: false`). Store failures (`counts: false`) are
-   * retried without counting: they are not the message's fault.
-   */
   #fail(mailbox: AddressMailbox, error: unknown, counts = true): void {
     if (this.#stopped) return;
     this.#endAttempt(mailbox);
@@ -577,15 +582,7 @@ export class PartitionProcessor {
       },
       `${address}: parked message dropped by an operator (its content is in this line, value in base64); the messages behind it proceed`,
     );
-    if (mailbox.hasWork) {
-      if (!mailbox.ready) {
-        mailbox.ready = true;
-        this.#ready.push(mailbox);
-      }
-      this.#schedule();
-    } else {
-      this.#mailboxes.delete(key);
-    }
+    this.#continueOrForget(mailbox);
     return { record, written };
   }
 
