@@ -18,9 +18,6 @@ import { DEFAULT_ADMIN_HOST, DEFAULT_ADMIN_PORT } from "../admin/admin-server.js
 import { eddyVersion } from "./version.js";
 import { registerAdminCommands } from "./admin-commands.js";
 import { registerInitCommand } from "./init-command.js";
-import type { ClusterSettings } from "../cluster/cluster-settings.js";
-import { checkClusterName } from "../cluster/cluster-settings.js";
-import { bootstrapBrokers } from "../io/kafka/kafka-common.js";
 
 const program = new Command();
 program
@@ -83,30 +80,24 @@ program
   .option("--admin-port <port>", "port of the admin API (health, state inspection, quarantine); 0 picks a free one", String(DEFAULT_ADMIN_PORT))
   .option("--admin-host <host>", "address the admin API binds to; it has no authentication, so keep it on loopback", DEFAULT_ADMIN_HOST)
   .option("--no-admin", "run without the admin API")
-  .option("--cluster <name>", "run as a worker of this cluster: state, messages and timers live in Kafka topics eddy.<name>.* (docs/cluster.md)")
-  .option("--bootstrap <host:port,...>", "Kafka brokers of the cluster (with --cluster)")
-  .option("--partitions <n>", "partitions of the cluster's topics, fixed when they are created (with --cluster)", "32")
-  .option("--replication-factor <n>", "replication factor of the topics Eddy creates (with --cluster; use 3 in production)", "1")
-  .option("--session-timeout <ms>", "how long a silent worker keeps its partitions before the others take them over (with --cluster; the broker allows 6000 and up by default)", "6000")
   .action(async (modulePath: string, opts: RunOptions) => {
     const started = performance.now();
     const logger = createLogger();
     let runtime: Runtime;
     let store: StateStore | undefined;
     let admin: AdminServer | undefined;
-    const dataDir = opts.inMemory === true || opts.cluster !== undefined ? undefined : resolve(opts.dataDir ?? join(dirname(modulePath), ".eddy-data"));
+    const dataDir = opts.inMemory === true ? undefined : resolve(opts.dataDir ?? join(dirname(modulePath), ".eddy-data"));
     try {
       const adminPort = parsePort(opts.adminPort, "--admin-port");
       const quarantineAfter = Number(opts.quarantineAfter);
       if (!Number.isInteger(quarantineAfter) || quarantineAfter < 1) {
         throw new EddyError("EDDY_CONFIG_INVALID", `--quarantine-after must be a whole number of attempts ≥ 1, got "${opts.quarantineAfter}"`);
       }
-      const cluster = clusterSettings(opts);
       const config = await readModule(modulePath);
       store = dataDir === undefined ? undefined : new LmdbStateStore({ path: dataDir });
       // OTEL_EXPORTER_OTLP_ENDPOINT turns tracing on (docs/observability.md); without it nothing is loaded.
       const tracing = await tracingFromEnvironment(process.env, logger);
-      runtime = await buildRuntime(config, { logger, host: opts.host, tracing, quarantineAfter, ...(store === undefined ? {} : { store }), ...(cluster === undefined ? {} : { cluster }) });
+      runtime = await buildRuntime(config, { logger, host: opts.host, tracing, quarantineAfter, ...(store === undefined ? {} : { store }) });
       if (opts.admin) {
         admin = createRuntimeAdmin(runtime, { port: adminPort, host: opts.adminHost, logger, version: eddyVersion() });
         // Before start(), so /readyz answers 503 while the store recovers.
@@ -124,7 +115,7 @@ program
         module: modulePath,
         functions: runtime.functions.patterns,
         partitions: runtime.partitionCount,
-        store: opts.cluster !== undefined ? `kafka (cluster ${opts.cluster})` : (dataDir ?? "in-memory"),
+        store: dataDir ?? "in-memory",
         startupMs: Math.round(performance.now() - started),
       },
       "eddy is running; press Ctrl+C to stop",
@@ -171,37 +162,6 @@ interface RunOptions {
   readonly quarantineAfter: string;
   readonly adminHost: string;
   readonly admin: boolean;
-  readonly cluster?: string;
-  readonly bootstrap?: string;
-  readonly partitions: string;
-  readonly replicationFactor: string;
-  readonly sessionTimeout: string;
-}
-
-function positiveInteger(text: string, option: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new EddyError("EDDY_CONFIG_INVALID", `${option} ${text}: expected a whole number ≥ 1`);
-  return n;
-}
-
-/** The cluster flags, checked; undefined for the embedded mode. */
-function clusterSettings(opts: RunOptions): ClusterSettings | undefined {
-  if (opts.cluster === undefined) {
-    if (opts.bootstrap !== undefined) throw new EddyError("EDDY_CONFIG_INVALID", "--bootstrap needs --cluster <name> (the cluster this worker joins)");
-    return undefined;
-  }
-  checkClusterName(opts.cluster);
-  if (opts.bootstrap === undefined) throw new EddyError("EDDY_CONFIG_INVALID", `--cluster ${opts.cluster} needs --bootstrap <host:port,...> (the Kafka brokers)`);
-  if (opts.dataDir !== undefined || opts.inMemory === true) {
-    throw new EddyError("EDDY_CONFIG_INVALID", "--data-dir and --in-memory do not apply with --cluster: a cluster worker keeps its state in Kafka");
-  }
-  return {
-    cluster: opts.cluster,
-    brokers: bootstrapBrokers(opts.bootstrap),
-    partitions: positiveInteger(opts.partitions, "--partitions"),
-    replicationFactor: positiveInteger(opts.replicationFactor, "--replication-factor"),
-    sessionTimeoutMs: positiveInteger(opts.sessionTimeout, "--session-timeout"),
-  };
 }
 
 function parsePort(text: string, option: string): number {

@@ -108,14 +108,9 @@ export interface EddyProcess {
 
 /** Runs `eddy run <module> --data-dir <dir>` from sources, as a user would. */
 export function startEddy(moduleFile: string, dataDir: string, env: Record<string, string> = {}): EddyProcess {
-  return startEddyWith(["run", moduleFile, "--data-dir", dataDir, "--admin-port", "0"], env);
-}
-
-/** Runs the eddy CLI from sources with these arguments. */
-export function startEddyWith(args: readonly string[], env: Record<string, string> = {}): EddyProcess {
   const child = spawn(
     process.execPath,
-    ["--conditions=eddy-source", "--import", "tsx", join(repo, "packages/runtime/src/cli/main.ts"), ...args],
+    ["--conditions=eddy-source", "--import", "tsx", join(repo, "packages/runtime/src/cli/main.ts"), "run", moduleFile, "--data-dir", dataDir, "--admin-port", "0"],
     { cwd: repo, env: { ...process.env, EDDY_LOG_LEVEL: "info", ...env } },
   );
   let output = "";
