@@ -176,6 +176,7 @@ function brokerProperties(dataDir) {
 }
 
 /** A Kafka cluster id: 16 random bytes in URL-safe base64 without padding (what `random-uuid` prints). */
+// Passed as --cluster-id=ID: a base64url id may start with "-", which the tool would read as a flag.
 function clusterId() {
   return randomBytes(16).toString("base64url");
 }
@@ -219,7 +220,7 @@ async function start() {
   const formatStarted = performance.now();
   const format = spawnSync(
     "java",
-    ["-Xmx256m", ...jvm, "-cp", cp, "kafka.tools.StorageTool", "format", "-t", clusterId(), "-c", config, "--ignore-formatted"],
+    ["-Xmx256m", ...jvm, "-cp", cp, "kafka.tools.StorageTool", "format", `--cluster-id=${clusterId()}`, "-c", config, "--ignore-formatted"],
     { encoding: "utf8" },
   );
   if (format.status !== 0) {
