@@ -42,7 +42,7 @@ export function npm(cwd: string, args: readonly string[]): string {
 export interface RunningEddy {
   readonly child: ChildProcess;
   output(): { stdout: string; stderr: string };
-  /** SIGTERM to npx and eddy; resolves when npx has exited. */
+  /** SIGTERM to npx and eddy; resolves when both have exited and every output line is read. */
   stop(): Promise<void>;
 }
 
@@ -59,6 +59,9 @@ export async function startEddy(cwd: string, args: readonly string[]): Promise<R
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  // npx exits on SIGTERM at once while eddy, which shares its pipes, is still draining: "close" fires
+  // only when every holder of the pipes (eddy included) has gone, so the last log lines are read.
+  const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
   await new Promise<void>((resolve, reject) => {
     const onData = () => {
       if (stdout.includes("eddy is running")) {
@@ -75,7 +78,7 @@ export async function startEddy(cwd: string, args: readonly string[]): Promise<R
     async stop() {
       // npx does not forward signals: stop the whole group (npx and eddy).
       if (child.exitCode === null && child.pid !== undefined) process.kill(-child.pid, "SIGTERM");
-      await exited;
+      await closed;
     },
   };
 }
