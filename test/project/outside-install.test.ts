@@ -4,10 +4,11 @@
 // without "type": "module", in TypeScript and in JavaScript.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, playgroundModuleYaml } from "../../packages/runtime/test/support/local-servers.js";
-import { npm, outsideDir, packTarballs, startEddy } from "./outside-project.js";
+import { npm, outsideDir, packTarballs, repoRoot, startEddy } from "./outside-project.js";
 
 const GREETER_TS = `import { defineFunction, jsonType, playgroundEgressMessage, Types } from "@eddy/sdk";
 
@@ -32,6 +33,37 @@ export const greeter = defineFunction({
 const GREETER_JS = GREETER_TS.replace(/interface GreetRequest \{[^}]*\}\n/, "")
   .replace("jsonType<GreetRequest>", "jsonType")
   .replace("const { who }: GreetRequest =", "const { who } =");
+
+// A user's jest test of a function, with @eddy/testing as installed from the tarballs. Jest's
+// globals (describe, it, expect) are the test's; the kit itself uses none.
+const COUNTER_JEST_TEST = `import { Types, defineFunction, playgroundEgressMessage } from "@eddy/sdk";
+import { TestRuntime } from "@eddy/testing";
+
+const counterState = { count: Types.int };
+const counter = defineFunction({
+  typename: "example/counter",
+  state: counterState,
+  fn(ctx, msg) {
+    const count = (ctx.storage.count ?? 0) + msg.as(Types.int);
+    ctx.storage.count = count;
+    ctx.sendEgress(playgroundEgressMessage({ topic: "counts", payload: String(count) }));
+  },
+});
+
+describe("TestRuntime under jest", () => {
+  it("sends, reads state and egress, and advances virtual time", async () => {
+    const env = await TestRuntime.start({ functions: [counter] });
+    await env.send("example/counter/a", Types.int, 2);
+    await env.send("example/counter/a", Types.int, 3);
+    expect(env.stateOf("example/counter/a", counterState)).toEqual({ count: 5 });
+    expect(env.playgroundTopic("counts")).toEqual(["2", "5"]);
+    const before = env.now();
+    await env.advanceTime(60_000);
+    expect(env.now()).toBe(before + 60_000);
+    await env.stop();
+  });
+});
+`;
 
 describe("installed from packs/ into a project outside the repository", () => {
   let dir = "";
@@ -61,6 +93,22 @@ describe("installed from packs/ into a project outside the repository", () => {
       const manifest = JSON.parse(manifestText) as { engines?: { node?: string } };
       assert.equal(manifest.engines?.node, "^20.19.4 || >=22.18.0");
     }
+  });
+
+  it("jest runs a TestRuntime scenario written against the installed packages", () => {
+    writeFileSync(join(dir, "counter.jest.test.mjs"), COUNTER_JEST_TEST);
+    const jest = join(repoRoot, "node_modules", "jest", "bin", "jest.js");
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+    delete env["NODE_TEST_CONTEXT"];
+    delete env["FORCE_COLOR"];
+    // The packages are ES modules: jest loads those with node's VM modules (its documented ESM mode).
+    const run = spawnSync(
+      process.execPath,
+      ["--experimental-vm-modules", "--no-warnings", jest, "--rootDir", dir, "--testMatch", "**/*.jest.test.mjs", "--ci"],
+      { cwd: dir, encoding: "utf8", env },
+    );
+    assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
+    assert.match(run.stderr, /Tests:\s+1 passed, 1 total/);
   });
 
   for (const variant of [
