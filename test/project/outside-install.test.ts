@@ -34,36 +34,15 @@ const GREETER_JS = GREETER_TS.replace(/interface GreetRequest \{[^}]*\}\n/, "")
   .replace("jsonType<GreetRequest>", "jsonType")
   .replace("const { who }: GreetRequest =", "const { who } =");
 
-// A user's jest test of a function, with @eddy/testing as installed from the tarballs. Jest's
-// globals (describe, it, expect) are the test's; the kit itself uses none.
-const COUNTER_JEST_TEST = `import { Types, defineFunction, playgroundEgressMessage } from "@eddy/sdk";
-import { TestRuntime } from "@eddy/testing";
-
-const counterState = { count: Types.int };
-const counter = defineFunction({
-  typename: "example/counter",
-  state: counterState,
-  fn(ctx, msg) {
-    const count = (ctx.storage.count ?? 0) + msg.as(Types.int);
-    ctx.storage.count = count;
-    ctx.sendEgress(playgroundEgressMessage({ topic: "counts", payload: String(count) }));
-  },
-});
-
-describe("TestRuntime under jest", () => {
-  it("sends, reads state and egress, and advances virtual time", async () => {
-    const env = await TestRuntime.start({ functions: [counter] });
-    await env.send("example/counter/a", Types.int, 2);
-    await env.send("example/counter/a", Types.int, 3);
-    expect(env.stateOf("example/counter/a", counterState)).toEqual({ count: 5 });
-    expect(env.playgroundTopic("counts")).toEqual(["2", "5"]);
-    const before = env.now();
-    await env.advanceTime(60_000);
-    expect(env.now()).toBe(before + 60_000);
-    await env.stop();
-  });
-});
-`;
+// The kit's vitest scenario, run by jest as a user's own test against the installed packages: it
+// is plain JavaScript but for its vitest import, and jest provides describe, it and expect as globals.
+const VITEST_SCENARIO = join(repoRoot, "packages", "testing", "test", "vitest", "greeter.vitest.ts");
+function jestScenario(): string {
+  const source = readFileSync(VITEST_SCENARIO, "utf8");
+  const vitestImport = /^import \{[^}]*\} from "vitest";\n/m;
+  assert.match(source, vitestImport, `${VITEST_SCENARIO} imports describe, expect and it from vitest`);
+  return source.replace(vitestImport, "").replaceAll("under vitest", "under jest");
+}
 
 describe("installed from packs/ into a project outside the repository", () => {
   let dir = "";
@@ -96,7 +75,7 @@ describe("installed from packs/ into a project outside the repository", () => {
   });
 
   it("jest runs a TestRuntime scenario written against the installed packages", () => {
-    writeFileSync(join(dir, "counter.jest.test.mjs"), COUNTER_JEST_TEST);
+    writeFileSync(join(dir, "counter.jest.test.mjs"), jestScenario());
     const jest = join(repoRoot, "node_modules", "jest", "bin", "jest.js");
     const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
     delete env["NODE_TEST_CONTEXT"];

@@ -1,4 +1,5 @@
-// @eddy/testing from vitest: explicit imports, no globals.
+// @eddy/testing from vitest: explicit imports, no globals. test/project/outside-install.test.ts
+// runs this same scenario under jest (minus the vitest import), so keep it plain JavaScript.
 import { describe, expect, it } from "vitest";
 import { Types, defineFunction, playgroundEgressMessage } from "@eddy/sdk";
 import { TestRuntime } from "@eddy/testing";
