@@ -19,7 +19,7 @@ export type { StateStore } from "./store/state-store.js";
 export type { CommitUnit, DelayedMessage, DelayedOperation } from "./store/commit-unit.js";
 export { MemoryStateStore } from "./store/memory-state-store.js";
 export type { Egress } from "./io/egress.js";
-export type { Ingress, IngressSink } from "./io/ingress.js";
+export type { Ingress, IngressSink, TargetProblem } from "./io/ingress.js";
 export { PlaygroundIngress, PLAYGROUND_INGRESS_ID, parseTargetPath } from "./io/playground/playground-ingress.js";
 export type { PlaygroundIngressOptions } from "./io/playground/playground-ingress.js";
 export { PlaygroundEgress } from "./io/playground/playground-egress.js";

@@ -1,5 +1,6 @@
 import { Types } from "@eddy/sdk";
 import type { AcceptedType, TypedValue } from "@eddy/sdk";
+import type { TargetProblem } from "./ingress.js";
 
 const BUILTIN_TYPES = new Map<string, AcceptedType>(Object.values(Types).map((t) => [t.typename, t]));
 
@@ -9,13 +10,16 @@ const BUILTIN_TYPES = new Map<string, AcceptedType>(Object.values(Types).map((t)
  * function, with or without `accepts`: such bytes could only fail the address
  * again and again.
  */
-export function builtinTypeProblem(argument: TypedValue): string | undefined {
+export function builtinTypeProblem(argument: TypedValue): TargetProblem | undefined {
   const type = BUILTIN_TYPES.get(argument.typename);
   if (type === undefined) return undefined;
   try {
     type.deserialize(argument.value ?? new Uint8Array(0));
     return undefined;
   } catch (error) {
-    return `the body does not decode as ${argument.typename}: ${error instanceof Error ? error.message : String(error)}`;
+    return {
+      code: "EDDY_DECODE_FAILED",
+      message: `the body does not decode as ${argument.typename}: ${error instanceof Error ? error.message : String(error)}`,
+    };
   }
 }

@@ -14,6 +14,16 @@ export interface InputPosition {
   readonly next: string;
 }
 
+/**
+ * Why no function can take a message. Ingresses answer by `code` (the
+ * playground: 404 for an unknown function, 400 for the rest), never by the text.
+ */
+export interface TargetProblem {
+  readonly code: "EDDY_UNKNOWN_FUNCTION" | "EDDY_INVALID_ADDRESS" | "EDDY_TYPE_MISMATCH" | "EDDY_DECODE_FAILED";
+  /** Says what is wrong, without the address (the ingress names where). */
+  readonly message: string;
+}
+
 /** A message an ingress hands over, with the W3C traceparent it came with (if any). */
 export interface AcceptedMessage extends RoutedMessage {
   readonly traceparent?: string | undefined;
@@ -39,7 +49,7 @@ export interface IngressSink {
    */
   position(ingress: string, partition: string): string | undefined;
   /** Why no function can take this message (unknown type, rejected argument), or undefined. */
-  checkTarget(target: Address, argument: TypedValue): string | undefined;
+  checkTarget(target: Address, argument: TypedValue): TargetProblem | undefined;
   /**
    * Routes committed messages to reply addresses of `replyType` (in the
    * `io.eddy.reply` namespace) to `receive`, for a request/reply ingress.

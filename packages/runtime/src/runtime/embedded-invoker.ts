@@ -15,13 +15,13 @@ export function embeddedInvoker(fn: StatefulFunction, maxBacklog = 0): FunctionI
     invoker.checkArgument = (argument: TypedValue) => {
       const type = byName.get(argument.typename);
       if (type === undefined) {
-        return `${fn.typename} accepts ${[...byName.keys()].join(", ")}, not ${argument.typename}`;
+        return { code: "EDDY_TYPE_MISMATCH", message: `${fn.typename} accepts ${[...byName.keys()].join(", ")}, not ${argument.typename}` };
       }
       try {
         type.deserialize(argument.value ?? new Uint8Array(0));
         return undefined;
       } catch (error) {
-        return error instanceof Error ? error.message : String(error);
+        return { code: "EDDY_DECODE_FAILED", message: error instanceof Error ? error.message : String(error) };
       }
     };
   }

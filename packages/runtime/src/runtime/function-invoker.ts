@@ -1,4 +1,5 @@
 import type { BatchOutcome, InvocationBatch, StateSpec, TypedValue } from "@eddy/sdk";
+import type { TargetProblem } from "../io/ingress.js";
 
 /**
  * How the runtime reaches the functions of one type, whatever their
@@ -21,7 +22,7 @@ export interface FunctionInvoker {
    */
   invoke(batch: InvocationBatch, traceparent?: string): BatchOutcome | Promise<BatchOutcome>;
   /** Why an ingress message cannot be handled by this function, or undefined when it can. */
-  checkArgument?(argument: TypedValue): string | undefined;
+  checkArgument?(argument: TypedValue): TargetProblem | undefined;
 }
 
 /** Gives the invoker for one concrete function type covered by a binding. */

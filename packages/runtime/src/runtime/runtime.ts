@@ -13,7 +13,7 @@ import type {
   TypedValue,
 } from "@eddy/sdk";
 import type { Egress } from "../io/egress.js";
-import type { AcceptedMessage, Ingress, IngressSink, InputPosition, ReplyReceiver } from "../io/ingress.js";
+import type { AcceptedMessage, Ingress, IngressSink, InputPosition, ReplyReceiver, TargetProblem } from "../io/ingress.js";
 import type { Logger } from "../log/logger.js";
 import { createLogger } from "../log/logger.js";
 import { RuntimeStats } from "../observability/runtime-stats.js";
@@ -430,10 +430,12 @@ export class Runtime {
     return [...byParent.values()];
   }
 
-  checkTarget(target: Address, argument: TypedValue): string | undefined {
+  checkTarget(target: Address, argument: TypedValue): TargetProblem | undefined {
     const invoker = this.functions.resolve(target.type);
-    if (invoker === undefined) return `no function is bound for type ${target.type}`;
-    return addressProblem(target) ?? invoker.checkArgument?.(argument);
+    if (invoker === undefined) return { code: "EDDY_UNKNOWN_FUNCTION", message: `no function is bound for type ${target.type}` };
+    const tooLong = addressProblem(target);
+    if (tooLong !== undefined) return { code: "EDDY_INVALID_ADDRESS", message: tooLong };
+    return invoker.checkArgument?.(argument);
   }
 
   /** Routes a record of a custom ingress through its routers. */

@@ -2,7 +2,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Address, RoutedMessage, TypedValue } from "@eddy/sdk";
 import type { KafkaIngressSpec, KafkaStartupPosition } from "../../src/config/index.js";
-import type { InputPosition, IngressSink } from "../../src/io/ingress.js";
+import type { InputPosition, IngressSink, TargetProblem } from "../../src/io/ingress.js";
 import { KafkaIngress } from "../../src/io/kafka/kafka-ingress.js";
 import { createLogger } from "../../src/log/logger.js";
 import { BROKER, brokerUp, createTopics, NO_BROKER, produce, unique } from "./kafka-helpers.js";
@@ -24,7 +24,7 @@ class RecordingSink implements IngressSink {
     return this.positions.get(`${ingress}|${partition}`);
   }
 
-  checkTarget(_target: Address, _argument: TypedValue): string | undefined {
+  checkTarget(_target: Address, _argument: TypedValue): TargetProblem | undefined {
     return undefined;
   }
 
@@ -190,7 +190,7 @@ describe("Kafka ingress (real broker)", { timeout: 120_000 }, () => {
     const capture = pino({ level: "info" }, { write: (l: string) => lines.push(l) });
     const sink = new RecordingSink();
     sink.checkTarget = (_target: Address, argument: TypedValue) =>
-      Buffer.from(argument.value ?? new Uint8Array()).toString() === "bad" ? "cannot decode example/Name: not a name" : undefined;
+      Buffer.from(argument.value ?? new Uint8Array()).toString() === "bad" ? { code: "EDDY_DECODE_FAILED" as const, message: "cannot decode example/Name: not a name" } : undefined;
     const ingress = new KafkaIngress({ spec: spec(topic, { type: "earliest" }), logger: capture });
     await ingress.start(sink);
     try {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { CreateStreamCommand, PutRecordCommand, PutRecordsCommand, SplitShardCommand } from "@aws-sdk/client-kinesis";
 import { isEddyError, type RoutedMessage } from "@eddy/sdk";
 import { createLogger, silentLogger } from "@eddy/runtime";
-import type { IngressSink, InputPosition } from "@eddy/runtime";
+import type { IngressSink, InputPosition, TargetProblem } from "@eddy/runtime";
 import type { KinesisIngressSpec, KinesisStartupPosition } from "../../src/config/index.js";
 import { KinesisIngress, shardPartition } from "../../src/io/kinesis/kinesis-ingress.js";
 import type { Kinesalite } from "./kinesalite.js";
@@ -44,8 +44,8 @@ class RecordingSink implements IngressSink {
     return this.positions.get(`${ingress}|${partition}`);
   }
 
-  checkTarget(target: { type: string }): string | undefined {
-    return this.bound.has(target.type) ? undefined : `no function is bound for type ${target.type}`;
+  checkTarget(target: { type: string }): TargetProblem | undefined {
+    return this.bound.has(target.type) ? undefined : { code: "EDDY_UNKNOWN_FUNCTION", message: `no function is bound for type ${target.type}` };
   }
 }
 

@@ -360,18 +360,18 @@ export class KafkaIngress implements Ingress {
               const problem = this.#sink!.checkTarget(target, argument);
               if (problem === undefined) {
                 messages.push({ target, argument });
-              } else if (problem.startsWith("no function is bound")) {
+              } else if (problem.code === "EDDY_UNKNOWN_FUNCTION") {
                 // A module that routes a topic to a function nobody serves cannot make progress; say so loudly and keep retrying.
                 throw new EddyError(
                   "EDDY_UNKNOWN_FUNCTION",
-                  `Kafka ingress ${this.id}: ${topic}/${p.partitionIndex} at offset ${offset}: ${problem}; bind the function or fix the topic's targets`,
+                  `Kafka ingress ${this.id}: ${topic}/${p.partitionIndex} at offset ${offset}: ${problem.message}; bind the function or fix the topic's targets`,
                 );
               } else {
                 // A value the function rejects up front (it does not decode) would fail forever: skip it, say where.
                 this.#rejected++;
                 this.#logger.error(
                   { topic, partition: p.partitionIndex, offset: String(offset), target: `${type}/${id}` },
-                  `Kafka ingress ${this.id}: record at ${topic}/${p.partitionIndex} offset ${offset} is skipped: ${problem}`,
+                  `Kafka ingress ${this.id}: record at ${topic}/${p.partitionIndex} offset ${offset} is skipped: ${problem.message}`,
                 );
               }
             }

@@ -78,9 +78,9 @@ export class KinesisIngress implements Ingress {
     for (const route of this.#spec.streams) {
       for (const target of route.targets) {
         const problem = sink.checkTarget({ type: target, id: "_" }, { typename: route.valueType, value: new Uint8Array(0) });
-        if (problem?.startsWith("no function is bound") === true) {
+        if (problem?.code === "EDDY_UNKNOWN_FUNCTION") {
           return Promise.reject(
-            new EddyError("EDDY_CONFIG_INVALID", `Kinesis ingress ${this.id}, stream ${route.stream}: target ${target}: ${problem}`),
+            new EddyError("EDDY_CONFIG_INVALID", `Kinesis ingress ${this.id}, stream ${route.stream}: target ${target}: ${problem.message}`),
           );
         }
       }

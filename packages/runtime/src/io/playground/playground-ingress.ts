@@ -126,8 +126,7 @@ export class PlaygroundIngress implements Ingress {
       // Bytes that cannot be the built-in type they declare would fail the address forever, accepts or not.
       const problem = sink.checkTarget(target, argument) ?? builtinTypeProblem(argument);
       if (problem !== undefined) {
-        const unknownType = problem.startsWith("no function is bound");
-        reply(res, unknownType ? 404 : 400, `${target.type}/${target.id}: ${problem}\n`, cors);
+        reply(res, problem.code === "EDDY_UNKNOWN_FUNCTION" ? 404 : 400, `${target.type}/${target.id}: ${problem.message}\n`, cors);
         return;
       }
       const traceparent = req.headers.traceparent;
