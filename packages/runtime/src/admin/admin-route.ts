@@ -39,9 +39,11 @@ export interface AdminRouteDoc {
 
 /**
  * One admin endpoint. `path` is literal segments and `{name}` parameters (one
- * segment each, percent-decoded); a last `{name*}` takes the rest of the path
- * (for static assets). Routes are matched literal-first, so `/ui/app.js` and
- * `/ui/{asset*}` can coexist.
+ * segment each, percent-decoded); a last `{name*}` takes the rest of the path,
+ * one segment or more (for static assets). The most specific route matching
+ * a path answers: at the first segment where two routes differ, a literal
+ * beats a `{name}`, which beats a `{name*}`, whatever the order they were
+ * registered in; so `/ui`, `/ui/app.js` and `/ui/{asset*}` coexist.
  */
 export interface AdminRoute {
   readonly method: AdminMethod;

@@ -38,7 +38,7 @@ export function registerConsoleRoutes(admin: AdminServer): void {
     hidden: true,
     doc: { summary: "The console's scripts and styles", responses: { "200": { description: "a file" } } },
     handle: (req) => {
-      // The rest parameter also matches nothing, so /ui itself can arrive here.
+      // "/ui/" asks for the page itself.
       const asset = req.params["asset"] ?? "";
       const file = asset === "" ? index : files.get(asset);
       if (file === undefined) throw new AdminHttpError(404, "EDDY_ADMIN_NOT_FOUND", `the console has no file ${req.path}`);

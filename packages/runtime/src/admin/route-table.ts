@@ -44,8 +44,7 @@ export class RouteTable {
       throw new EddyError("EDDY_CONFIG_INVALID", `admin route ${route.method} ${route.path} is registered twice`);
     }
     this.#routes.push({ route, segments });
-    // Literal segments win over parameters, so a specific route is never shadowed by a general one.
-    this.#routes.sort((a, b) => specificity(b.segments) - specificity(a.segments));
+    this.#routes.sort((a, b) => bySpecificity(a.segments, b.segments));
   }
 
   get routes(): readonly AdminRoute[] {
@@ -66,10 +65,29 @@ export class RouteTable {
   }
 }
 
-function specificity(segments: readonly Segment[]): number {
-  let score = 0;
-  for (const s of segments) score = score * 3 + ("literal" in s ? 2 : s.rest ? 0 : 1);
-  return score * 100 + segments.length;
+/** Literal beats parameter beats rest, compared segment by segment from the left; length never decides. */
+const RANK = { literal: 0, param: 1, rest: 2, end: 3 } as const;
+
+function rankAt(segments: readonly Segment[], i: number): number {
+  const s = segments[i];
+  if (s === undefined) return RANK.end;
+  return "literal" in s ? RANK.literal : s.rest ? RANK.rest : RANK.param;
+}
+
+/**
+ * Orders routes so that the first one matching a path is the most specific:
+ * at the first segment where two routes differ in kind, the literal one wins
+ * over a `{param}`, and a `{param}` over a `{rest*}`. (Two routes that both
+ * match a path cannot differ only by one ending earlier: a rest parameter
+ * takes at least one segment.)
+ */
+function bySpecificity(a: readonly Segment[], b: readonly Segment[]): number {
+  const n = Math.max(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = rankAt(a, i) - rankAt(b, i);
+    if (d !== 0) return d;
+  }
+  return 0;
 }
 
 /** The parameters when `parts` match, the undecodable segment when one is malformed, undefined otherwise. */
@@ -81,8 +99,10 @@ function matchSegments(segments: readonly Segment[], parts: readonly string[]): 
       if (parts[i] !== s.literal) return undefined;
       continue;
     }
-    const raw = s.rest ? parts.slice(i).join("/") : parts[i];
-    if (raw === undefined || (!s.rest && raw === "")) return undefined;
+    // A rest parameter takes at least one segment (an empty one too: "/ui/"), a parameter one non-empty segment.
+    if (i >= parts.length) return undefined;
+    const raw = s.rest ? parts.slice(i).join("/") : parts[i]!;
+    if (!s.rest && raw === "") return undefined;
     try {
       params[s.param] = decodeURIComponent(raw);
     } catch {
