@@ -1,31 +1,15 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { spawnEddy } from "../support/eddy-process.js";
 import { freePort, playgroundModuleYaml } from "../support/local-servers.js";
 
 const repo = new URL("../../../../", import.meta.url).pathname;
-const cli = join(repo, "packages/runtime/src/cli/main.ts");
 const greeterModule = join(repo, "examples/greeter/greeter.ts");
-
-/** Runs the CLI; `eddy run` gets a free admin port so tests never take the default 8099. */
-function startEddy(args: string[]) {
-  const withAdmin = args[0] === "run" && !args.includes("--admin-port") ? [...args, "--admin-port", "0"] : args;
-  const child = spawn(process.execPath, ["--conditions=eddy-source", "--import", "tsx", cli, ...withAdmin], {
-    cwd: repo,
-    env: { ...process.env, EDDY_LOG_LEVEL: "info" },
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
-  return { child, exited, output: () => ({ stdout, stderr }) };
-}
 
 describe("eddy run", () => {
   it("serves the greeter from a module.yaml, then drains and exits 0 on SIGTERM", async () => {
@@ -36,13 +20,10 @@ describe("eddy run", () => {
       moduleFile,
       playgroundModuleYaml({ functions: "apache/*", module: greeterModule, ingressPort, egressPort, topics: ["greetings"] }),
     );
-    const eddy = startEddy(["run", moduleFile]);
+    const eddy = spawnEddy(["run", moduleFile]);
     try {
-      for (let i = 0; i < 200 && !eddy.output().stdout.includes("eddy is running"); i++) {
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      assert.match(eddy.output().stdout, /eddy is running/, eddy.output().stderr);
-      assert.match(eddy.output().stdout, new RegExp(`playground ingress on http://127.0.0.1:${ingressPort}`));
+      await eddy.waitFor("eddy is running");
+      assert.match(eddy.stdout(), new RegExp(`playground ingress on http://127.0.0.1:${ingressPort}`));
       const put = await fetch(`http://127.0.0.1:${ingressPort}/apache/greeter/Ann`, {
         method: "PUT",
         headers: { "Content-Type": "application/vnd.apache/GreetRequest" },
@@ -56,7 +37,7 @@ describe("eddy run", () => {
         else await new Promise((r) => setTimeout(r, 10));
       }
       assert.equal(greeting, "Hello Ann ! 😎");
-      const adminUrl = /admin API on (http:\/\/127\.0\.0\.1:\d+)/.exec(eddy.output().stdout)?.[1];
+      const adminUrl = /admin API on (http:\/\/127\.0\.0\.1:\d+)/.exec(eddy.stdout())?.[1];
       assert.ok(adminUrl, "the admin URL is logged");
       const ready = await fetch(`${adminUrl}/readyz`);
       assert.equal(ready.status, 200);
@@ -65,7 +46,7 @@ describe("eddy run", () => {
       eddy.child.kill("SIGTERM");
     }
     assert.equal(await eddy.exited, 0);
-    assert.match(eddy.output().stdout, /"drained":true/);
+    assert.match(eddy.stdout(), /"drained":true/);
   });
 
   it("refuses an invalid module.yaml with the file, line, key path and rule, and starts nothing", async () => {
@@ -75,9 +56,9 @@ describe("eddy run", () => {
       moduleFile,
       ["kind: io.statefun.endpoints.v2/http", "spec:", '  functions: "example/**"', "  urlPathTemplate: http://localhost:8000/"].join("\n"),
     );
-    const eddy = startEddy(["run", moduleFile]);
+    const eddy = spawnEddy(["run", moduleFile]);
     assert.equal(await eddy.exited, 1);
-    const { stderr, stdout } = eddy.output();
+    const [stderr, stdout] = [eddy.stderr(), eddy.stdout()];
     assert.match(stderr, /module\.yaml:3:\d+ spec\.functions: .*example\/\*\*/);
     assert.doesNotMatch(stdout, /eddy is running/);
   });
@@ -86,36 +67,26 @@ describe("eddy run", () => {
     const dir = mkdtempSync(join(tmpdir(), "eddy-cli-"));
     const moduleFile = join(dir, "module.yaml");
     writeFileSync(moduleFile, ["kind: io.eddy.functions.v1/embedded", "spec:", "  functions: a/b", "  module: ./missing.ts"].join("\n"));
-    const eddy = startEddy(["run", moduleFile]);
+    const eddy = spawnEddy(["run", moduleFile]);
     assert.equal(await eddy.exited, 1);
-    assert.match(eddy.output().stderr, /module\.yaml:1:1: cannot load embedded functions from .*missing\.ts/);
+    assert.match(eddy.stderr(), /module\.yaml:1:1: cannot load embedded functions from .*missing\.ts/);
   });
 
   it("prints its version", async () => {
-    const eddy = startEddy(["--version"]);
+    const eddy = spawnEddy(["--version"]);
     assert.equal(await eddy.exited, 0);
-    assert.match(eddy.output().stdout, /^\d+\.\d+\.\d+\n$/);
+    assert.match(eddy.stdout(), /^\d+\.\d+\.\d+\n$/);
   });
 
   it("refuses an admin port that is not a port number before starting anything", async () => {
     const dir = mkdtempSync(join(tmpdir(), "eddy-cli-"));
     const moduleFile = join(dir, "module.yaml");
     writeFileSync(moduleFile, ["kind: io.eddy.functions.v1/embedded", "spec:", "  functions: apache/*", `  module: ${greeterModule}`].join("\n"));
-    const eddy = startEddy(["run", moduleFile, "--admin-port", "80a", "--in-memory"]);
+    const eddy = spawnEddy(["run", moduleFile, "--admin-port", "80a", "--in-memory"]);
     assert.equal(await eddy.exited, 1);
-    assert.match(eddy.output().stderr, /--admin-port must be a port number from 0 to 65535, got "80a"/);
+    assert.match(eddy.stderr(), /--admin-port must be a port number from 0 to 65535, got "80a"/);
   });
 });
-
-/** Waits until the child's stdout says it is running (or it exited); fails with its stderr otherwise. */
-async function running(eddy: ReturnType<typeof startEddy>): Promise<void> {
-  let exited = false;
-  void eddy.exited.then(() => (exited = true));
-  for (let i = 0; i < 400 && !exited && !eddy.output().stdout.includes("eddy is running"); i++) {
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  assert.match(eddy.output().stdout, /eddy is running/, eddy.output().stderr);
-}
 
 /** A stack trace has lines like "    at fn (file:1:2)". */
 const STACK_LINE = /^\s+at .+/m;
@@ -130,25 +101,25 @@ function moduleDir(lines: readonly string[]): { dir: string; moduleFile: string 
 describe("eddy validate", () => {
   it("refuses an embedded module file that does not exist, as eddy run does", async () => {
     const { moduleFile } = moduleDir(["kind: io.eddy.functions.v1/embedded", "spec:", "  functions: a/b", "  module: ./missing.ts"]);
-    const eddy = startEddy(["validate", moduleFile]);
+    const eddy = spawnEddy(["validate", moduleFile]);
     assert.equal(await eddy.exited, 1);
-    assert.match(eddy.output().stderr, /module\.yaml:1:1: cannot load embedded functions from .*missing\.ts/);
-    assert.doesNotMatch(eddy.output().stdout, /valid/);
+    assert.match(eddy.stderr(), /module\.yaml:1:1: cannot load embedded functions from .*missing\.ts/);
+    assert.doesNotMatch(eddy.stdout(), /valid/);
   });
 
   it("refuses a function pattern that no export of the module matches", async () => {
     const { moduleFile } = moduleDir(["kind: io.eddy.functions.v1/embedded", "spec:", "  functions: nobody/*", `  module: ${greeterModule}`]);
-    const eddy = startEddy(["validate", moduleFile]);
+    const eddy = spawnEddy(["validate", moduleFile]);
     assert.equal(await eddy.exited, 1);
-    assert.match(eddy.output().stderr, /exports no function matching "nobody\/\*" \(found: apache\/greeter\)/);
-    assert.doesNotMatch(eddy.output().stdout, /valid/);
+    assert.match(eddy.stderr(), /exports no function matching "nobody\/\*" \(found: apache\/greeter\)/);
+    assert.doesNotMatch(eddy.stdout(), /valid/);
   });
 
   it("still says valid for a module that runs", async () => {
     const { moduleFile } = moduleDir(["kind: io.eddy.functions.v1/embedded", "spec:", "  functions: apache/*", `  module: ${greeterModule}`]);
-    const eddy = startEddy(["validate", moduleFile]);
-    assert.equal(await eddy.exited, 0, eddy.output().stderr);
-    assert.match(eddy.output().stdout, /1 components, valid/);
+    const eddy = spawnEddy(["validate", moduleFile]);
+    assert.equal(await eddy.exited, 0, eddy.stderr());
+    assert.match(eddy.stdout(), /1 components, valid/);
   });
 });
 
@@ -156,19 +127,19 @@ describe("eddy state export", () => {
   it("refuses a data directory that does not exist and creates nothing", async () => {
     const dir = mkdtempSync(join(tmpdir(), "eddy-cli-"));
     const mistyped = join(dir, "eddy-dta");
-    const eddy = startEddy(["state", "export", mistyped, join(dir, "snapshot.jsonl")]);
+    const eddy = spawnEddy(["state", "export", mistyped, join(dir, "snapshot.jsonl")]);
     assert.equal(await eddy.exited, 1);
-    assert.match(eddy.output().stderr, /eddy-dta.*does not exist/);
-    assert.doesNotMatch(eddy.output().stderr, STACK_LINE);
+    assert.match(eddy.stderr(), /eddy-dta.*does not exist/);
+    assert.doesNotMatch(eddy.stderr(), STACK_LINE);
     assert.equal(existsSync(mistyped), false);
     assert.equal(existsSync(join(dir, "snapshot.jsonl")), false);
   });
 
   it("refuses a directory that is not an Eddy data directory", async () => {
     const dir = mkdtempSync(join(tmpdir(), "eddy-cli-"));
-    const eddy = startEddy(["state", "export", dir, join(tmpdir(), `eddy-snap-${process.pid}.jsonl`)]);
+    const eddy = spawnEddy(["state", "export", dir, join(tmpdir(), `eddy-snap-${process.pid}.jsonl`)]);
     assert.equal(await eddy.exited, 1);
-    assert.match(eddy.output().stderr, /not an Eddy data directory/);
+    assert.match(eddy.stderr(), /not an Eddy data directory/);
     assert.deepEqual(readdirSync(dir), []);
   });
 });
@@ -176,9 +147,9 @@ describe("eddy state export", () => {
 describe("eddy run: one clear line for a bad start", () => {
   it("names a module file that does not exist", async () => {
     const missing = join(tmpdir(), `eddy-missing-${process.pid}`, "module.yaml");
-    const eddy = startEddy(["run", missing]);
+    const eddy = spawnEddy(["run", missing]);
     assert.equal(await eddy.exited, 1);
-    const { stderr } = eddy.output();
+    const stderr = eddy.stderr();
     assert.match(stderr, /^eddy: cannot read the module file .*module\.yaml: it does not exist/);
     assert.doesNotMatch(stderr, STACK_LINE);
   });
@@ -187,9 +158,9 @@ describe("eddy run: one clear line for a bad start", () => {
     const { dir, moduleFile } = moduleDir(["kind: io.eddy.functions.v1/embedded", "spec:", "  functions: apache/*", `  module: ${greeterModule}`]);
     const file = join(dir, "a-file");
     writeFileSync(file, "");
-    const eddy = startEddy(["run", moduleFile, "--data-dir", join(file, "data")]);
+    const eddy = spawnEddy(["run", moduleFile, "--data-dir", join(file, "data")]);
     assert.equal(await eddy.exited, 1);
-    const { stderr } = eddy.output();
+    const stderr = eddy.stderr();
     assert.match(stderr, /^eddy: cannot create the data directory .*a-file\/data: .*; choose a writable --data-dir/);
     assert.doesNotMatch(stderr, STACK_LINE);
   });
@@ -202,9 +173,9 @@ describe("eddy run: one clear line for a bad start", () => {
       const { moduleFile } = moduleDir(
         playgroundModuleYaml({ functions: "apache/*", module: greeterModule, ingressPort: port, egressPort: await freePort(), topics: ["greetings"] }).split("\n"),
       );
-      const eddy = startEddy(["run", moduleFile, "--in-memory"]);
+      const eddy = spawnEddy(["run", moduleFile, "--in-memory"]);
       assert.equal(await eddy.exited, 1);
-      const { stderr } = eddy.output();
+      const stderr = eddy.stderr();
       assert.match(
         stderr,
         new RegExp(`^eddy: ingress io\\.statefun\\.playground/ingress \\(.*module\\.yaml:\\d+:\\d+\\): port ${port} on 127\\.0\\.0\\.1 is already in use; stop the process that uses it or choose another port`),
@@ -225,9 +196,9 @@ describe("eddy run: a drain that times out", () => {
       const { dir, moduleFile } = moduleDir(
         playgroundModuleYaml({ functions: "stuck/*", module: stuckModule, ingressPort, egressPort, topics: ["out"] }).split("\n"),
       );
-      const eddy = startEddy(["run", moduleFile, "--drain-timeout", "300", ...(inMemory ? ["--in-memory"] : [])]);
+      const eddy = spawnEddy(["run", moduleFile, "--drain-timeout", "300", ...(inMemory ? ["--in-memory"] : [])]);
       try {
-        await running(eddy);
+        await eddy.waitFor("eddy is running");
         for (const id of ["a", "b"]) {
           const put = await fetch(`http://127.0.0.1:${ingressPort}/stuck/fn/${id}`, {
             method: "PUT",
@@ -240,7 +211,7 @@ describe("eddy run: a drain that times out", () => {
         eddy.child.kill("SIGTERM");
       }
       assert.equal(await eddy.exited, 1);
-      const { stderr } = eddy.output();
+      const stderr = eddy.stderr();
       if (inMemory) {
         assert.match(stderr, /eddy: the drain timed out after 300 ms with 2 accepted messages not processed; they are lost \(--in-memory\)/);
       } else {

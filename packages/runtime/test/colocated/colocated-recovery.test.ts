@@ -5,39 +5,14 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, greet, repo, takeGreetings, waitFor } from "./helpers.js";
 import type { Ports } from "./helpers.js";
+import { startEddy } from "../support/eddy-process.js";
 
-const cli = join(repo, "packages/runtime/src/cli/main.ts");
 const example = join(repo, "examples/colocated-greeter");
-
-interface Eddy {
-  readonly child: ChildProcess;
-  readonly exited: Promise<void>;
-  output(): string;
-}
-
-async function startEddy(moduleFile: string, dataDir: string): Promise<Eddy> {
-  const child = spawn(process.execPath, ["--conditions=eddy-source", "--import", "tsx", cli, "run", moduleFile, "--data-dir", dataDir, "--admin-port", "0"], {
-    cwd: repo,
-    env: { ...process.env, EDDY_LOG_LEVEL: "info" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
-  await waitFor("eddy to start", () => {
-    if (child.exitCode !== null) throw new Error(`eddy exited during start-up:\n${out}`);
-    return out.includes("eddy is running");
-  }, 30_000);
-  return { child, exited, output: () => out };
-}
 
 /** The pid (and process group) of the co-located process, from the runtime's log. */
 function colocatedPid(output: string): number {
@@ -85,7 +60,7 @@ describe("co-located functions across a SIGKILL of the runtime", () => {
     );
     const dataDir = join(dir, "data");
 
-    const first = await startEddy(moduleFile, dataDir);
+    const first = await startEddy(["run", moduleFile, "--data-dir", dataDir]);
     const pgid = colocatedPid(first.output());
     // Frozen, the function answers nothing: the accepted messages stay in the log.
     process.kill(-pgid, "SIGSTOP");
@@ -95,7 +70,7 @@ describe("co-located functions across a SIGKILL of the runtime", () => {
     process.kill(-pgid, "SIGCONT");
     await waitFor("the co-located process to end with its runtime", () => !groupAlive(pgid), 15_000);
 
-    const second = await startEddy(moduleFile, dataDir);
+    const second = await startEddy(["run", moduleFile, "--data-dir", dataDir]);
     try {
       assert.match(second.output(), /recovered from the store/);
       const greetings = await takeGreetings(ports, 3);

@@ -10,18 +10,15 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Pool } from "undici";
 import { address, Types } from "@eddy/sdk";
 import { LmdbStateStore } from "@eddy/runtime";
+import { startEddy } from "../support/eddy-process.js";
 import { freePort, playgroundModuleYaml } from "../support/local-servers.js";
 
-const repo = new URL("../../../../", import.meta.url).pathname;
-const cli = join(repo, "packages/runtime/src/cli/main.ts");
 const functionsModule = new URL("./crash-functions.ts", import.meta.url).pathname;
 
 const KEYS = 30;
@@ -32,36 +29,6 @@ const CLIENTS = 8;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const randomBetween = (lo: number, hi: number) => lo + Math.floor(Math.random() * (hi - lo + 1));
 
-
-interface Eddy {
-  readonly child: ChildProcess;
-  readonly exited: Promise<number | null>;
-  output(): string;
-}
-
-/** Starts `eddy run` from sources and waits until it serves. */
-async function startEddy(moduleFile: string, dataDir: string): Promise<Eddy> {
-  const child = spawn(process.execPath, ["--conditions=eddy-source", "--import", "tsx", cli, "run", moduleFile, "--data-dir", dataDir, "--admin-port", "0"], {
-    cwd: repo,
-    env: { ...process.env, EDDY_LOG_LEVEL: "info" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const eddy = { child, exited, output: () => out };
-  const deadline = Date.now() + 20_000;
-  while (!out.includes("eddy is running")) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`eddy exited during start-up:\n${out}`);
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`eddy did not start within 20 s:\n${out}`);
-    }
-    await sleep(10);
-  }
-  return eddy;
-}
 
 /** What a restarted runtime logged it resumed from (its "recovered from the store" line). */
 function recoveredCounts(output: string): { messages: number; timers: number; egressRecords: number } {
@@ -167,7 +134,7 @@ describe("crash recovery (eddy run --data-dir, SIGKILL under load)", () => {
       }
     }
 
-    let eddy = await startEddy(moduleFile, dataDir);
+    let eddy = await startEddy(["run", moduleFile, "--data-dir", dataDir]);
     const load = Promise.all(Array.from({ length: CLIENTS }, client));
     const polled = poller();
     let kills = 0;
@@ -183,7 +150,7 @@ describe("crash recovery (eddy run --data-dir, SIGKILL under load)", () => {
         eddy.child.kill("SIGKILL");
         await eddy.exited;
         kills++;
-        eddy = await startEddy(moduleFile, dataDir);
+        eddy = await startEddy(["run", moduleFile, "--data-dir", dataDir]);
         const r = recoveredCounts(eddy.output());
         recovered.messages += r.messages;
         recovered.timers += r.timers;

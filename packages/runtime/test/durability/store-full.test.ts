@@ -6,46 +6,16 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { address, Types } from "@eddy/sdk";
 import { LmdbStateStore } from "@eddy/runtime";
+import { startEddy } from "../support/eddy-process.js";
 import { freePort, playgroundModuleYaml } from "../support/local-servers.js";
 
-const repo = new URL("../../../../", import.meta.url).pathname;
-const cli = join(repo, "packages/runtime/src/cli/main.ts");
 const functionsModule = new URL("./crash-functions.ts", import.meta.url).pathname;
 const FILE_LIMIT_KB = 3072;
-
-interface Eddy {
-  readonly child: ChildProcess;
-  readonly exited: Promise<void>;
-  output(): string;
-}
-
-async function startEddy(moduleFile: string, dataDir: string, fileLimitKb?: number): Promise<Eddy> {
-  const eddy = [process.execPath, "--conditions=eddy-source", "--import", "tsx", cli, "run", moduleFile, "--data-dir", dataDir, "--admin-port", "0"];
-  const limit = fileLimitKb === undefined ? "" : `ulimit -f ${fileLimitKb}; `;
-  const child = spawn("bash", ["-c", `${limit}exec "$@"`, "eddy", ...eddy], {
-    cwd: repo,
-    env: { ...process.env, EDDY_LOG_LEVEL: "info" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
-  const deadline = Date.now() + 30_000;
-  while (!out.includes("eddy is running")) {
-    if (child.exitCode !== null) throw new Error(`eddy exited during start-up:\n${out}`);
-    if (Date.now() > deadline) throw new Error(`eddy did not start:\n${out}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return { child, exited, output: () => out };
-}
 
 async function put(port: number, path: string, text: string): Promise<{ status: number; body: string }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, {
@@ -64,7 +34,7 @@ describe("a data directory that runs out of space", () => {
     writeFileSync(moduleFile, playgroundModuleYaml({ functions: "crash/*", module: functionsModule, ingressPort, egressPort, topics: ["audit"] }));
     const dataDir = join(dir, "data");
 
-    const limited = await startEddy(moduleFile, dataDir, FILE_LIMIT_KB);
+    const limited = await startEddy(["run", moduleFile, "--data-dir", dataDir], { fileLimitKb: FILE_LIMIT_KB });
     const send = (path: string, text: string) =>
       put(ingressPort, path, text).catch((error: unknown) => {
         throw new Error(`PUT ${path} failed (${String(error)}); eddy's output:\n${limited.output().slice(-3000)}`);
@@ -89,7 +59,7 @@ describe("a data directory that runs out of space", () => {
     await limited.exited;
 
     // Restarted with room, it processes what it had accepted and nothing else.
-    const roomy = await startEddy(moduleFile, dataDir);
+    const roomy = await startEddy(["run", moduleFile, "--data-dir", dataDir]);
     roomy.child.kill("SIGTERM");
     await roomy.exited;
     const store = new LmdbStateStore({ path: dataDir });

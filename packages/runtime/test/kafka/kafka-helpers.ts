@@ -1,8 +1,9 @@
-import { spawn } from "node:child_process";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { Admin, Consumer, FetchIsolationLevels, Producer } from "@platformatic/kafka";
 import { closeQuietly } from "../../src/io/kafka/kafka-common.js";
+import { spawnEddy } from "../support/eddy-process.js";
+import type { EddyProcess } from "../support/eddy-process.js";
 
 /** The test broker's port: scripts/kafka/kafka.mjs reads the same variable. */
 const BROKER_PORT = Number(process.env.EDDY_KAFKA_PORT ?? 9092);
@@ -98,40 +99,11 @@ export async function readCommitted(topic: string, expected: number, timeoutMs =
   return out;
 }
 
-export interface EddyProcess {
-  readonly pid: number;
-  output(): string;
-  waitFor(text: string | RegExp, timeoutMs?: number): Promise<void>;
-  kill(signal: NodeJS.Signals): void;
-  readonly exited: Promise<number | null>;
-}
+export type { EddyProcess };
 
 /** Runs `eddy run <module> --data-dir <dir>` from sources, as a user would. */
 export function startEddy(moduleFile: string, dataDir: string, env: Record<string, string> = {}): EddyProcess {
-  const child = spawn(
-    process.execPath,
-    ["--conditions=eddy-source", "--import", "tsx", join(repo, "packages/runtime/src/cli/main.ts"), "run", moduleFile, "--data-dir", dataDir, "--admin-port", "0"],
-    { cwd: repo, env: { ...process.env, EDDY_LOG_LEVEL: "info", ...env } },
-  );
-  let output = "";
-  child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
-  return {
-    pid: child.pid!,
-    output: () => output,
-    exited,
-    kill: (signal) => child.kill(signal),
-    async waitFor(text, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      const found = () => (typeof text === "string" ? output.includes(text) : text.test(output));
-      while (!found()) {
-        if (Date.now() > deadline) throw new Error(`eddy did not print ${String(text)} within ${timeoutMs} ms; output:\n${output.slice(-4000)}`);
-        if (child.exitCode !== null) throw new Error(`eddy exited (${child.exitCode}) before printing ${String(text)}; output:\n${output.slice(-4000)}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
-  };
+  return spawnEddy(["run", moduleFile, "--data-dir", dataDir], { env });
 }
 
 /**
