@@ -224,6 +224,22 @@ statefun.bind({
   },
 });
 
+// 9. ledger (only in this server: the operability scenario in compat/test/quarantine.test.ts) -----
+// Appends each message to its `entries` list. The ids listed in COMPAT_LEDGER_FAILING_IDS (comma
+// separated) throw instead ("the bug"): the SDK answers 500. Restarting the server without that
+// variable is the fix being deployed.
+const LEDGER_FAILING_IDS = new Set((process.env.COMPAT_LEDGER_FAILING_IDS || "").split(",").filter((id) => id !== ""));
+const EntriesType = StateFun.jsonType("compat/Entries");
+statefun.bind({
+  typename: "compat/ledger",
+  specs: [{ name: "entries", type: EntriesType }],
+  fn(context, message) {
+    const text = message.asString();
+    if (LEDGER_FAILING_IDS.has(context.self.id)) throw new Error(`cannot book ${text} for ${context.self.id}`);
+    context.storage.entries = [...(context.storage.entries || []), text];
+  },
+});
+
 const server = http.createServer(statefun.handler());
 server.keepAliveTimeout = 65_000;
 server.listen(port, "127.0.0.1", () => {

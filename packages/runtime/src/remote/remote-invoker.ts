@@ -107,7 +107,9 @@ export function remoteInvoker(options: RemoteInvokerOptions): FunctionInvoker {
       if (result.ok) return result.outcome;
       const failure = result.failure;
       if (failure.kind !== "timeout") telling = failure;
-      logger.warn({ endpoint, address, attempt, reason: failure.reason }, "remote function call attempt failed");
+      // Debug only: the processor logs the address's state changes (failing, parked, recovered) once
+      // each, with this call's last problem; a line per attempt would repeat it many times a call.
+      logger.debug({ endpoint, address, attempt, reason: failure.reason }, "remote function call attempt failed");
 
       if (failure.kind === "closed" || pools.closed) {
         throw new EddyError("EDDY_SHUTTING_DOWN", `call to ${endpoint} for ${address} stopped: the runtime is shutting down`, {
