@@ -75,16 +75,33 @@ async function startEddyProcess(moduleFile: string, dataDir: string): Promise<Ed
 
 // ---- the admin API and the ingress, over HTTP ----------------------------------------------------
 
-interface Json {
-  readonly status: number;
-  // The admin API's answers, as parsed JSON.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly body: any;
+/** The parts of the admin API's answers (see GET /openapi.json) this scenario reads. */
+interface AddressView {
+  readonly state: Record<string, { readonly encoding: string; readonly value: unknown } | undefined>;
+  readonly backlog: number;
+  readonly quarantine: object | null;
+}
+interface QuarantineItem {
+  readonly address: string;
+  readonly attempts: number;
+  readonly error: { readonly code: string; readonly message: string };
+  readonly message: { readonly typename: string; readonly value: unknown };
+  readonly waiting: number;
+}
+interface QuarantineList {
+  readonly items: QuarantineItem[];
+}
+interface QuarantineAction {
+  readonly action: string;
+  readonly message: { readonly value: unknown };
+}
+interface ErrorBody {
+  readonly error: { readonly code: string; readonly message: string };
 }
 
-async function call(url: string, method = "GET"): Promise<Json> {
+async function call<T>(url: string, method = "GET"): Promise<{ status: number; body: T }> {
   const res = await fetch(url, { method });
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: (await res.json()) as T };
 }
 
 async function metrics(eddy: EddyProcess): Promise<Scrape> {
@@ -93,11 +110,11 @@ async function metrics(eddy: EddyProcess): Promise<Scrape> {
 
 /** The `entries` state of compat/ledger/<id> as GET /v1/addresses shows it, with its backlog. */
 async function ledgerOf(eddy: EddyProcess, id: string): Promise<{ entries: string[] | undefined; backlog: number; parked: boolean }> {
-  const { status, body } = await call(`${eddy.admin}/v1/addresses/compat/ledger/${encodeURIComponent(id)}`);
+  const { status, body } = await call<AddressView>(`${eddy.admin}/v1/addresses/compat/ledger/${encodeURIComponent(id)}`);
   assert.equal(status, 200, `GET /v1/addresses/compat/ledger/${id}: ${JSON.stringify(body)}`);
-  const entries = body.state.entries as { encoding: string; value: string[] } | undefined;
+  const entries = body.state["entries"];
   if (entries !== undefined) assert.equal(entries.encoding, "json", "a JSON state is shown decoded");
-  return { entries: entries?.value, backlog: body.backlog as number, parked: body.quarantine !== null };
+  return { entries: entries?.value as string[] | undefined, backlog: body.backlog, parked: body.quarantine !== null };
 }
 
 /** PUTs a string message, as `curl -X PUT -H "Content-Type: application/vnd.io.statefun.types/string"` would. */
@@ -174,13 +191,13 @@ async function parkWhileOthersComplete(s: Setup, eddy: EddyProcess): Promise<voi
   const parked = await eventually(
     `${BAD} to be parked`,
     async () => {
-      const { body } = await call(`${eddy.admin}/v1/quarantine`);
+      const { body } = await call<QuarantineList>(`${eddy.admin}/v1/quarantine`);
       return body.items.length > 0 ? body.items : undefined;
     },
     { timeoutMs: 30_000, everyMs: 50 },
   );
   assert.equal(parked.length, 1, "only the failing address is parked");
-  const [item] = parked;
+  const item = parked[0]!;
   assert.equal(item.address, BAD);
   assert.equal(item.attempts, QUARANTINE_AFTER);
   assert.equal(item.error.code, "EDDY_REMOTE_CALL_FAILED");
@@ -203,11 +220,11 @@ async function parkWhileOthersComplete(s: Setup, eddy: EddyProcess): Promise<voi
 
 /** retry through the admin API; the parked message and the two behind it apply once, in order. */
 async function retryAppliesOnce(eddy: EddyProcess, committedBefore: number): Promise<void> {
-  const retried = await call(`${eddy.admin}/v1/quarantine/compat/ledger/bad/retry`, "POST");
+  const retried = await call<QuarantineAction>(`${eddy.admin}/v1/quarantine/compat/ledger/bad/retry`, "POST");
   assert.equal(retried.status, 200, JSON.stringify(retried.body));
   assert.equal(retried.body.action, "retried");
   assert.equal(retried.body.message.value, "poison-1");
-  const again = await call(`${eddy.admin}/v1/quarantine/compat/ledger/bad/retry`, "POST");
+  const again = await call<ErrorBody>(`${eddy.admin}/v1/quarantine/compat/ledger/bad/retry`, "POST");
   assert.deepEqual([again.status, again.body.error.code], [404, "EDDY_NOT_QUARANTINED"], "a second retry finds nothing parked");
 
   const applied = await eventually(
@@ -219,7 +236,7 @@ async function retryAppliesOnce(eddy: EddyProcess, committedBefore: number): Pro
     { timeoutMs: 30_000, everyMs: 50 },
   );
   assert.deepEqual(applied, { entries: ["poison-1", "after-1", "after-2"], backlog: 0, parked: false }, "applied exactly once, in order");
-  assert.deepEqual((await call(`${eddy.admin}/v1/quarantine`)).body.items, []);
+  assert.deepEqual((await call<QuarantineList>(`${eddy.admin}/v1/quarantine`)).body.items, []);
   const m = await metrics(eddy);
   assert.equal(m.value("eddy_quarantined_addresses"), 0);
   assert.equal(m.value("eddy_messages_total", { function_type: "compat/ledger", direction: "in" }), committedBefore + 3);
@@ -256,9 +273,10 @@ describe("quarantine with the official JS SDK (eddy run, LMDB, admin API)", { ti
       await deployFix(s);
 
       eddy = await startEddyProcess(s.moduleFile, s.dataDir);
-      const { body } = await call(`${eddy.admin}/v1/quarantine`);
+      const { body } = await call<QuarantineList>(`${eddy.admin}/v1/quarantine`);
       assert.equal(body.items.length, 1, "still parked after the crash");
-      assert.deepEqual([body.items[0].address, body.items[0].attempts, body.items[0].waiting], [BAD, QUARANTINE_AFTER, 2]);
+      const [item] = body.items;
+      assert.deepEqual([item?.address, item?.attempts, item?.waiting], [BAD, QUARANTINE_AFTER, 2]);
       assert.equal((await metrics(eddy)).value("eddy_quarantined_addresses"), 1);
       // The fixed function is not called for a parked address: other ids run, bad waits for the operator.
       await send(s.ingressPort, "good-0", "m10");
