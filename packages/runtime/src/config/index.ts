@@ -11,6 +11,7 @@ export { KNOWN_KINDS } from "./component-kinds.js";
 export { ASYNC_TRANSPORT_TYPE, OKHTTP_TRANSPORT_TYPE } from "./endpoint-spec.js";
 export { PLAYGROUND_EGRESS_ID, PLAYGROUND_INGRESS_ID } from "./module-config.js";
 export { HTTP_SERVER_DEFAULTS } from "./http-server-spec.js";
+export { kafkaTopicNameProblem } from "./kafka-topic-name.js";
 export type { HttpServerLimits, HttpServerSpec } from "./http-server-spec.js";
 export type {
   AsyncTransport,

@@ -12,6 +12,7 @@ import type {
 } from "./module-config.js";
 import { requiredStartupDate } from "./startup-date.js";
 import { brokerListProblem } from "./broker-list.js";
+import { kafkaTopicNameProblem } from "./kafka-topic-name.js";
 
 export function parseKafkaIngressSpec(spec: ConfigNode): KafkaIngressSpec {
   const id = spec.child("id").requiredTypeName("the ingress id, e.g. example/names");
@@ -62,8 +63,12 @@ function namedOrProperty(node: ConfigNode, properties: Readonly<Record<string, s
 
 function parseTopicRoute(item: ConfigNode): KafkaTopicRoute {
   const route = item.map({ required: true, hint: "{topic, valueType, targets}" });
+  const topicNode = route.child("topic");
+  const topic = topicNode.requiredString();
+  const problem = topic === "" ? undefined : kafkaTopicNameProblem(topic);
+  if (problem !== undefined) topicNode.report(problem);
   return {
-    topic: route.child("topic").requiredString(),
+    topic,
     valueType: route.child("valueType").requiredTypeName("the type name records are tagged with"),
     targets: route
       .child("targets")
@@ -104,6 +109,11 @@ function parseSpecificOffsets(node: ConfigNode): KafkaPartitionOffset[] {
       const partitionText = key.slice(slash + 1);
       if (slash <= 0 || !/^\d+$/u.test(partitionText)) {
         value.report(`"${key}" is not a "topic/partition" key (e.g. "user-logins/0")`);
+        continue;
+      }
+      const topicProblem = kafkaTopicNameProblem(topic);
+      if (topicProblem !== undefined) {
+        value.report(topicProblem);
         continue;
       }
       const offset = value.requiredInteger({ min: 0 }, "a non-negative offset");

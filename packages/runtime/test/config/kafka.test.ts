@@ -161,6 +161,36 @@ describe("io.statefun.kafka.v1/ingress", () => {
     );
   });
 
+  test("a topic name Kafka would refuse is refused when the file is read, in topics and in specific offsets", () => {
+    const file = (topic: string, offsetKey = "user-logins/0"): string =>
+      yaml(
+        "kind: io.statefun.kafka.v1/ingress",
+        "spec:",
+        "  id: example/in",
+        "  address: kafka:9092",
+        "  consumerGroupId: g",
+        "  topics:",
+        `    - topic: "${topic}"`,
+        "      valueType: example/MyMessage",
+        "      targets: [example/hello]",
+        "  startupPosition:",
+        "    type: specific-offsets",
+        "    offsets:",
+        `      - "${offsetKey}": 3`,
+      );
+    assert.equal(parseOnly("io.statefun.kafka.v1/ingress", file("user.logins_v2-eu")).spec.topics[0]?.topic, "user.logins_v2-eu");
+    assert.deepEqual(problemLines(file("user logins")), [
+      'module.yaml:7:14 spec.topics[0].topic: "user logins" is not a topic name: Kafka allows only ASCII letters, digits, ".", "_" and "-"',
+    ]);
+    assert.deepEqual(problemLines(file("..")), ['module.yaml:7:14 spec.topics[0].topic: ".." is not a topic name (Kafka refuses "." and "..")']);
+    assert.deepEqual(problemLines(file("t".repeat(250))), [
+      `module.yaml:7:14 spec.topics[0].topic: the topic name "${"t".repeat(40)}…" is 250 characters long; Kafka allows at most 249`,
+    ]);
+    assert.deepEqual(problemLines(file("names", "user:logins/0")), [
+      'module.yaml:13:26 spec.startupPosition.offsets[0].user:logins/0: "user:logins" is not a topic name: Kafka allows only ASCII letters, digits, ".", "_" and "-"',
+    ]);
+  });
+
   test("an address that is not a list of host:port is refused when the file is read, not on connect", () => {
     const file = (address: string): string => yaml("kind: io.statefun.kafka.v1/egress", "spec:", "  id: example/out", `  address: "${address}"`);
     const problems = (address: string): string[] => problemLines(file(address));

@@ -2,6 +2,7 @@ import { Admin, Consumer, Producer } from "@platformatic/kafka";
 import type { MessageToProduce } from "@platformatic/kafka";
 import { decodeKafkaProducerRecord, KAFKA_PRODUCER_RECORD_TYPENAME } from "@eddy/protocol";
 import type { TypedValue } from "@eddy/sdk";
+import { kafkaTopicNameProblem } from "../../config/index.js";
 import type { KafkaEgressSpec } from "../../config/index.js";
 import type { Logger } from "../../log/logger.js";
 import type { Egress, EgressContext } from "../egress.js";
@@ -117,7 +118,8 @@ export class KafkaEgress implements Egress {
     }
     try {
       const decoded = decodeKafkaProducerRecord(record.value ?? new Uint8Array(0));
-      if (decoded.topic.length === 0) return "a KafkaProducerRecord needs a topic";
+      const topicProblem = kafkaTopicNameProblem(decoded.topic);
+      if (topicProblem !== undefined) return `the KafkaProducerRecord's topic is refused: ${topicProblem}`;
     } catch (error) {
       return `not a valid KafkaProducerRecord: ${error instanceof Error ? error.message : String(error)}`;
     }
