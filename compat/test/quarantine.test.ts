@@ -8,19 +8,17 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Types } from "@eddy/sdk";
 import { parsePrometheusText } from "../../packages/runtime/test/support/prometheus-text.js";
 import type { Scrape } from "../../packages/runtime/test/support/prometheus-text.js";
-import { COMPAT_DIR, freePort, renderTemplate, startServer } from "../servers.mjs";
+import { startEddy as startEddyProcess } from "../../packages/runtime/test/support/eddy-process.js";
+import { freePort, renderTemplate, startServer } from "../servers.mjs";
 import type { StartedServer } from "../servers.mjs";
 import { eventually } from "./harness.js";
 
-const REPO = path.dirname(COMPAT_DIR);
-const CLI = path.join(REPO, "packages", "runtime", "src", "cli", "main.ts");
 const QUARANTINE_AFTER = 3;
 const GOOD_IDS = 100;
 const MESSAGES_PER_ID = 10;
@@ -28,7 +26,7 @@ const BAD = "compat/ledger/bad";
 
 type LogLine = Record<string, unknown> & { readonly level: number; readonly msg: string };
 
-interface EddyProcess {
+interface Eddy {
   readonly admin: string;
   /** Every JSON log line the process printed so far. */
   lines(): LogLine[];
@@ -38,37 +36,26 @@ interface EddyProcess {
   stop(): Promise<number | null>;
 }
 
-/** `eddy run` as a user starts it, logging at info; resolves once it says it is running. */
-async function startEddyProcess(moduleFile: string, dataDir: string): Promise<EddyProcess> {
+/** `eddy run` as a user starts it (logging at info), on a free admin port; resolves once it runs. */
+async function startEddyRun(moduleFile: string, dataDir: string): Promise<Eddy> {
   const adminPort = await freePort();
-  const args = ["--conditions=eddy-source", "--import", "tsx", CLI, "run", moduleFile, "--data-dir", dataDir];
-  args.push("--admin-port", String(adminPort), "--quarantine-after", String(QUARANTINE_AFTER));
-  const child = spawn(process.execPath, args, { cwd: REPO, env: { ...process.env, EDDY_LOG_LEVEL: "info" }, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-      if (stdout.includes("eddy is running")) resolve();
-    });
-    void exited.then((code) => reject(new Error(`eddy exited with ${code} before it ran:\n${stdout}\n${stderr}`)));
-  });
+  const args = ["run", moduleFile, "--data-dir", dataDir, "--admin-port", String(adminPort), "--quarantine-after", String(QUARANTINE_AFTER)];
+  const eddy = await startEddyProcess(args);
   return {
     admin: `http://127.0.0.1:${adminPort}`,
     lines: () =>
-      stdout
+      eddy
+        .stdout()
         .split("\n")
         .filter((l) => l.startsWith("{"))
         .map((l) => JSON.parse(l) as LogLine),
     async kill() {
-      child.kill("SIGKILL");
-      await exited;
+      eddy.kill("SIGKILL");
+      await eddy.exited;
     },
     stop() {
-      child.kill("SIGTERM");
-      return exited;
+      eddy.kill("SIGTERM");
+      return eddy.exited;
     },
   };
 }
@@ -104,12 +91,12 @@ async function call<T>(url: string, method = "GET"): Promise<{ status: number; b
   return { status: res.status, body: (await res.json()) as T };
 }
 
-async function metrics(eddy: EddyProcess): Promise<Scrape> {
+async function metrics(eddy: Eddy): Promise<Scrape> {
   return parsePrometheusText(await (await fetch(`${eddy.admin}/metrics`)).text());
 }
 
 /** The `entries` state of compat/ledger/<id> as GET /v1/addresses shows it, with its backlog. */
-async function ledgerOf(eddy: EddyProcess, id: string): Promise<{ entries: string[] | undefined; backlog: number; parked: boolean }> {
+async function ledgerOf(eddy: Eddy, id: string): Promise<{ entries: string[] | undefined; backlog: number; parked: boolean }> {
   const { status, body } = await call<AddressView>(`${eddy.admin}/v1/addresses/compat/ledger/${encodeURIComponent(id)}`);
   assert.equal(status, 200, `GET /v1/addresses/compat/ledger/${id}: ${JSON.stringify(body)}`);
   const entries = body.state["entries"];
@@ -139,7 +126,7 @@ async function sendGoodMessages(ingressPort: number): Promise<void> {
 }
 
 /** The `event` of each log line about `address` at info or above (state changes of the address). */
-function eventsOf(eddy: EddyProcess, address: string): string[] {
+function eventsOf(eddy: Eddy, address: string): string[] {
   return eddy
     .lines()
     .filter((l) => l.level >= 30 && (l["address"] === address || (typeof l.msg === "string" && l.msg.includes(address))))
@@ -173,7 +160,7 @@ async function deployFix(s: Setup): Promise<void> {
 }
 
 /** bad gets poison-1 and after-1, 100 other ids 10 messages each; bad is parked, the 1,000 others complete. */
-async function parkWhileOthersComplete(s: Setup, eddy: EddyProcess): Promise<void> {
+async function parkWhileOthersComplete(s: Setup, eddy: Eddy): Promise<void> {
   await send(s.ingressPort, "bad", "poison-1");
   await send(s.ingressPort, "bad", "after-1");
   await sendGoodMessages(s.ingressPort);
@@ -219,7 +206,7 @@ async function parkWhileOthersComplete(s: Setup, eddy: EddyProcess): Promise<voi
 }
 
 /** retry through the admin API; the parked message and the two behind it apply once, in order. */
-async function retryAppliesOnce(eddy: EddyProcess, committedBefore: number): Promise<void> {
+async function retryAppliesOnce(eddy: Eddy, committedBefore: number): Promise<void> {
   const retried = await call<QuarantineAction>(`${eddy.admin}/v1/quarantine/compat/ledger/bad/retry`, "POST");
   assert.equal(retried.status, 200, JSON.stringify(retried.body));
   assert.equal(retried.body.action, "retried");
@@ -245,7 +232,7 @@ async function retryAppliesOnce(eddy: EddyProcess, committedBefore: number): Pro
 describe("quarantine with the official JS SDK (eddy run, LMDB, admin API)", { timeout: 180_000 }, () => {
   it("parks the failing address after 3 attempts while 1,000 messages to other ids complete; after the fix, retry applies its messages exactly once", async () => {
     const s = await setUp();
-    let eddy = await startEddyProcess(s.moduleFile, s.dataDir);
+    let eddy = await startEddyRun(s.moduleFile, s.dataDir);
     try {
       await parkWhileOthersComplete(s, eddy);
       await deployFix(s);
@@ -254,7 +241,7 @@ describe("quarantine with the official JS SDK (eddy run, LMDB, admin API)", { ti
       assert.equal(await eddy.stop(), 0);
 
       // What was applied is what is stored: a restart reads the same, and nothing is applied again.
-      eddy = await startEddyProcess(s.moduleFile, s.dataDir);
+      eddy = await startEddyRun(s.moduleFile, s.dataDir);
       assert.deepEqual(await ledgerOf(eddy, "bad"), { entries: ["poison-1", "after-1", "after-2"], backlog: 0, parked: false });
       assert.equal(await eddy.stop(), 0);
     } finally {
@@ -266,13 +253,13 @@ describe("quarantine with the official JS SDK (eddy run, LMDB, admin API)", { ti
 
   it("keeps the address parked across a kill -9 of the runtime; after the restart on the same data dir, retry applies its messages exactly once", async () => {
     const s = await setUp();
-    let eddy = await startEddyProcess(s.moduleFile, s.dataDir);
+    let eddy = await startEddyRun(s.moduleFile, s.dataDir);
     try {
       await parkWhileOthersComplete(s, eddy);
       await eddy.kill();
       await deployFix(s);
 
-      eddy = await startEddyProcess(s.moduleFile, s.dataDir);
+      eddy = await startEddyRun(s.moduleFile, s.dataDir);
       const { body } = await call<QuarantineList>(`${eddy.admin}/v1/quarantine`);
       assert.equal(body.items.length, 1, "still parked after the crash");
       const [item] = body.items;
