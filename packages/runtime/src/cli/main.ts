@@ -1,9 +1,10 @@
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { EddyError, isEddyError } from "@eddy/sdk";
 import { loadModuleFile } from "../config/index.js";
 import type { ModuleConfig } from "../config/index.js";
 import { buildRuntime } from "../app/build-runtime.js";
-import { createLogger, silentLogger } from "../log/logger.js";
+import { createLogger, LOG_FORMATS, silentLogger } from "../log/logger.js";
+import type { LogFormat } from "../log/logger.js";
 import { isSystemError, systemErrorText } from "../log/system-error.js";
 import { MemoryStateStore } from "../store/memory-state-store.js";
 import type { Runtime } from "../runtime/runtime.js";
@@ -80,9 +81,14 @@ program
   .option("--admin-port <port>", "port of the admin API (health, state inspection, quarantine); 0 picks a free one", String(DEFAULT_ADMIN_PORT))
   .option("--admin-host <host>", "address the admin API binds to; it has no authentication, so keep it on loopback", DEFAULT_ADMIN_HOST)
   .option("--no-admin", "run without the admin API")
+  .addOption(
+    new Option("--log-format <format>", "log lines as JSON (for machines) or pretty text (for people); default: pretty when stdout is a terminal, else json; the level is EDDY_LOG_LEVEL").choices(
+      LOG_FORMATS,
+    ),
+  )
   .action(async (modulePath: string, opts: RunOptions) => {
     const started = performance.now();
-    const logger = createLogger();
+    const logger = createLogger({ format: opts.logFormat ?? (process.stdout.isTTY ? "pretty" : "json") });
     let runtime: Runtime;
     let store: StateStore | undefined;
     let admin: AdminServer | undefined;
@@ -110,16 +116,6 @@ program
       await store?.close();
       fail(error);
     }
-    logger.info(
-      {
-        module: modulePath,
-        functions: runtime.functions.patterns,
-        partitions: runtime.partitionCount,
-        store: dataDir ?? "in-memory",
-        startupMs: Math.round(performance.now() - started),
-      },
-      "eddy is running; press Ctrl+C to stop",
-    );
     let stopping = false;
     const shutdown = (signal: string) => {
       if (stopping) {
@@ -151,6 +147,17 @@ program
     };
     process.on("SIGINT", () => shutdown("SIGINT"));
     process.on("SIGTERM", () => shutdown("SIGTERM"));
+    // After the handlers: a supervisor may signal the moment it reads this line.
+    logger.info(
+      {
+        module: modulePath,
+        functions: runtime.functions.patterns,
+        partitions: runtime.partitionCount,
+        store: dataDir ?? "in-memory",
+        startupMs: Math.round(performance.now() - started),
+      },
+      "eddy is running; press Ctrl+C to stop",
+    );
   });
 
 interface RunOptions {
@@ -162,6 +169,7 @@ interface RunOptions {
   readonly quarantineAfter: string;
   readonly adminHost: string;
   readonly admin: boolean;
+  readonly logFormat?: LogFormat;
 }
 
 function parsePort(text: string, option: string): number {
