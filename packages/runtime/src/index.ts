@@ -4,6 +4,7 @@
  */
 export { Runtime } from "./runtime/runtime.js";
 export type { RuntimeOptions, StartHook } from "./runtime/runtime.js";
+export type { AddressEvent, AddressEventKind, DroppedMessage } from "./runtime/address-event.js";
 export type { FunctionInvoker, FunctionProvider } from "./runtime/function-invoker.js";
 export { FunctionRegistry } from "./runtime/function-registry.js";
 export { MAX_REGISTRATION_ROUNDS, MAX_STATE_SPECS_PER_FUNCTION } from "./runtime/partition-processor.js";

@@ -1,4 +1,7 @@
-/** An invocation the runtime logged as failed (its messages are kept and retried with backoff). */
+import { formatAddress } from "@eddy/sdk";
+import type { AddressEvent } from "@eddy/runtime";
+
+/** An invocation the runtime reported as failed (its messages are kept and retried with backoff). */
 export interface InvocationFailure {
   /** `namespace/name/id`. */
   readonly address: string;
@@ -13,29 +16,16 @@ export interface InvocationFailure {
   readonly parked: boolean;
 }
 
-export interface LoggedFailure {
-  readonly level?: number;
-  /** The address state change the line reports (partition-processor: failing, retrying, parked, ...). */
-  readonly event?: string;
-  readonly address?: string;
-  readonly attempt?: number;
-  readonly code?: string;
-  readonly retryInMs?: number;
-  readonly error?: string;
-}
-
-const FAILURE_EVENTS = new Set(["failing", "retrying", "parked"]);
-
-/** The failure a parsed runtime log line reports, if it reports one (the processor's failing, retrying and parked lines). */
-export function failureOfLogEntry(entry: LoggedFailure, now: number): InvocationFailure | undefined {
-  if (entry.event === undefined || !FAILURE_EVENTS.has(entry.event) || entry.address === undefined || entry.attempt === undefined) return undefined;
-  const parked = entry.event === "parked";
+/** The failure an address event reports, if it reports one (failing, retrying, parked). */
+export function failureOfAddressEvent(event: AddressEvent, now: number): InvocationFailure | undefined {
+  if (event.kind !== "failing" && event.kind !== "retrying" && event.kind !== "parked") return undefined;
+  const parked = event.kind === "parked";
   return {
-    address: entry.address,
-    attempt: entry.attempt,
-    code: entry.code,
-    message: entry.error ?? "unknown error",
-    retryAt: parked ? Infinity : now + (entry.retryInMs ?? 0),
+    address: formatAddress(event.address),
+    attempt: event.attempt,
+    code: event.code,
+    message: event.error,
+    retryAt: parked ? Infinity : now + event.retryInMs,
     parked,
   };
 }

@@ -1,14 +1,14 @@
 import { EddyError, PLAYGROUND_EGRESS_ID, PlaygroundEgressRecordType, address, formatAddress } from "@eddy/sdk";
 import type { Address, EddyModule, StateDeclarations, StatefulFunction, Type, TypedValue } from "@eddy/sdk";
-import { EndpointPools, Runtime, createLogger, embeddedInvoker, remoteInvoker } from "@eddy/runtime";
-import type { FunctionInvoker } from "@eddy/runtime";
+import { EndpointPools, Runtime, createLogger, embeddedInvoker, remoteInvoker, silentLogger } from "@eddy/runtime";
+import type { AddressEvent, FunctionInvoker } from "@eddy/runtime";
 import type { CapturedMessage } from "./captured-message.js";
 import { CapturingEgress } from "./capturing-egress.js";
 import { recordingInvoker } from "./recording-invoker.js";
 import type { InvocationObserver } from "./recording-invoker.js";
 import { RemoteFunctionServer } from "./remote-function-server.js";
-import { failureOfLogEntry } from "./invocation-failure.js";
-import type { InvocationFailure, LoggedFailure } from "./invocation-failure.js";
+import { failureOfAddressEvent } from "./invocation-failure.js";
+import type { InvocationFailure } from "./invocation-failure.js";
 import { decodeDeclared, decodeUntyped } from "./state-values.js";
 import type { StateValues } from "./state-values.js";
 import { VirtualClock } from "./virtual-clock.js";
@@ -35,8 +35,6 @@ export interface TestRuntimeOptions {
 }
 
 const DEFAULT_START = Date.UTC(2026, 0, 1);
-/** pino's numeric levels. */
-const LOG_LEVELS = { debug: 20, info: 30, warn: 40, error: 50 } as const;
 /** Real time without progress after which pending work is taken to be stuck on failed addresses. */
 const QUIET_MS = 100;
 
@@ -92,27 +90,27 @@ export class TestRuntime {
 
   private constructor(options: TestRuntimeOptions, server: RemoteFunctionServer | undefined) {
     this.clock = new VirtualClock(options.startTime ?? DEFAULT_START);
-    // The runtime logs every failed invocation; that line is how a waiting test learns of it.
-    // Debug level: the retry lines are debug; only lines at the caller's level are passed on.
-    const shownFrom = LOG_LEVELS[options.log?.level ?? "error"];
-    const logger = createLogger({
-      level: "debug",
-      destination: {
-        write: (lines: string) => {
-          for (const line of lines.split("\n")) {
-            if (line === "") continue;
-            const entry = JSON.parse(line) as LoggedFailure;
-            if ((entry.level ?? 0) >= shownFrom) options.log?.write(line);
-            const failure = failureOfLogEntry(entry, this.clock.now());
-            if (failure === undefined) continue;
-            this.#failures.push(failure);
-            this.#failing.set(failure.address, failure);
-            for (const listener of this.#failureListeners) listener(failure);
-          }
-        },
-      },
-    });
-    this.runtime = new Runtime({ clock: this.clock, logger, partitions: options.partitions ?? 4 });
+    const log = options.log;
+    const logger =
+      log === undefined
+        ? silentLogger()
+        : createLogger({
+            level: log.level,
+            destination: {
+              write: (lines: string) => {
+                for (const line of lines.split("\n")) if (line !== "") log.write(line);
+              },
+            },
+          });
+    // The runtime reports every failed attempt as an address event; that is how a waiting test learns of it.
+    const onAddressEvent = (event: AddressEvent): void => {
+      const failure = failureOfAddressEvent(event, this.clock.now());
+      if (failure === undefined) return;
+      this.#failures.push(failure);
+      this.#failing.set(failure.address, failure);
+      for (const listener of this.#failureListeners) listener(failure);
+    };
+    this.runtime = new Runtime({ clock: this.clock, logger, partitions: options.partitions ?? 4, onAddressEvent });
     this.#server = server;
     const observer: InvocationObserver = {
       now: () => this.clock.now(),

@@ -1,4 +1,5 @@
 import { EddyError, formatAddress } from "@eddy/sdk";
+import type { AddressEvent } from "./address-event.js";
 import type { BatchOutcome, Invocation, InvocationBatch } from "@eddy/sdk";
 import type { Logger } from "../log/logger.js";
 import type { RuntimeStats } from "../observability/runtime-stats.js";
@@ -32,6 +33,8 @@ export interface ProcessorHost {
   plan(mailbox: AddressMailbox, batch: readonly Envelope[], outcome: BatchOutcome & { kind: "completed" }, invokedAt: number): CommitUnit;
   /** Makes a committed unit's messages, timers and egress records take effect. */
   afterCommit(unit: CommitUnit): void;
+  /** Logs a change in how an address is doing and tells whoever follows them. */
+  addressEvent(event: AddressEvent): void;
 }
 
 /** How many invocations one turn of the event loop may start before yielding to I/O. */
@@ -424,23 +427,18 @@ export class PartitionProcessor {
     } else {
       this.#host.gate.releaseAside(unit.consumed.length);
       mailbox.failure = undefined;
-      this.#host.logger.info(
-        { event: "recovered", address: formatAddress(mailbox.target), partition: this.partition, attempts: mailbox.attempt + 1, waiting: mailbox.backlog + mailbox.held },
-        `${formatAddress(mailbox.target)} recovered: its message succeeded after ${mailbox.attempt + 1} attempt(s); the messages behind it follow`,
-      );
+      this.#host.addressEvent({
+        kind: "recovered",
+        address: mailbox.target,
+        partition: this.partition,
+        attempts: mailbox.attempt + 1,
+        waiting: mailbox.backlog + mailbox.held,
+      });
     }
     mailbox.attempt = 0;
     this.#continueOrForget(mailbox);
   }
 
-  /**
-   * A failed attempt. The first failure narrows the address to its oldest
-   * message (the rest wait in the store, out of the backpressure limit) and
-   * logs once; later attempts log at debug. The message is parked after the
-   * function type's attempt limit, or at once when the error says retrying
-   * cannot help (`retryable: false`). Store failures (`counts: false`) are
-   * retried without counting: they are not the message's fault.
-   */
   /** After an address's batch is settled: queue its next batch, or forget an address with nothing left. */
   #continueOrForget(mailbox: AddressMailbox): void {
     if (mailbox.hasWork) {
@@ -455,6 +453,14 @@ export class PartitionProcessor {
     }
   }
 
+  /**
+   * A failed attempt. The first failure narrows the address to its oldest
+   * message (the rest wait in the store, out of the backpressure limit) and
+   * logs once; later attempts log at debug. The message is parked after the
+   * function type's attempt limit, or at once when the error says retrying
+   * cannot help (`retryable: false`). Store failures (`counts: false`) are
+   * retried without counting: they are not the message's fault.
+   */
   #fail(mailbox: AddressMailbox, error: unknown, counts = true): void {
     if (this.#stopped) return;
     this.#endAttempt(mailbox);
@@ -467,12 +473,18 @@ export class PartitionProcessor {
     const host = this.#host;
     const now = host.clock.now();
     const described = describeFailure(error);
-    const address = formatAddress(mailbox.target);
     if (counts) mailbox.attempt++;
     const limit = host.quarantineAfter(mailbox.target.type);
     const parkNow = counts && (!described.retryable || mailbox.attempt >= limit);
     const delayMs = parkNow ? 0 : retryDelay(host.retryPolicy, Math.max(1, mailbox.attempt));
-    const fields = { address, partition: this.partition, attempt: mailbox.attempt, code: described.code, error: described.message, retryable: described.retryable };
+    const fields = {
+      address: mailbox.target,
+      partition: this.partition,
+      attempt: mailbox.attempt,
+      code: described.code,
+      error: described.message,
+      retryable: described.retryable,
+    };
     if (mailbox.failure === undefined) {
       const rest = mailbox.narrowToHead();
       host.gate.setAside(1 + rest.length);
@@ -482,16 +494,11 @@ export class PartitionProcessor {
         this.#flushHolds();
       }
       mailbox.failure = { firstFailureAt: now, lastFailureAt: now, error: described };
-      if (!parkNow) {
-        host.logger.warn(
-          { event: "failing", ...fields, retryInMs: delayMs, quarantineAfter: limit },
-          `${address} is failing: ${described.message}; retrying its oldest message with backoff, parked after ${limit} attempts`,
-        );
-      }
+      if (!parkNow) host.addressEvent({ kind: "failing", ...fields, retryInMs: delayMs, quarantineAfter: limit });
     } else {
       mailbox.failure.lastFailureAt = now;
       mailbox.failure.error = described;
-      if (!parkNow) host.logger.debug({ event: "retrying", ...fields, retryInMs: delayMs }, "attempt failed; retrying");
+      if (!parkNow) host.addressEvent({ kind: "retrying", ...fields, retryInMs: delayMs });
     }
     if (parkNow) {
       this.#park(mailbox);
@@ -519,10 +526,16 @@ export class PartitionProcessor {
     mailbox.parked = record;
     const address = formatAddress(mailbox.target);
     void this.#durably(host.store.setQuarantine(mailbox.target, mailbox.key, record), address, "park");
-    host.logger.error(
-      { event: "parked", address, partition: this.partition, attempt: mailbox.attempt, code: failure.error.code, error: failure.error.message, waiting: mailbox.backlog + mailbox.held },
-      `${address} is parked after ${mailbox.attempt} attempt(s): ${failure.error.message}. Its messages wait; fix the function, then \`eddy quarantine retry ${address}\` (or \`drop\` to discard the message)`,
-    );
+    host.addressEvent({
+      kind: "parked",
+      address: mailbox.target,
+      partition: this.partition,
+      attempt: mailbox.attempt,
+      code: failure.error.code,
+      error: failure.error.message,
+      retryable: failure.error.retryable,
+      waiting: mailbox.backlog + mailbox.held,
+    });
     // After the line, so whoever waits for idle() has heard of the parking first.
     // Parked messages wait for an operator: neither the limit nor idle() counts them.
     host.gate.releaseAside(1 + mailbox.held);
@@ -543,7 +556,7 @@ export class PartitionProcessor {
     this.#host.gate.addAside(1 + mailbox.held);
     const address = formatAddress(mailbox.target);
     const written = this.#durably(this.#host.store.setQuarantine(mailbox.target, key, undefined), address, "release");
-    this.#host.logger.info({ event: "released", address, partition: this.partition, waiting: mailbox.backlog + mailbox.held }, `${address} is released: retrying its parked message`);
+    this.#host.addressEvent({ kind: "released", address: mailbox.target, partition: this.partition, waiting: mailbox.backlog + mailbox.held });
     this.#invoke(mailbox, 0);
     return { record, written };
   }
@@ -566,22 +579,19 @@ export class PartitionProcessor {
     const address = formatAddress(mailbox.target);
     const m = record.message;
     const written = this.#durably(this.#host.store.setQuarantine(mailbox.target, key, undefined, m), address, "drop");
-    this.#host.logger.warn(
-      {
-        event: "dropped",
-        address,
-        partition: this.partition,
-        dropped: {
-          typename: m.argument.typename,
-          value: m.argument.value === undefined ? null : Buffer.from(m.argument.value).toString("base64"),
-          caller: m.caller === undefined ? null : formatAddress(m.caller),
-          seq: m.seq,
-        },
-        code: record.error.code,
-        error: record.error.message,
+    this.#host.addressEvent({
+      kind: "dropped",
+      address: mailbox.target,
+      partition: this.partition,
+      dropped: {
+        typename: m.argument.typename,
+        value: m.argument.value === undefined ? null : Buffer.from(m.argument.value).toString("base64"),
+        caller: m.caller === undefined ? null : formatAddress(m.caller),
+        seq: m.seq,
       },
-      `${address}: parked message dropped by an operator (its content is in this line, value in base64); the messages behind it proceed`,
-    );
+      code: record.error.code,
+      error: record.error.message,
+    });
     this.#continueOrForget(mailbox);
     return { record, written };
   }

@@ -44,6 +44,8 @@ import type { ProcessorHost } from "./partition-processor.js";
 import type { RetryPolicy } from "./retry-policy.js";
 import { defaultRetryPolicy } from "./retry-policy.js";
 import { QuarantinePolicy } from "./quarantine-policy.js";
+import { logAddressEvent } from "./address-event.js";
+import type { AddressEvent } from "./address-event.js";
 import type { QuarantineRecord } from "../store/quarantine-record.js";
 
 export interface RuntimeOptions {
@@ -66,6 +68,11 @@ export interface RuntimeOptions {
   readonly globalConfiguration?: Readonly<Record<string, string>>;
   /** Where spans go; default none (see tracingFromEnvironment). Shut down by stop(). */
   readonly tracing?: Tracing;
+  /**
+   * Called with each change in how an address is doing (failing, parked,
+   * recovered, released, dropped), after its log line. Must not throw.
+   */
+  readonly onAddressEvent?: (event: AddressEvent) => void;
 }
 
 type RuntimeState = "created" | "running" | "draining" | "stopped";
@@ -106,6 +113,7 @@ export class Runtime {
   readonly #placement: PartitionPlacement | undefined;
   readonly #retryPolicy: RetryPolicy;
   readonly #quarantine: QuarantinePolicy;
+  readonly #onAddressEvent: ((event: AddressEvent) => void) | undefined;
   readonly #egresses = new Map<string, Egress>();
   readonly #ingresses: Ingress[] = [];
   readonly #routers = new Map<string, Router[]>();
@@ -139,6 +147,7 @@ export class Runtime {
     this.#placement = options.placement;
     this.#router = options.placement?.router ?? new LocalRouter(partitions, this.#contexts, this.store);
     this.#quarantine = options.quarantine ?? new QuarantinePolicy();
+    this.#onAddressEvent = options.onAddressEvent;
   }
 
   // ---- binding -------------------------------------------------------------
@@ -710,6 +719,10 @@ export class Runtime {
         invokedAt: number,
       ): CommitUnit => planCommit(planContext, mailbox.target, mailbox.key, batch, outcome.effects, invokedAt),
       afterCommit: (unit: CommitUnit) => this.#afterCommit(timers, unit),
+      addressEvent: (event: AddressEvent) => {
+        logAddressEvent(this.logger, event);
+        this.#onAddressEvent?.(event);
+      },
     };
   }
 

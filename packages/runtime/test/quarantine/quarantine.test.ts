@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { address, defineFunction, EddyError, jsonType, Types } from "@eddy/sdk";
+import { address, defineFunction, EddyError, formatAddress, jsonType, Types } from "@eddy/sdk";
 import type { Address } from "@eddy/sdk";
 import { LmdbStateStore, ManualClock, QuarantinePolicy, Runtime } from "@eddy/runtime";
-import type { StateStore } from "@eddy/runtime";
+import type { AddressEvent, StateStore } from "@eddy/runtime";
 import { capturingLogger, str, until } from "../runtime/helpers.js";
 
 const Ledger = jsonType<string[]>("test/Ledger");
@@ -15,8 +15,10 @@ const Ledger = jsonType<string[]>("test/Ledger");
 function ledgerRuntime(options: { store?: StateStore; quarantineAfter?: number; broken: Set<string>; calls?: string[] }) {
   const clock = new ManualClock(1_000_000);
   const { logger, entries } = capturingLogger();
+  const events: AddressEvent[] = [];
   const runtime = new Runtime({
     logger,
+    onAddressEvent: (event) => events.push(event),
     clock,
     partitions: 2,
     retryPolicy: { initialDelayMs: 10, maxDelayMs: 10 },
@@ -47,7 +49,11 @@ function ledgerRuntime(options: { store?: StateStore; quarantineAfter?: number; 
     }
     assert.ok(condition(), `gave up waiting for ${what}`);
   };
-  const changes = () => entries.filter((e) => e.address !== undefined && e.level >= 30).map((e) => /is failing|is parked|recovered|is released|dropped/.exec(e.msg)?.[0] ?? e.msg);
+  /** The address events reported, and the log lines at info and above that name an address: one per event. */
+  const changes = () => ({
+    events: events.map((e) => `${e.kind} ${formatAddress(e.address)}`),
+    logged: entries.filter((e) => e.address !== undefined && e.level >= 30).map((e) => `${String(e["event"])} ${e.address}`),
+  });
   return { runtime, clock, ledgerOf, advanceUntil, entries, changes };
 }
 
@@ -87,7 +93,13 @@ describe("quarantine", () => {
     await s.runtime.idle();
     assert.deepEqual(s.ledgerOf("bad"), ["poison-1", "after-1", "after-2"], "applied once, in order");
     assert.deepEqual(s.runtime.quarantined(), []);
-    assert.deepEqual(s.changes(), ["is failing", "is parked", "is released", "recovered"], "one log line per state change");
+    // Attempt 2 is an event too, but its line is at debug: one line per state change, not per attempt.
+    const bad = (kinds: string[]) => kinds.map((kind) => `${kind} test/ledger/bad`);
+    assert.deepEqual(
+      s.changes(),
+      { events: bad(["failing", "retrying", "parked", "released", "recovered"]), logged: bad(["failing", "parked", "released", "recovered"]) },
+      "an event per attempt and state change, one log line per state change",
+    );
     assert.deepEqual(await s.runtime.stop(), { drained: true, pending: 0 });
   });
 
