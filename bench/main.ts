@@ -118,6 +118,15 @@ row("  (b) requests/s, /metrics scraped every 10 ms", Math.round(observability.h
 row("  (a) messages/s, tracing off", Math.round(observability.inProcessMessagesPerSecond).toLocaleString("en"), "");
 row("  (a) messages/s, tracing on (OTLP/HTTP)", Math.round(observability.inProcessTracedMessagesPerSecond).toLocaleString("en"), `ratio ${observability.tracedRatio.toFixed(3)}, ${observability.spansReceived} spans exported`);
 
+// (i) Admin requests under in-process saturation (bench/admin-latency.ts).
+process.stdout.write("(i) admin request latency (GET /healthz, /v1/quarantine every 10 ms from another process)\n");
+const { benchAdminLatency } = await import("./admin-latency.js");
+const adminLatency = await benchAdminLatency(quick);
+const latencyText = (l: { p50Ms: number; p99Ms: number; maxMs: number }) => `${l.p50Ms.toFixed(1)} / ${l.p99Ms.toFixed(1)} / ${l.maxMs.toFixed(0)}`;
+row("  idle runtime: p50 / p99 / max ms", latencyText(adminLatency.idle), `${adminLatency.idle.requests} requests`);
+row("  saturated (flood): p50 / p99 / max ms", latencyText(adminLatency.flood), `${adminLatency.flood.requests} requests, ${Math.round(adminLatency.flood.invocationsPerSecond).toLocaleString("en")} invocations/s`);
+row("  saturated (relay): p50 / p99 / max ms", latencyText(adminLatency.relay), `${adminLatency.relay.requests} requests, ${Math.round(adminLatency.relay.invocationsPerSecond).toLocaleString("en")} invocations/s`);
+
 const summary = {
   date: new Date().toISOString(),
   node: process.version,
@@ -134,6 +143,7 @@ const summary = {
   durable,
   startup,
   observability,
+  adminLatency,
 };
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
 writeFileSync(new URL("./results/latest.json", import.meta.url), `${JSON.stringify(summary, null, 2)}\n`);

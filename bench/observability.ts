@@ -5,13 +5,13 @@
  * OTLP/HTTP to a local receiver. Variants alternate, so drift of the (noisy)
  * machine hits all of them; ratios are medians of per-round ratios.
  */
-import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createRuntimeAdmin, silentLogger, tracingFromEnvironment } from "@eddy/runtime";
 import type { Runtime } from "@eddy/runtime";
 import { benchGreeterHttp } from "./greeter-http.js";
 import { benchGreeterInProcess } from "./greeter-in-process.js";
+import { startPollingClient } from "./polling-client.js";
 
 export interface ObservabilityResult {
   /** (b): the playground HTTP greeter, and the same while /metrics is scraped every 10 ms by another process. */
@@ -36,22 +36,10 @@ function median(xs: readonly number[]): number {
 async function scraping(runtime: Runtime, count: { n: number; maxMs: number }): Promise<() => Promise<void>> {
   const admin = createRuntimeAdmin(runtime, { port: 0, logger: silentLogger() });
   await admin.start();
-  const client = spawn(process.execPath, ["--import", "tsx", new URL("./scrape-client.ts", import.meta.url).pathname, `${admin.url}/metrics`, "10"], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  let out = "";
-  // The client says "ready" after its first scrape, so its start-up is not inside the measurement.
-  await new Promise<void>((resolve) => {
-    client.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (out.startsWith("ready\n")) resolve();
-    });
-  });
+  const stopClient = await startPollingClient([`${admin.url}/metrics`], 10);
   return async () => {
-    client.stdin.end();
-    await new Promise<void>((resolve) => client.on("close", () => resolve()));
-    const result = JSON.parse(out.slice("ready\n".length)) as { scrapes: number; maxMs: number };
-    count.n += result.scrapes;
+    const result = await stopClient();
+    count.n += result.requests;
     count.maxMs = Math.max(count.maxMs, result.maxMs);
     await admin.stop();
   };

@@ -12,6 +12,7 @@ export function addressFromParams(params: Readonly<Record<string, string>>): Add
     ["namespace", namespace],
     ["type", type],
   ] as const) {
+    if (value === "") throw badAddress(`${part} is empty; the path is /{namespace}/{type}/{id}`);
     if (value.includes("/")) throw badAddress(`${part} "${value}" contains "/"; the path is /{namespace}/{type}/{id}`);
   }
   const functionType = `${namespace}/${type}`;

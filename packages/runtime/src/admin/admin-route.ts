@@ -39,8 +39,9 @@ export interface AdminRouteDoc {
 
 /**
  * One admin endpoint. `path` is literal segments and `{name}` parameters (one
- * segment each, percent-decoded); a last `{name*}` takes the rest of the path,
- * one segment or more (for static assets). The most specific route matching
+ * segment each, percent-decoded, possibly empty: the handler says what is
+ * wrong with it); a last `{name*}` takes the rest of the path, one segment or
+ * more (for static assets). The most specific route matching
  * a path answers: at the first segment where two routes differ, a literal
  * beats a `{name}`, which beats a `{name*}`, whatever the order they were
  * registered in; so `/ui`, `/ui/app.js` and `/ui/{asset*}` coexist.

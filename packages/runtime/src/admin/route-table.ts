@@ -99,10 +99,10 @@ function matchSegments(segments: readonly Segment[], parts: readonly string[]): 
       if (parts[i] !== s.literal) return undefined;
       continue;
     }
-    // A rest parameter takes at least one segment (an empty one too: "/ui/"), a parameter one non-empty segment.
+    // A parameter takes one segment, a rest parameter one or more; an empty one too ("/ui/", an
+    // address with an empty id), so that the handler can say what is wrong with it.
     if (i >= parts.length) return undefined;
     const raw = s.rest ? parts.slice(i).join("/") : parts[i]!;
-    if (!s.rest && raw === "") return undefined;
     try {
       params[s.param] = decodeURIComponent(raw);
     } catch {

@@ -37,8 +37,17 @@ export interface ProcessorHost {
   addressEvent(event: AddressEvent): void;
 }
 
-/** How many invocations one turn of the event loop may start before yielding to I/O. */
-const TURN_BUDGET = 2048;
+/**
+ * How long one turn of a partition may start invocations before it yields to
+ * I/O (admin requests, ingress connections, timers). Counted in time, not in
+ * rounds: a round over a thousand busy addresses can take milliseconds, and
+ * every partition takes its turn before the event loop polls again.
+ */
+export const TURN_SLICE_MS = 2;
+/** Messages handed to functions between two looks at the clock (a batch counts its messages). */
+const CLOCK_EVERY = 32;
+/** Log messages handed to mailboxes between two looks at the clock. */
+const CONSUME_CLOCK_EVERY = 512;
 /** How many times a function may answer "incomplete" for one batch before it counts as a failure. */
 export const MAX_REGISTRATION_ROUNDS = 3;
 /**
@@ -162,15 +171,25 @@ export class PartitionProcessor {
   #turn(): void {
     this.#scheduled = false;
     if (this.#stopped) return;
-    if (this.#log.length > 0) this.#consumeLog();
-    let budget = TURN_BUDGET;
-    while (budget-- > 0 && this.#ready.length > 0) {
+    const deadline = performance.now() + TURN_SLICE_MS;
+    if (this.#log.length > 0) this.#consumeLog(deadline);
+    let untilClock = CLOCK_EVERY;
+    turn: while (this.#ready.length > 0) {
       const ready = this.#ready;
       this.#ready = [];
       for (let i = 0; i < ready.length; i++) {
         const mailbox = ready[i]!;
         mailbox.ready = false;
-        if (mailbox.inFlight === undefined && mailbox.hasWork) this.#start(mailbox);
+        if (mailbox.inFlight !== undefined || !mailbox.hasWork) continue;
+        untilClock -= this.#start(mailbox);
+        if (untilClock > 0) continue;
+        untilClock = CLOCK_EVERY;
+        if (performance.now() >= deadline) {
+          // The rest of this round goes first next turn (still marked ready), then what became ready since.
+          const rest = ready.slice(i + 1);
+          this.#ready = rest.length === 0 ? this.#ready : rest.concat(this.#ready);
+          break turn;
+        }
       }
     }
     if (this.#ready.length > 0 || this.#log.length > 0) this.#schedule();
@@ -180,12 +199,17 @@ export class PartitionProcessor {
    * Hands the log's messages to their mailboxes. An address over its backlog
    * limit, failing or parked holds its newer messages in the store instead of
    * memory, so it never stops the partition: only its own messages wait.
+   * Past `deadline` the rest stays in the log, first in line for the next turn.
    */
-  #consumeLog(): void {
+  #consumeLog(deadline: number): void {
     const log = this.#log;
     this.#log = [];
     const gate = this.#host.gate;
     for (let i = 0; i < log.length; i++) {
+      if (i % CONSUME_CLOCK_EVERY === CONSUME_CLOCK_EVERY - 1 && performance.now() >= deadline) {
+        this.#log = log.slice(i).concat(this.#log);
+        break;
+      }
       const message = log[i]!;
       let mailbox = this.#mailboxes.get(message.key);
       if (mailbox === undefined) {
@@ -243,7 +267,8 @@ export class PartitionProcessor {
     }
   }
 
-  #start(mailbox: AddressMailbox): void {
+  /** Starts the address's next batch; returns how many messages it holds (0: nothing to start). */
+  #start(mailbox: AddressMailbox): number {
     if (mailbox.held > 0) {
       const limit = this.#maxBacklog(mailbox.target.type);
       const room = (limit > 0 ? limit : HELD_REFILL) - mailbox.backlog;
@@ -261,10 +286,12 @@ export class PartitionProcessor {
         }
       }
     }
-    if (mailbox.backlog === 0) return;
+    if (mailbox.backlog === 0) return 0;
     mailbox.takeBatch();
     this.#inFlight++;
+    const size = mailbox.inFlight!.length;
     this.#invoke(mailbox, 0);
+    return size;
   }
 
   #invoke(mailbox: AddressMailbox, registrationRound: number): void {

@@ -144,6 +144,20 @@ describe("admin API: addresses", () => {
       assert.match(longId.body.error.message, /id: address id of 1100 bytes is longer than the limit/);
       const tooShort = await get(`${admin.url}/v1/addresses/test/user`);
       assert.equal(tooShort.status, 404, "an incomplete path is no endpoint");
+      // Empty parts are malformed addresses, not unknown endpoints.
+      for (const [path, problem] of [
+        ["/v1/addresses/test/user/", "id is empty"],
+        ["/v1/addresses//user/x", "namespace is empty"],
+        ["/v1/addresses/test//x", "type is empty"],
+      ] as const) {
+        const empty = await rawRequest(admin.port, path);
+        assert.deepEqual([empty.status, empty.body.error.code], [400, "EDDY_INVALID_ADDRESS"], path);
+        assert.match(empty.body.error.message, new RegExp(`^malformed address in the path: ${problem}`), path);
+      }
+      for (const verb of ["retry", "drop"]) {
+        const empty = await get(`${admin.url}/v1/quarantine/test/user//${verb}`, { method: "POST" });
+        assert.deepEqual([empty.status, empty.body.error.message], [400, "malformed address in the path: id is empty"]);
+      }
     } finally {
       await runtime.stop();
       await admin.stop();
