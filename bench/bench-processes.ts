@@ -47,7 +47,10 @@ export async function startServer(
   args: readonly string[],
   options: { env?: Record<string, string>; cwd?: string; ready: RegExp; timeoutMs?: number },
 ): Promise<Server> {
-  const child = spawn(process.execPath, args, {
+  // BENCH_CPU_PROF=dir: the function servers write V8 CPU profiles there (docs/performance.md).
+  const profile = process.env["BENCH_CPU_PROF"];
+  const execArgs = profile === undefined ? args : ["--cpu-prof", `--cpu-prof-dir=${profile}`, ...args];
+  const child = spawn(process.execPath, execArgs, {
     cwd: options.cwd ?? process.cwd(),
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "inherit"],

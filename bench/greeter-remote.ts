@@ -25,12 +25,14 @@
  * and distort the figures; the HTTP between runtime and SDK stays real.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PLAYGROUND_EGRESS_ID, PlaygroundEgressRecordType } from "@eddy/sdk";
 import type { RoutedMessage, TypedValue } from "@eddy/sdk";
 import type { FunctionInvoker, Ingress, IngressSink } from "@eddy/runtime";
-import { EndpointPools, loadModuleFile, PlaygroundEgress, PlaygroundIngress, remoteInvoker, Runtime, silentLogger } from "@eddy/runtime";
+import { EndpointPools, LmdbStateStore, loadModuleFile, PlaygroundEgress, PlaygroundIngress, remoteInvoker, Runtime, silentLogger } from "@eddy/runtime";
 import { ColocatedProcess, functionUrl } from "@eddy/runtime";
 import { ECHO_SERVER_SOURCE, runLoad, startServer } from "./bench-processes.js";
 import type { LoadConfig } from "./bench-processes.js";
@@ -50,6 +52,12 @@ export interface EndToEndResult {
   readonly failedRequests: number;
   readonly remoteRequestsPerSecond: number;
   readonly meanBatchSize: number;
+  /** Remote requests per ingress message (each ingress message makes one invocation per function of the chain). */
+  readonly requestsPerMessage: number;
+  /** CPU time (user + system) of the runtime's process per delivered message, in microseconds. */
+  readonly runtimeCpuUsPerMessage: number;
+  /** Which store the runtime committed to. */
+  readonly store: "memory" | "lmdb";
 }
 
 export interface EchoResult {
@@ -91,7 +99,9 @@ const parseEddyGreeting: GreetingParser = (text) => {
 
 /** A runtime with a measuring ingress and egress around the playground ones, and counting invokers. */
 class MeasuredRuntime {
-  readonly runtime = new Runtime({ logger: silentLogger() });
+  readonly runtime: Runtime;
+  readonly #storeKind: "memory" | "lmdb";
+  readonly #dataDir: string | undefined;
   readonly ingress = new PlaygroundIngress({ port: 0 });
   readonly pools = new EndpointPools();
   requests = 0;
@@ -101,6 +111,8 @@ class MeasuredRuntime {
   delivered = 0;
   unmatched = 0;
   latencies: number[] = [];
+  #cpuStart: NodeJS.CpuUsage = process.cpuUsage();
+  #cpu: NodeJS.CpuUsage = { user: 0, system: 0 };
 
   /** Forgets what the warm-up measured (JIT, connections, lazy state registration); visit matching carries on. */
   resetStats(): void {
@@ -114,7 +126,13 @@ class MeasuredRuntime {
   }
   readonly #acceptedAt = new Map<string, number[]>();
 
-  constructor(entryType: string, parse: GreetingParser) {
+  constructor(entryType: string, parse: GreetingParser, options: { durable?: boolean } = {}) {
+    this.#storeKind = options.durable === true ? "lmdb" : "memory";
+    this.#dataDir = options.durable === true ? mkdtempSync(join(tmpdir(), "eddy-bench-remote-")) : undefined;
+    this.runtime = new Runtime({
+      logger: silentLogger(),
+      ...(this.#dataDir === undefined ? {} : { store: new LmdbStateStore({ path: this.#dataDir }) }),
+    });
     const playground = new PlaygroundEgress({ port: 0, topics: ["greetings"] });
     const ingress = this.ingress;
     const measuring: Ingress = {
@@ -169,9 +187,17 @@ class MeasuredRuntime {
     await runLoad({ ...config, durationMs: WARM_UP_MS });
     await this.runtime.idle();
     this.resetStats();
+    this.#cpuStart = process.cpuUsage();
+    const sampler = process.env["BENCH_DEBUG"] === "1" ? setInterval(() => {
+      const backlog = [...this.runtime.backlogByFunctionType().values()].reduce((a, b) => a + b, 0);
+      process.stderr.write(`pending=${this.runtime.pendingMessages} backlog=${backlog} endpoints=${JSON.stringify(this.pools.concurrency())} req=${this.requests} inv=${this.invocations}\n`);
+    }, 250) : undefined;
     const result = await runLoad(config);
+    clearInterval(sampler);
     await this.runtime.idle();
+    this.#cpu = process.cpuUsage(this.#cpuStart);
     await this.runtime.stop();
+    if (this.#dataDir !== undefined) rmSync(this.#dataDir, { recursive: true, force: true });
     return this.result(result);
   }
 
@@ -201,6 +227,9 @@ class MeasuredRuntime {
       failedRequests: load.failed,
       remoteRequestsPerSecond: this.requests / seconds,
       meanBatchSize: this.requests === 0 ? 0 : this.invocations / this.requests,
+      requestsPerMessage: this.delivered === 0 ? 0 : this.requests / this.delivered,
+      runtimeCpuUsPerMessage: this.delivered === 0 ? 0 : (this.#cpu.user + this.#cpu.system) / this.delivered,
+      store: this.#storeKind,
     };
   }
 }
@@ -243,11 +272,11 @@ export async function benchHttpEcho(keys: number, concurrency: number, durationM
 }
 
 /** (c) example/person → example/greeter → egress, both functions in the official JS SDK's server. */
-export async function benchJsSdkRemote(keys: number, concurrency: number, durationMs: number, ratePerSecond?: number): Promise<EndToEndResult> {
+export async function benchJsSdkRemote(keys: number, concurrency: number, durationMs: number, ratePerSecond?: number, options: { durable?: boolean } = {}): Promise<EndToEndResult> {
   ensureJsSdk();
   const port = await freePort();
   const server = await startServer([`${root}compat/js/server.js`], { env: { PORT: String(port) }, ready: /READY/u });
-  const measured = new MeasuredRuntime("example/person", parseSdkGreeting);
+  const measured = new MeasuredRuntime("example/person", parseSdkGreeting, options);
   const logger = measured.runtime.logger;
   measured.runtime.bindInvoker("example/*", (functionType) =>
     measured.counting(

@@ -43,11 +43,12 @@ function endToEndRows(r: EndToEndResult): void {
   row("  ingress HTTP request p50 / p99 ms", `${r.requestP50Ms.toFixed(2)} / ${r.requestP99Ms.toFixed(2)}`, "");
   row("  remote requests/s", Math.round(r.remoteRequestsPerSecond).toLocaleString("en"), "");
   row("  mean batch size (invocations per request)", r.meanBatchSize.toFixed(2), "");
+  row("  remote requests per message / runtime CPU µs per message", `${r.requestsPerMessage.toFixed(2)} / ${r.runtimeCpuUsPerMessage.toFixed(0)}`, "");
   row("  failed requests / unmatched greetings", `${r.failedRequests} / ${r.unmatched}`, "");
 }
 
 const remoteMs = quick ? 3_000 : 10_000;
-process.stdout.write("(c) greeter as remote functions served by the official JS SDK over HTTP, 64 clients, 1,000 keys\n");
+process.stdout.write("(c) greeter as remote functions served by the official JS SDK over HTTP, 64 clients, 1,000 keys, memory store\n");
 const echo = await benchHttpEcho(keys, 64, quick ? 2_000 : 10_000);
 row("  plain node:http echo, requests/s", Math.round(echo.requestsPerSecond).toLocaleString("en"), "same client, for comparison");
 row("  plain node:http echo, p50 / p99 ms", `${echo.requestP50Ms.toFixed(2)} / ${echo.requestP99Ms.toFixed(2)}`, "");
@@ -56,6 +57,17 @@ endToEndRows(jsSdk);
 // Below saturation, latency is the function's and Eddy's, not the length of a queue.
 const jsSdkPaced = await benchJsSdkRemote(keys, 64, remoteMs, 3_000);
 row("  at 3,000 messages/s offered: p50 / p99 ms", `${jsSdkPaced.ingressToEgressP50Ms.toFixed(2)} / ${jsSdkPaced.ingressToEgressP99Ms.toFixed(2)}`, "");
+process.stdout.write("(c2) the same with the durable store (LMDB), as fast as possible, then at half that rate\n");
+const jsSdkDurable = await benchJsSdkRemote(keys, 64, remoteMs, undefined, { durable: true });
+endToEndRows(jsSdkDurable);
+const halfRate = Math.max(100, Math.round(jsSdkDurable.messagesPerSecond / 2));
+const jsSdkDurableHalf = await benchJsSdkRemote(keys, 64, remoteMs, halfRate, { durable: true });
+row(`  at ${halfRate.toLocaleString("en")} messages/s offered (half): ingress ack p50 / p99 ms`, `${jsSdkDurableHalf.requestP50Ms.toFixed(2)} / ${jsSdkDurableHalf.requestP99Ms.toFixed(2)}`, "target p99 ≤ 20");
+row("    ingress accept→egress p50 / p99 ms", `${jsSdkDurableHalf.ingressToEgressP50Ms.toFixed(2)} / ${jsSdkDurableHalf.ingressToEgressP99Ms.toFixed(2)}`, "");
+row("    remote requests per message / runtime CPU µs per message", `${jsSdkDurableHalf.requestsPerMessage.toFixed(2)} / ${jsSdkDurableHalf.runtimeCpuUsPerMessage.toFixed(0)}`, "");
+process.stdout.write("(c3) hot key: the durable (c2) with all 64 clients sending to one address\n");
+const jsSdkHotKey = await benchJsSdkRemote(1, 64, remoteMs, undefined, { durable: true });
+endToEndRows(jsSdkHotKey);
 
 process.stdout.write("(d) embedded greeter served co-located over a Unix socket, 64 clients, 1,000 keys\n");
 const colocated = await benchColocated(keys, 64, remoteMs);
@@ -82,7 +94,7 @@ let kafka: unknown = `skipped: no broker at 127.0.0.1:${kafkaPort}`;
   } else {
     const { benchKafkaGreeter } = await import("./kafka-greeter.js");
     const max = await benchKafkaGreeter(quick ? 20_000 : 100_000, 0);
-    row("  messages/s (as fast as possible)", Math.round(max.messagesPerSecond).toLocaleString("en"), "target ≥ 20,000");
+    row("  messages/s (as fast as possible)", Math.round(max.messagesPerSecond).toLocaleString("en"), "target ≥ 30,000");
     row("  produce→committed p50 / p99 ms (backlog)", `${max.produceToCommittedP50Ms} / ${max.produceToCommittedP99Ms}`, "");
     const paced = await benchKafkaGreeter(quick ? 50_000 : 200_000, 10_000);
     row("  at 10,000/s offered: messages/s", Math.round(paced.messagesPerSecond).toLocaleString("en"), "");
@@ -127,15 +139,66 @@ row("  idle runtime: p50 / p99 / max ms", latencyText(adminLatency.idle), `${adm
 row("  saturated (flood): p50 / p99 / max ms", latencyText(adminLatency.flood), `${adminLatency.flood.requests} requests, ${Math.round(adminLatency.flood.invocationsPerSecond).toLocaleString("en")} invocations/s`);
 row("  saturated (relay): p50 / p99 / max ms", latencyText(adminLatency.relay), `${adminLatency.relay.requests} requests, ${Math.round(adminLatency.relay.invocationsPerSecond).toLocaleString("en")} invocations/s`);
 
+// The targets of issue 11, each with the figure measured above (null: not measured in this run).
+interface TargetFigure {
+  readonly figure: string;
+  readonly value: number | null;
+  readonly target: string;
+  /** True or false against the target, null when there is none or nothing was measured. */
+  readonly met: boolean | null;
+  readonly note?: string;
+}
+const targets: TargetFigure[] = [];
+function target(figure: string, value: number | null | undefined, goal: { atLeast?: number; atMost?: number } | undefined, note?: string): void {
+  const v = value === undefined || value === null || Number.isNaN(value) ? null : value;
+  const text = goal?.atLeast !== undefined ? `≥ ${goal.atLeast.toLocaleString("en")}` : goal?.atMost !== undefined ? `≤ ${goal.atMost.toLocaleString("en")}` : "report";
+  const met = v === null || goal === undefined ? null : goal.atLeast !== undefined ? v >= goal.atLeast : v <= goal.atMost!;
+  targets.push({ figure, value: v, target: text, met, ...(note === undefined ? {} : { note }) });
+}
+const durableFigures = durable as {
+  inProcess: { ratio: number };
+  playgroundHttp: { ratio: number };
+  rss: { keys: number; rssMb?: number }[];
+};
+const kafkaFigures = typeof kafka === "string" ? undefined : (kafka as { max: { messagesPerSecond: number }; paced: { produceToCommittedP99Ms: number } });
+const kafkaNote = kafkaFigures === undefined ? (kafka as string) : undefined;
+target("1. remote JS SDK, durable: messages/s", jsSdkDurable.messagesPerSecond, { atLeast: 15_000 });
+target("1. remote: ingress ack p99 ms at half that rate", jsSdkDurableHalf.requestP99Ms, { atMost: 20 }, `${halfRate.toLocaleString("en")} msg/s offered`);
+target("1. remote: accept→egress p99 ms at half that rate", jsSdkDurableHalf.ingressToEgressP99Ms, undefined);
+target("1. remote: requests per message (saturated / half)", jsSdkDurable.requestsPerMessage, undefined, `half rate: ${jsSdkDurableHalf.requestsPerMessage.toFixed(2)}`);
+target("1. remote: runtime CPU µs per message (saturated / half)", jsSdkDurable.runtimeCpuUsPerMessage, undefined, `half rate: ${jsSdkDurableHalf.runtimeCpuUsPerMessage.toFixed(0)}`);
+target("2. embedded durable / memory, in-process", durableFigures.inProcess.ratio, { atLeast: 0.6 });
+target("2. embedded durable / memory, over HTTP", durableFigures.playgroundHttp.ratio, { atLeast: 0.8 });
+target("3. Kafka exactly-once p99 ms at 10,000/s offered", kafkaFigures?.paced.produceToCommittedP99Ms, { atMost: 100 }, kafkaNote);
+target("3. Kafka exactly-once messages/s, saturated", kafkaFigures?.max.messagesPerSecond, { atLeast: 30_000 }, kafkaNote);
+target("4. eddy run greeter: spawn → ready ms", startup.eddyRunReadyMs, { atMost: 300 });
+const rssEntry = [...durableFigures.rss].filter((r) => r.rssMb !== undefined).sort((x, y) => y.keys - x.keys).find((r) => r.keys <= 1_000_000);
+target("4. RSS MB with 1M keys stored", rssEntry?.rssMb, { atMost: 150 }, rssEntry !== undefined && rssEntry.keys !== 1_000_000 ? `quick run: ${rssEntry.keys.toLocaleString("en")} keys` : undefined);
+target("5. hot key (64 clients, one address): messages/s", jsSdkHotKey.messagesPerSecond, { atLeast: Math.round(jsSdkDurable.messagesPerSecond) }, "target: the 1,000-key figure of this run");
+
+process.stdout.write("\nTargets (issue 11; compare within this run, the machine is small and shared)\n");
+for (const t of targets) {
+  const value = t.value === null ? "—" : t.value >= 100 ? Math.round(t.value).toLocaleString("en") : t.value.toFixed(2);
+  const verdict = t.met === null ? "" : t.met ? "met" : "NOT met";
+  process.stdout.write(`  ${t.figure.padEnd(58)} ${value.padStart(10)}   ${t.target.padEnd(9)} ${verdict.padEnd(7)} ${t.note ?? ""}\n`);
+}
+const { loadavg } = await import("node:os");
+
 const summary = {
   date: new Date().toISOString(),
   node: process.version,
   quick,
+  /** The machine's 1, 5 and 15 minute load averages at the end of the run: other work on it skews every figure. */
+  loadAverage: loadavg(),
+  targets,
   embeddedInProcess: inProcess,
   embeddedPlaygroundHttp: http,
   requestReply,
   remoteJsSdkHttp: jsSdk,
   remoteJsSdkHttpPaced3k: jsSdkPaced,
+  remoteJsSdkDurable: jsSdkDurable,
+  remoteJsSdkDurableHalfRate: { offeredPerSecond: halfRate, ...jsSdkDurableHalf },
+  remoteJsSdkHotKey: jsSdkHotKey,
   plainHttpEcho: echo,
   colocatedUnixSocket: colocated,
   colocatedUnixSocketPaced8k: colocatedPaced,

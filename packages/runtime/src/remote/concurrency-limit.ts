@@ -25,7 +25,9 @@ export class ConcurrencyLimit {
   #inFlight = 0;
   /** The lowest recent latency: what the endpoint takes when nothing queues there. */
   #minLatencyMs = 0;
-  readonly #waiting: (() => void)[] = [];
+  /** Calls waiting for a slot, oldest first from #head (an index, so taking one is O(1)). */
+  #waiting: (() => void)[] = [];
+  #head = 0;
 
   constructor(options: ConcurrencyLimitOptions) {
     this.#max = Math.max(1, options.max);
@@ -43,12 +45,12 @@ export class ConcurrencyLimit {
   }
 
   get waiting(): number {
-    return this.#waiting.length;
+    return this.#waiting.length - this.#head;
   }
 
   /** Resolves when a request may start; call `release` exactly once when it ends. */
   acquire(): Promise<void> | undefined {
-    if (this.#inFlight < this.limit) {
+    if (this.#inFlight < this.limit && this.waiting === 0) {
       this.#inFlight++;
       return undefined;
     }
@@ -65,24 +67,40 @@ export class ConcurrencyLimit {
    * when it failed (a failure shrinks the limit, like a dropped packet in TCP).
    *
    * TCP Vegas' rule: compare the latency with the lowest one seen lately; the
-   * excess, times the limit, estimates how many requests queue at the
-   * endpoint. Few queued: grow; many queued: shrink.
+   * excess, times the requests that were in flight, estimates how many of them
+   * queued at the endpoint. Many queued: shrink below what was in flight, even
+   * when that is far under the limit (a limit still at the pool size would
+   * otherwise let hundreds of one-message requests queue at a CPU-bound
+   * server, where nothing can join them). Few queued while the limit is used:
+   * grow.
    */
   release(latencyMs: number | undefined): void {
+    const used = this.#inFlight;
     this.#inFlight--;
     if (latencyMs === undefined) {
       this.#limit = Math.max(this.#min, this.#limit * 0.9);
     } else {
       // The lowest latency drifts up slowly so that a permanently slower endpoint is re-learned.
       this.#minLatencyMs = this.#minLatencyMs === 0 ? latencyMs : Math.min(latencyMs, this.#minLatencyMs * 1.001);
-      // Only a limit that is actually used says anything about the endpoint.
-      if (this.#inFlight + 1 >= this.#limit / 2) {
-        const queued = this.#limit * (1 - (this.#minLatencyMs + 0.5) / (latencyMs + 0.5));
-        const step = Math.max(1, Math.log10(this.#limit));
-        if (queued < 3 * step) this.#limit = Math.min(this.#max, this.#limit + step);
-        else if (queued > 6 * step) this.#limit = Math.max(this.#min, this.#limit - step);
-      }
+      const queued = used * (1 - (this.#minLatencyMs + 0.5) / (latencyMs + 0.5));
+      const step = Math.max(1, Math.log10(this.#limit));
+      if (queued > 6 * step) this.#limit = Math.max(this.#min, Math.min(this.#limit, used) - step);
+      // Only a limit that is actually used says it could be higher.
+      else if (queued < 3 * step && used >= this.#limit / 2) this.#limit = Math.min(this.#max, this.#limit + step);
     }
-    while (this.#inFlight < this.limit && this.#waiting.length > 0) this.#waiting.shift()!();
+    while (this.#inFlight < this.limit && this.waiting > 0) {
+      const next = this.#waiting[this.#head]!;
+      this.#waiting[this.#head++] = noop;
+      if (this.#head === this.#waiting.length) {
+        this.#waiting = [];
+        this.#head = 0;
+      } else if (this.#head >= 1024 && this.#head * 2 >= this.#waiting.length) {
+        this.#waiting = this.#waiting.slice(this.#head);
+        this.#head = 0;
+      }
+      next();
+    }
   }
 }
+
+function noop(): void {}

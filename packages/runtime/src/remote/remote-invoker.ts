@@ -36,7 +36,7 @@ export interface RemoteInvokerOptions {
 
 /**
  * Calls a remote function over StateFun's request-reply protocol: one POST per
- * batch, retried within the call budget by the rules of the endpoint's
+ * batch, admitted by the endpoint's adaptive concurrency limit (`admission`), retried within the call budget by the rules of the endpoint's
  * transport. A call that still fails rejects with EDDY_REMOTE_CALL_FAILED; the
  * partition processor then keeps the batch and retries it with its own
  * backoff, so no message is lost and other addresses keep running.
@@ -51,7 +51,6 @@ export function remoteInvoker(options: RemoteInvokerOptions): FunctionInvoker {
   const endpoint = target.url;
 
   async function call(batch: InvocationBatch, traceparent?: string): Promise<BatchOutcome> {
-    // The span starts before the wait for the concurrency limit: time held back there is part of the call.
     const span =
       traceparent === undefined || !tracing.enabled
         ? undefined
@@ -64,26 +63,18 @@ export function remoteInvoker(options: RemoteInvokerOptions): FunctionInvoker {
               "eddy.batch_size": batch.invocations.length,
             },
           });
-    const waiting = limit.acquire();
-    if (waiting !== undefined) await waiting;
-    const started = performance.now();
-    let succeeded = false;
     try {
-      const outcome = await callWithRetries(batch, span);
-      succeeded = true;
-      return outcome;
+      return await callWithRetries(batch, span);
     } catch (error) {
       span?.fail(error);
       throw error;
     } finally {
-      limit.release(succeeded ? performance.now() - started : undefined);
       span?.end();
     }
   }
 
   async function callWithRetries(batch: InvocationBatch, span: TraceSpan | undefined): Promise<BatchOutcome> {
     const body = encodeInvocationBatch(batch);
-    const address = formatAddress(batch.target);
     const started = performance.now();
     const deadline = started + transport.callMs;
     let attempt = 0;
@@ -107,6 +98,8 @@ export function remoteInvoker(options: RemoteInvokerOptions): FunctionInvoker {
       if (result.ok) return result.outcome;
       const failure = result.failure;
       if (failure.kind !== "timeout") telling = failure;
+      // Formatted only on failure: a successful call never needs the address as text.
+      const address = formatAddress(batch.target);
       // Debug only: the processor logs the address's state changes (failing, parked, recovered) once
       // each, with this call's last problem; a line per attempt would repeat it many times a call.
       logger.debug({ endpoint, address, attempt, reason: failure.reason }, "remote function call attempt failed");
@@ -132,6 +125,8 @@ export function remoteInvoker(options: RemoteInvokerOptions): FunctionInvoker {
     // Remote functions declare their states lazily, through IncompleteInvocationContext.
     stateSpecs: [],
     maxBacklog: Math.max(0, options.maxBacklog ?? DEFAULT_MAX_BACKLOG),
+    // The processor holds a slot of the endpoint's limit around each call (retries within its budget included).
+    admission: limit,
     invoke: call,
   };
 }

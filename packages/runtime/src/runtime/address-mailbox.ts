@@ -24,6 +24,8 @@ export class AddressMailbox {
   #queue: Envelope[] = [];
   /** The batch being invoked (and retried on failure), or undefined when idle. */
   inFlight: Envelope[] | undefined = undefined;
+  /** True while its next batch waits for a slot of the function's admission (the batch forms once it has one). */
+  admitting = false;
   /** Failed attempts of the current batch. */
   attempt = 0;
   /** True while listed in the processor's ready queue. */
@@ -49,6 +51,11 @@ export class AddressMailbox {
 
   get backlog(): number {
     return this.#queue.length;
+  }
+
+  /** True while a batch is in flight or about to be (waiting for admission): no other may start. */
+  get busy(): boolean {
+    return this.inFlight !== undefined || this.admitting;
   }
 
   /** True while nothing may join the in-memory queue: it fails, is parked, or already holds overflow. */

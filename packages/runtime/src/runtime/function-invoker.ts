@@ -2,6 +2,17 @@ import type { BatchOutcome, InvocationBatch, StateSpec, TypedValue } from "@eddy
 import type { TargetProblem } from "../io/ingress.js";
 
 /**
+ * Bounds how many calls of an endpoint are in flight at once (a remote
+ * endpoint's adaptive concurrency limit, shared by its function types).
+ */
+export interface Admission {
+  /** Undefined when a call may start now; otherwise resolves when it may. Each admitted call ends with one `release`. */
+  acquire(): Promise<void> | undefined;
+  /** Ends an admitted call: its duration in ms when it succeeded, undefined when it failed. */
+  release(latencyMs: number | undefined): void;
+}
+
+/**
  * How the runtime reaches the functions of one type, whatever their
  * deployment: embedded (a call in this process), co-located or remote (an HTTP
  * request speaking StateFun's request-reply protocol).
@@ -21,6 +32,14 @@ export interface FunctionInvoker {
    * on, so a remote call can be its child and pass the trace on to the function.
    */
   invoke(batch: InvocationBatch, traceparent?: string): BatchOutcome | Promise<BatchOutcome>;
+  /**
+   * When set, the processor takes a slot before each call and releases it when
+   * the call ends. It takes the first slot before it forms an address's batch,
+   * so the messages that arrive while the address waits for an overloaded
+   * endpoint join that batch: under load fewer, larger requests; at low load
+   * nothing waits.
+   */
+  readonly admission?: Admission;
   /** Why an ingress message cannot be handled by this function, or undefined when it can. */
   checkArgument?(argument: TypedValue): TargetProblem | undefined;
 }

@@ -12,7 +12,7 @@ import { AddressMailbox } from "./address-mailbox.js";
 import type { BackpressureGate } from "./backpressure-gate.js";
 import type { Clock } from "./clock.js";
 import type { Envelope } from "./envelope.js";
-import type { FunctionInvoker } from "./function-invoker.js";
+import type { Admission, FunctionInvoker } from "./function-invoker.js";
 import type { RetryPolicy } from "./retry-policy.js";
 import { retryDelay } from "./retry-policy.js";
 
@@ -180,7 +180,7 @@ export class PartitionProcessor {
       for (let i = 0; i < ready.length; i++) {
         const mailbox = ready[i]!;
         mailbox.ready = false;
-        if (mailbox.inFlight !== undefined || !mailbox.hasWork) continue;
+        if (mailbox.busy || !mailbox.hasWork) continue;
         untilClock -= this.#start(mailbox);
         if (untilClock > 0) continue;
         untilClock = CLOCK_EVERY;
@@ -216,7 +216,7 @@ export class PartitionProcessor {
         mailbox = new AddressMailbox(message.key, message.target, this.#host.stats.function(message.target.type));
         this.#mailboxes.set(message.key, mailbox);
       }
-      if (mailbox.holding || (mailbox.inFlight !== undefined && this.#overLimit(mailbox))) {
+      if (mailbox.holding || (mailbox.busy && this.#overLimit(mailbox))) {
         if (mailbox.held === 0 && mailbox.failure === undefined && mailbox.parked === undefined) {
           this.#host.logger.debug(
             { address: formatAddress(mailbox.target), backlog: mailbox.backlog, partition: this.partition },
@@ -231,7 +231,7 @@ export class PartitionProcessor {
         continue;
       }
       mailbox.enqueue(message);
-      if (mailbox.inFlight === undefined && !mailbox.ready) {
+      if (!mailbox.busy && !mailbox.ready) {
         mailbox.ready = true;
         this.#ready.push(mailbox);
       }
@@ -267,7 +267,15 @@ export class PartitionProcessor {
     }
   }
 
-  /** Starts the address's next batch; returns how many messages it holds (0: nothing to start). */
+  #admissionOf(functionType: string): Admission | undefined {
+    try {
+      return this.#host.resolve(functionType)?.admission;
+    } catch {
+      return undefined; // the invocation reports the provider's error
+    }
+  }
+
+  /** Starts the address's next batch; returns how many messages it holds (0: nothing to start; 1 while it waits for admission). */
   #start(mailbox: AddressMailbox): number {
     if (mailbox.held > 0) {
       const limit = this.#maxBacklog(mailbox.target.type);
@@ -287,36 +295,67 @@ export class PartitionProcessor {
       }
     }
     if (mailbox.backlog === 0) return 0;
-    mailbox.takeBatch();
     this.#inFlight++;
-    const size = mailbox.inFlight!.length;
-    this.#invoke(mailbox, 0);
-    return size;
+    const admission = this.#admissionOf(mailbox.target.type);
+    const waiting = admission?.acquire();
+    if (waiting === undefined) {
+      mailbox.takeBatch();
+      const size = mailbox.inFlight!.length;
+      this.#invoke(mailbox, 0, admission);
+      return size;
+    }
+    // The batch forms once the endpoint admits the call: what arrives meanwhile joins it.
+    mailbox.admitting = true;
+    void waiting.then(() => {
+      if (this.#stopped) {
+        admission!.release(undefined);
+        return;
+      }
+      // Messages still in the partition's log may be this address's too: they join the batch.
+      if (this.#log.length > 0) this.#consumeLog(performance.now() + TURN_SLICE_MS);
+      mailbox.admitting = false;
+      mailbox.takeBatch();
+      this.#invoke(mailbox, 0, admission);
+    });
+    return 1;
   }
 
-  #invoke(mailbox: AddressMailbox, registrationRound: number): void {
-    if (this.#stopped) return;
+  /** `admitted`: the admission slot this call already holds (taken by #start before the batch formed). */
+  #invoke(mailbox: AddressMailbox, registrationRound: number, admitted?: Admission): void {
+    if (this.#stopped) {
+      admitted?.release(undefined);
+      return;
+    }
     const batch = mailbox.inFlight!;
     const host = this.#host;
-    if (registrationRound === 0) {
-      mailbox.startedAt = performance.now();
-      if (host.tracing.enabled) mailbox.span = invocationSpan(host.tracing, mailbox, batch);
-    }
     let invoker: FunctionInvoker | undefined;
     try {
       invoker = host.resolve(mailbox.target.type);
     } catch (error) {
+      admitted?.release(undefined);
+      this.#beginAttempt(mailbox, batch, registrationRound);
       // A provider that throws (e.g. a state type conflict found on first use) fails this address only.
       this.#fail(mailbox, error);
       return;
     }
     if (invoker === undefined) {
+      admitted?.release(undefined);
+      this.#beginAttempt(mailbox, batch, registrationRound);
       this.#fail(
         mailbox,
         new EddyError("EDDY_UNKNOWN_FUNCTION", `no function is bound for type ${mailbox.target.type}`),
       );
       return;
     }
+    const admission = invoker.admission;
+    if (admission !== undefined && admitted === undefined) {
+      const waiting = admission.acquire();
+      if (waiting !== undefined) {
+        void waiting.then(() => this.#invoke(mailbox, registrationRound, admission));
+        return;
+      }
+    }
+    this.#beginAttempt(mailbox, batch, registrationRound);
     const invokedAt = host.clock.now();
     const invocations: Invocation[] = new Array<Invocation>(batch.length);
     for (let i = 0; i < batch.length; i++) {
@@ -329,20 +368,36 @@ export class PartitionProcessor {
       invocations,
     };
     let outcome: BatchOutcome | PromiseLike<BatchOutcome>;
+    const callStarted = admission === undefined ? 0 : performance.now();
     try {
       outcome = invoker.invoke(request, mailbox.span?.traceparent);
     } catch (error) {
+      admission?.release(undefined);
       this.#fail(mailbox, error);
       return;
     }
     if (isPromiseLike<BatchOutcome>(outcome)) {
       outcome.then(
-        (o) => this.#onOutcome(mailbox, o, invokedAt, registrationRound),
-        (error: unknown) => this.#fail(mailbox, error),
+        (o) => {
+          admission?.release(performance.now() - callStarted);
+          this.#onOutcome(mailbox, o, invokedAt, registrationRound);
+        },
+        (error: unknown) => {
+          admission?.release(undefined);
+          this.#fail(mailbox, error);
+        },
       );
     } else {
+      admission?.release(performance.now() - callStarted);
       this.#onOutcome(mailbox, outcome, invokedAt, registrationRound);
     }
+  }
+
+  /** Starts timing (and tracing) an attempt; registration rounds belong to the attempt that began them. */
+  #beginAttempt(mailbox: AddressMailbox, batch: readonly Envelope[], registrationRound: number): void {
+    if (registrationRound !== 0) return;
+    mailbox.startedAt = performance.now();
+    if (this.#host.tracing.enabled) mailbox.span = invocationSpan(this.#host.tracing, mailbox, batch);
   }
 
   #onOutcome(mailbox: AddressMailbox, outcome: BatchOutcome, invokedAt: number, registrationRound: number): void {

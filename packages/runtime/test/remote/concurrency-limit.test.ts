@@ -28,6 +28,36 @@ describe("ConcurrencyLimit (adaptive requests in flight per endpoint)", () => {
     assert.ok(limit.limit >= 4, "never below the minimum");
   });
 
+  it("comes down from the pool size when requests queue at the endpoint, though they use a fraction of the limit", () => {
+    const limit = new ConcurrencyLimit({ max: 1024 });
+    // An idle endpoint answers in 1 ms; 200 requests at once queue there (0.2 ms each).
+    for (let i = 0; i < 4; i++) {
+      assert.equal(limit.acquire(), undefined);
+      limit.release(1);
+    }
+    for (let round = 0; round < 50; round++) {
+      let started = 0;
+      while (started < 200 && limit.acquire() === undefined) started++;
+      const latency = 0.2 * limit.inFlight + 1;
+      while (limit.inFlight > 0) limit.release(latency);
+    }
+    assert.ok(limit.limit < 50, `limit ${limit.limit} should have come down from 1024 towards what the endpoint runs at once`);
+    assert.ok(limit.limit >= 4, "never below the minimum");
+  });
+
+  it("hands slots to waiting calls oldest first", async () => {
+    const limit = new ConcurrencyLimit({ max: 1, min: 1 });
+    assert.equal(limit.acquire(), undefined);
+    const order: number[] = [];
+    const waits = [1, 2, 3].map((n) => limit.acquire()!.then(() => order.push(n)));
+    assert.equal(limit.acquire() instanceof Promise, true, "a new call queues behind the waiting ones");
+    for (let i = 0; i < 3; i++) {
+      limit.release(1);
+      await waits[i];
+    }
+    assert.deepEqual(order, [1, 2, 3]);
+  });
+
   it("starts open, at the pool size", () => {
     assert.equal(new ConcurrencyLimit({ max: 256 }).limit, 256);
   });
