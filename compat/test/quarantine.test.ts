@@ -36,11 +36,12 @@ interface Eddy {
   stop(): Promise<number | null>;
 }
 
-/** `eddy run` as a user starts it (logging at info), on a free admin port; resolves once it runs. */
+/** `eddy run` as a user starts it, on a free admin port; resolves once it runs. */
 async function startEddyRun(moduleFile: string, dataDir: string): Promise<Eddy> {
   const adminPort = await freePort();
   const args = ["run", moduleFile, "--data-dir", dataDir, "--admin-port", String(adminPort), "--quarantine-after", String(QUARANTINE_AFTER)];
-  const eddy = await startEddyProcess(args);
+  // At debug, every failed attempt of any address has its line (failing, retrying or parked).
+  const eddy = await startEddyProcess(args, { env: { EDDY_LOG_LEVEL: "debug" } });
   return {
     admin: `http://127.0.0.1:${adminPort}`,
     lines: () =>
@@ -125,6 +126,12 @@ async function sendGoodMessages(ingressPort: number): Promise<void> {
   await Promise.all(Array.from({ length: 16 }, worker));
 }
 
+/** Failed attempts of compat/ledger addresses, as the log tells them: one line each (failing, retrying, parked). */
+function failedAttemptsInLog(eddy: Eddy): number {
+  const perAttempt = new Set(["failing", "retrying", "parked"]);
+  return eddy.lines().filter((l) => perAttempt.has(l["event"] as string) && String(l["address"]).startsWith("compat/ledger/")).length;
+}
+
 /** The `event` of each log line about `address` at info or above (state changes of the address). */
 function eventsOf(eddy: Eddy, address: string): string[] {
   return eddy
@@ -199,10 +206,25 @@ async function parkWhileOthersComplete(s: Setup, eddy: Eddy): Promise<void> {
 
   const m = await metrics(eddy);
   assert.equal(m.value("eddy_quarantined_addresses"), 1);
-  assert.equal(m.value("eddy_function_failures_total", { function_type: "compat/ledger", reason: "EDDY_REMOTE_CALL_FAILED" }), QUARANTINE_AFTER);
+  // bad's three attempts, plus any call of another id that ran out of the short budget on a busy machine (retried, and applied once all the same).
+  const failures = m.value("eddy_function_failures_total", { function_type: "compat/ledger", reason: "EDDY_REMOTE_CALL_FAILED" });
+  assert.ok(failures >= QUARANTINE_AFTER, `eddy_function_failures_total ${failures}`);
+  assert.equal(failures, failedAttemptsInLog(eddy), "the failures counter counts every failed attempt");
   assert.equal(m.value("eddy_messages_total", { function_type: "compat/ledger", direction: "in" }), GOOD_IDS * MESSAGES_PER_ID);
 
   assert.deepEqual(eventsOf(eddy, BAD), ["failing", "parked"], "one log line per state change of the address, none per retry");
+}
+
+/** Waits until bad has nothing waiting; returns its ledger. */
+function settledLedgerOfBad(eddy: Eddy) {
+  return eventually(
+    `${BAD}'s messages to apply`,
+    async () => {
+      const l = await ledgerOf(eddy, "bad");
+      return l.backlog === 0 ? l : undefined;
+    },
+    { timeoutMs: 30_000, everyMs: 50 },
+  );
 }
 
 /** retry through the admin API; the parked message and the two behind it apply once, in order. */
@@ -214,14 +236,7 @@ async function retryAppliesOnce(eddy: Eddy, committedBefore: number): Promise<vo
   const again = await call<ErrorBody>(`${eddy.admin}/v1/quarantine/compat/ledger/bad/retry`, "POST");
   assert.deepEqual([again.status, again.body.error.code], [404, "EDDY_NOT_QUARANTINED"], "a second retry finds nothing parked");
 
-  const applied = await eventually(
-    `${BAD}'s messages to apply`,
-    async () => {
-      const l = await ledgerOf(eddy, "bad");
-      return l.backlog === 0 ? l : undefined;
-    },
-    { timeoutMs: 30_000, everyMs: 50 },
-  );
+  const applied = await settledLedgerOfBad(eddy);
   assert.deepEqual(applied, { entries: ["poison-1", "after-1", "after-2"], backlog: 0, parked: false }, "applied exactly once, in order");
   assert.deepEqual((await call<QuarantineList>(`${eddy.admin}/v1/quarantine`)).body.items, []);
   const m = await metrics(eddy);
@@ -272,6 +287,29 @@ describe("quarantine with the official JS SDK (eddy run, LMDB, admin API)", { ti
 
       await retryAppliesOnce(eddy, 1);
       assert.deepEqual(eventsOf(eddy, BAD), ["released", "recovered"]);
+      assert.equal(await eddy.stop(), 0);
+    } finally {
+      await eddy.kill();
+      await s.fn.stop();
+      rmSync(s.dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a kill -9 right after retry answered: after the restart the address is not parked again and its messages apply exactly once", async () => {
+    const s = await setUp();
+    let eddy = await startEddyRun(s.moduleFile, s.dataDir);
+    try {
+      await parkWhileOthersComplete(s, eddy);
+      await deployFix(s);
+      const retried = await call<QuarantineAction>(`${eddy.admin}/v1/quarantine/compat/ledger/bad/retry`, "POST");
+      assert.equal(retried.status, 200, JSON.stringify(retried.body));
+      // The answer means the release is durable; whether the retried message committed yet is up to chance.
+      await eddy.kill();
+
+      eddy = await startEddyRun(s.moduleFile, s.dataDir);
+      assert.deepEqual((await call<QuarantineList>(`${eddy.admin}/v1/quarantine`)).body.items, [], "released for good");
+      assert.deepEqual(await settledLedgerOfBad(eddy), { entries: ["poison-1", "after-1", "after-2"], backlog: 0, parked: false }, "applied exactly once, in order");
+      assert.equal((await metrics(eddy)).value("eddy_quarantined_addresses"), 0);
       assert.equal(await eddy.stop(), 0);
     } finally {
       await eddy.kill();
