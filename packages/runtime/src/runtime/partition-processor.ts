@@ -208,6 +208,8 @@ export class PartitionProcessor {
     for (let i = 0; i < log.length; i++) {
       if (i % CONSUME_CLOCK_EVERY === CONSUME_CLOCK_EVERY - 1 && performance.now() >= deadline) {
         this.#log = log.slice(i).concat(this.#log);
+        // Whoever called (a turn, or an admission outside one), the rest is a next turn's.
+        this.#schedule();
         break;
       }
       const message = log[i]!;
