@@ -2,6 +2,8 @@ import { EddyError } from "@eddy/sdk";
 import type { FunctionPattern, ModuleConfig, SourceLocation } from "../config/index.js";
 import { PlaygroundEgress } from "../io/playground/playground-egress.js";
 import { PlaygroundIngress } from "../io/playground/playground-ingress.js";
+import type { Egress } from "../io/egress.js";
+import type { KafkaEgress } from "../io/kafka/kafka-egress.js";
 import type { Logger } from "../log/logger.js";
 import { Runtime } from "../runtime/runtime.js";
 import { DEFAULT_QUARANTINE_AFTER, QuarantinePolicy } from "../runtime/quarantine-policy.js";
@@ -15,7 +17,10 @@ import { EndpointPools } from "../remote/endpoint-pools.js";
 import { functionUrl } from "../remote/endpoint-url.js";
 import { remoteInvoker } from "../remote/remote-invoker.js";
 import type { TransportOptions } from "../remote/transport-options.js";
-import type { HttpTransport } from "../config/index.js";
+import type { HttpTransport, KafkaIngressSpec } from "../config/index.js";
+import type { ClusterSettings } from "../cluster/cluster-settings.js";
+import { MemoryStateStore } from "../store/memory-state-store.js";
+import { SpecRegistry } from "../store/spec-registry.js";
 
 export interface BuildRuntimeOptions {
   readonly logger: Logger;
@@ -27,6 +32,8 @@ export interface BuildRuntimeOptions {
   readonly quarantineAfter?: number;
   /** Where spans go (tracingFromEnvironment); default none. */
   readonly tracing?: Tracing;
+  /** Runs the module as a worker of a Kafka-backed cluster (docs/cluster.md) instead of the embedded mode. */
+  readonly cluster?: ClusterSettings;
 }
 
 function at(location: SourceLocation): string {
@@ -57,7 +64,38 @@ export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOp
       ? {}
       : { partitions: settings.spec.partitions, maxPendingMessages: settings.spec.maxPendingMessages }),
   };
+  const clusterIngresses: KafkaIngressSpec[] = [];
+  const clusterEgresses = new Set<string>();
+  if (options.cluster !== undefined) {
+    if (options.store !== undefined) {
+      throw new EddyError("EDDY_CONFIG_INVALID", "a cluster worker keeps its state in Kafka; it takes no local store (drop --data-dir or --cluster)");
+    }
+    const specs = new SpecRegistry();
+    const runtimeRef: { current?: Runtime } = {};
+    const { ClusterPlacement } = await loadConnector("kafka", () => import("../cluster/cluster-placement.js"), `--cluster ${options.cluster.cluster}`);
+    const placement = new ClusterPlacement({
+      settings: options.cluster,
+      logger: options.logger,
+      specs,
+      kafkaEgresses: clusterEgresses,
+      ingresses: clusterIngresses,
+      checkTarget: (target, argument) => runtimeRef.current!.checkTarget(target, argument),
+    });
+    const runtime = new Runtime({ ...runtimeOptions, partitions: placement.topics.partitions, store: new MemoryStateStore({ specs }), placement });
+    runtimeRef.current = runtime;
+    return bindComponents(runtime, config, options, { ingresses: clusterIngresses, egresses: clusterEgresses });
+  }
   const runtime = new Runtime(runtimeOptions);
+  return bindComponents(runtime, config, options, undefined);
+}
+
+/** Kafka components of a cluster worker: collected for the partitions' transactions instead of bound on their own. */
+interface ClusterKafka {
+  readonly ingresses: KafkaIngressSpec[];
+  readonly egresses: Set<string>;
+}
+
+async function bindComponents(runtime: Runtime, config: ModuleConfig, options: BuildRuntimeOptions, cluster: ClusterKafka | undefined): Promise<Runtime> {
   const host = options.host ?? "127.0.0.1";
   let pools: EndpointPools | undefined;
 
@@ -104,6 +142,9 @@ export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOp
         );
         break;
       case "io.statefun.kinesis.v1/ingress": {
+        if (cluster !== undefined) {
+          throw new EddyError("EDDY_CONFIG_INVALID", `${at(c.location)}: a Kinesis ingress cannot run in the cluster mode yet (docs/cluster.md); run this module without --cluster`);
+        }
         const { KinesisIngress } = await loadConnector("kinesis", () => import("../io/kinesis/kinesis-ingress.js"), at(c.location));
         runtime.bindIngress(new KinesisIngress({ spec: c.spec, logger: options.logger }), { source: at(c.location) });
         break;
@@ -114,6 +155,11 @@ export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOp
         break;
       }
       case "io.statefun.kafka.v1/ingress": {
+        if (cluster !== undefined) {
+          warnOtherKafka(c.spec.address, at(c.location), options);
+          cluster.ingresses.push(c.spec);
+          break;
+        }
         const { KafkaIngress } = await loadConnector("kafka", () => import("../io/kafka/kafka-ingress.js"), at(c.location));
         runtime.bindIngress(new KafkaIngress({ spec: c.spec, logger: options.logger }), { source: at(c.location) });
         break;
@@ -121,6 +167,12 @@ export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOp
       case "io.statefun.kafka.v1/egress": {
         const { KafkaEgress } = await loadConnector("kafka", () => import("../io/kafka/kafka-egress.js"), at(c.location));
         const egressId = c.spec.id;
+        if (cluster !== undefined) {
+          warnOtherKafka(c.spec.address, at(c.location), options);
+          cluster.egresses.add(egressId);
+          runtime.bindEgress(transactionalKafkaEgress(new KafkaEgress({ spec: c.spec, logger: options.logger })));
+          break;
+        }
         runtime.bindEgress(
           new KafkaEgress({
             spec: c.spec,
@@ -196,6 +248,32 @@ function warnIfExposed(config: ModuleConfig, host: string, logger: Logger): void
     { host, exposed },
     `--host ${host} serves unauthenticated HTTP beyond this machine: ${exposed.join("; ")}. Bind 127.0.0.1 (the default), or put a firewall or an authenticating proxy in front`,
   );
+}
+
+/** Cluster transactions span one Kafka cluster: a connector's own address is not used, so say so when it differs. */
+function warnOtherKafka(address: string, where: string, options: BuildRuntimeOptions): void {
+  const brokers = options.cluster?.brokers ?? [];
+  const own = address.split(",").map((a) => a.trim()).filter((a) => a.length > 0);
+  if (own.some((a) => !brokers.includes(a))) {
+    options.logger.warn(
+      { component: where, address, bootstrap: brokers.join(",") },
+      `${where}: in the cluster mode Kafka connectors use the cluster's brokers (--bootstrap ${brokers.join(",")}), not ${address}; they must be the same Kafka cluster`,
+    );
+  }
+}
+
+/**
+ * A Kafka egress of a cluster worker: its records are produced inside the
+ * partition's transaction (KafkaPartitionStore), always exactly once, so
+ * there is nothing left to deliver after the commit.
+ */
+function transactionalKafkaEgress(egress: KafkaEgress): Egress {
+  return {
+    id: egress.id,
+    check: (record) => egress.check(record),
+    deliver: () => undefined,
+    describe: () => `${egress.describe()}; in the cluster, written in each partition's transaction (exactly once)`,
+  };
 }
 
 function transportOptions(t: HttpTransport): TransportOptions {

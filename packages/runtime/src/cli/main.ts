@@ -19,6 +19,9 @@ import { DEFAULT_ADMIN_HOST, DEFAULT_ADMIN_PORT } from "../admin/admin-server.js
 import { eddyVersion } from "./version.js";
 import { registerAdminCommands } from "./admin-commands.js";
 import { registerInitCommand } from "./init-command.js";
+import type { ClusterSettings } from "../cluster/cluster-settings.js";
+import { checkClusterName } from "../cluster/cluster-settings.js";
+import { bootstrapBrokers } from "../io/kafka/kafka-common.js";
 
 const program = new Command();
 program
@@ -86,24 +89,30 @@ program
       LOG_FORMATS,
     ),
   )
+  .option("--cluster <name>", "run as a worker of this cluster: state, messages and timers live in Kafka topics eddy.<name>.* (docs/cluster.md)")
+  .option("--bootstrap <host:port,...>", "Kafka brokers of the cluster (with --cluster)")
+  .option("--partitions <n>", "partitions of the cluster's topics, fixed when they are created (with --cluster)", "32")
+  .option("--replication-factor <n>", "replication factor of the topics Eddy creates (with --cluster; use 3 in production)", "1")
+  .option("--session-timeout <ms>", "how long a silent worker keeps its partitions before the others take them over (with --cluster; the broker allows 6000 and up by default)", "6000")
   .action(async (modulePath: string, opts: RunOptions) => {
     const started = performance.now();
     const logger = createLogger({ format: opts.logFormat ?? (process.stdout.isTTY ? "pretty" : "json") });
     let runtime: Runtime;
     let store: StateStore | undefined;
     let admin: AdminServer | undefined;
-    const dataDir = opts.inMemory === true ? undefined : resolve(opts.dataDir ?? join(dirname(modulePath), ".eddy-data"));
+    const dataDir = opts.inMemory === true || opts.cluster !== undefined ? undefined : resolve(opts.dataDir ?? join(dirname(modulePath), ".eddy-data"));
     try {
       const adminPort = parsePort(opts.adminPort, "--admin-port");
       const quarantineAfter = Number(opts.quarantineAfter);
       if (!Number.isInteger(quarantineAfter) || quarantineAfter < 1) {
         throw new EddyError("EDDY_CONFIG_INVALID", `--quarantine-after must be a whole number of attempts ≥ 1, got "${opts.quarantineAfter}"`);
       }
+      const cluster = clusterSettings(opts);
       const config = await readModule(modulePath);
       store = dataDir === undefined ? undefined : new LmdbStateStore({ path: dataDir });
       // OTEL_EXPORTER_OTLP_ENDPOINT turns tracing on (docs/observability.md); without it nothing is loaded.
       const tracing = await tracingFromEnvironment(process.env, logger);
-      runtime = await buildRuntime(config, { logger, host: opts.host, tracing, quarantineAfter, ...(store === undefined ? {} : { store }) });
+      runtime = await buildRuntime(config, { logger, host: opts.host, tracing, quarantineAfter, ...(store === undefined ? {} : { store }), ...(cluster === undefined ? {} : { cluster }) });
       if (opts.admin) {
         admin = createRuntimeAdmin(runtime, { port: adminPort, host: opts.adminHost, logger, version: eddyVersion() });
         // Before start(), so /readyz answers 503 while the store recovers.
@@ -131,9 +140,11 @@ program
           logger.info({ drained, pending }, "stopped");
           if (drained) process.exit(0);
           const fate =
-            dataDir === undefined
-              ? "they are lost (--in-memory)"
-              : `they are kept in ${dataDir} and processed on the next start`;
+            opts.cluster !== undefined
+              ? `they stay in the cluster's log and the partitions' next owners process them`
+              : dataDir === undefined
+                ? "they are lost (--in-memory)"
+                : `they are kept in ${dataDir} and processed on the next start`;
           process.stderr.write(
             `eddy: the drain timed out after ${timeoutMs} ms with ${pending} accepted message${pending === 1 ? "" : "s"} not processed; ${fate}. The log above names the addresses that kept failing; a longer --drain-timeout gives slow functions more time\n`,
           );
@@ -153,7 +164,7 @@ program
         module: modulePath,
         functions: runtime.functions.patterns,
         partitions: runtime.partitionCount,
-        store: dataDir ?? "in-memory",
+        store: opts.cluster !== undefined ? `kafka (cluster ${opts.cluster})` : (dataDir ?? "in-memory"),
         startupMs: Math.round(performance.now() - started),
       },
       "eddy is running; press Ctrl+C to stop",
@@ -170,6 +181,37 @@ interface RunOptions {
   readonly adminHost: string;
   readonly admin: boolean;
   readonly logFormat?: LogFormat;
+  readonly cluster?: string;
+  readonly bootstrap?: string;
+  readonly partitions: string;
+  readonly replicationFactor: string;
+  readonly sessionTimeout: string;
+}
+
+function positiveInteger(text: string, option: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new EddyError("EDDY_CONFIG_INVALID", `${option} ${text}: expected a whole number ≥ 1`);
+  return n;
+}
+
+/** The cluster flags, checked; undefined for the embedded mode. */
+function clusterSettings(opts: RunOptions): ClusterSettings | undefined {
+  if (opts.cluster === undefined) {
+    if (opts.bootstrap !== undefined) throw new EddyError("EDDY_CONFIG_INVALID", "--bootstrap needs --cluster <name> (the cluster this worker joins)");
+    return undefined;
+  }
+  checkClusterName(opts.cluster);
+  if (opts.bootstrap === undefined) throw new EddyError("EDDY_CONFIG_INVALID", `--cluster ${opts.cluster} needs --bootstrap <host:port,...> (the Kafka brokers)`);
+  if (opts.dataDir !== undefined || opts.inMemory === true) {
+    throw new EddyError("EDDY_CONFIG_INVALID", "--data-dir and --in-memory do not apply with --cluster: a cluster worker keeps its state in Kafka");
+  }
+  return {
+    cluster: opts.cluster,
+    brokers: bootstrapBrokers(opts.bootstrap),
+    partitions: positiveInteger(opts.partitions, "--partitions"),
+    replicationFactor: positiveInteger(opts.replicationFactor, "--replication-factor"),
+    sessionTimeoutMs: positiveInteger(opts.sessionTimeout, "--session-timeout"),
+  };
 }
 
 function parsePort(text: string, option: string): number {

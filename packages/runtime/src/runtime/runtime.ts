@@ -573,7 +573,9 @@ export class Runtime {
 
   /** The current value of every state registered for the address's type (expired ones absent), as the store holds it. */
   readState(target: Address): StateEntry[] {
-    return this.store.read(target, addressKey(target), this.clock.now());
+    // The partition's own store (the cluster mode's differ); before start, the runtime's.
+    const store = this.#contexts.get(this.#router.partitionOf(target.id))?.store ?? this.store;
+    return store.read(target, addressKey(target), this.clock.now());
   }
 
   // ---- internals -----------------------------------------------------------

@@ -106,6 +106,11 @@ export function startEddy(moduleFile: string, dataDir: string, env: Record<strin
   return spawnEddy(["run", moduleFile, "--data-dir", dataDir], { env });
 }
 
+/** Runs the eddy CLI from sources with these arguments (`run` gets a free admin port unless given one). */
+export function startEddyWith(args: readonly string[], env: Record<string, string> = {}): EddyProcess {
+  return spawnEddy(args, { env });
+}
+
 /**
  * A Kafka → greeter → Kafka module reading topic `names`. The egress id is per
  * test (it names the transactional.id and the progress group, which parallel

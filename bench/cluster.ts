@@ -1,0 +1,263 @@
+/**
+ * Cluster mode against the broker of `npm run kafka:start`: Kafka → counter →
+ * Kafka (exactly-once) run by 1 and by 3 `eddy run --cluster` worker
+ * processes on this machine. Measures messages/s with a backlog, produce →
+ * committed output p99 at half that rate, and, with 3 workers, the time from
+ * a worker's SIGKILL until every partition it held is processing again on
+ * the survivors. Run alone with `node --conditions=eddy-source --import tsx bench/cluster.ts`.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Admin, Consumer, Producer } from "@platformatic/kafka";
+import { LogReader } from "../packages/runtime/src/cluster/log-reader.js";
+import { closeQuietly } from "../packages/runtime/src/io/kafka/kafka-common.js";
+import { KAFKA_BROKER } from "./kafka-greeter.js";
+import { percentile } from "./stats.js";
+
+const repo = new URL("..", import.meta.url).pathname;
+const PARTITIONS = 8;
+const KEYS = 1000;
+
+export interface ClusterRun {
+  readonly workers: number;
+  readonly offeredPerSecond: number;
+  readonly messages: number;
+  readonly messagesPerSecond: number;
+  readonly produceToCommittedP50Ms: number;
+  readonly produceToCommittedP99Ms: number;
+  readonly missing: number;
+}
+
+interface Worker {
+  output(): string;
+  readonly exited: Promise<unknown>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+function startWorker(moduleFile: string, cluster: string, sessionTimeoutMs: number, env: Record<string, string>): Worker {
+  const child = spawn(
+    process.execPath,
+    ["--conditions=eddy-source", "--import", "tsx", join(repo, "packages/runtime/src/cli/main.ts"), "run", moduleFile, "--cluster", cluster, "--bootstrap", KAFKA_BROKER, "--partitions", String(PARTITIONS), "--session-timeout", String(sessionTimeoutMs), "--admin-port", "0"],
+    { cwd: repo, env: { ...process.env, EDDY_LOG_LEVEL: "info", ...env } },
+  );
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise((resolve) => child.on("close", resolve));
+  return { output: () => out, exited, kill: (s) => child.kill(s) };
+}
+
+async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`cluster bench: ${what} did not happen within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Partitions processing on this worker now: opened minus revoked (from its log). */
+function heldPartitions(w: Worker): Set<number> {
+  const held = new Set<number>();
+  for (const line of w.output().split("\n")) {
+    const opened = /partition (\d+) assigned: restored/.exec(line);
+    if (opened !== null) held.add(Number(opened[1]));
+    const closed = /partition (\d+)(?: revoked|: this worker.s producer was fenced|: a transaction failed)/.exec(line);
+    if (closed !== null) held.delete(Number(closed[1]));
+  }
+  return held;
+}
+
+interface Setup {
+  readonly cluster: string;
+  readonly input: string;
+  readonly output: string;
+  readonly moduleFile: string;
+  readonly env: Record<string, string>;
+}
+
+async function setup(): Promise<Setup> {
+  const run = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+  const s = { cluster: `bench-${run}`, input: `bench-cluster-in-${run}`, output: `bench-cluster-out-${run}` };
+  const egressId = `bench/out-${run}`;
+  const admin = new Admin({ clientId: "bench-admin", bootstrapBrokers: [KAFKA_BROKER] });
+  await admin.createTopics({ topics: [s.input, s.output], partitions: PARTITIONS, replicas: 1 });
+  await admin.close();
+  const dir = mkdtempSync(join(tmpdir(), "eddy-cluster-bench-"));
+  const moduleFile = join(dir, "module.yaml");
+  writeFileSync(
+    moduleFile,
+    [
+      "kind: io.eddy.functions.v1/embedded",
+      "spec:",
+      "  functions: bench/*",
+      `  module: ${join(repo, "bench/cluster-fns.ts")}`,
+      "---",
+      "kind: io.statefun.kafka.v1/ingress",
+      "spec:",
+      "  id: bench/input",
+      `  address: ${KAFKA_BROKER}`,
+      `  consumerGroupId: ${s.cluster}`,
+      "  startupPosition:",
+      "    type: earliest",
+      "  topics:",
+      `    - topic: ${s.input}`,
+      "      valueType: bench/Input",
+      "      targets: [bench/counter]",
+      "---",
+      "kind: io.statefun.kafka.v1/egress",
+      "spec:",
+      `  id: ${egressId}`,
+      `  address: ${KAFKA_BROKER}`,
+      "  deliverySemantic:",
+      "    type: exactly-once",
+      "    transactionTimeout: 10s",
+      "",
+    ].join("\n"),
+  );
+  return { ...s, moduleFile, env: { EDDY_BENCH_OUTPUT_TOPIC: s.output, EDDY_BENCH_EGRESS_ID: egressId } };
+}
+
+/** Reads the output topic (read_committed, aborted transactions dropped) and records each record's latency. */
+class OutputReader {
+  readonly latencies: number[] = [];
+  lastAt = 0;
+  readonly #consumer: Consumer;
+  readonly #readers: { reader: LogReader; next: bigint }[];
+  #stopped = false;
+  readonly #loop: Promise<void>;
+
+  constructor(topic: string) {
+    this.#consumer = new Consumer({ clientId: "bench-cluster-reader", groupId: `bench-reader-${topic}`, bootstrapBrokers: [KAFKA_BROKER] });
+    this.#readers = Array.from({ length: PARTITIONS }, (_, p) => ({ reader: new LogReader(this.#consumer, topic, p, 20), next: 0n }));
+    this.#loop = this.#run();
+  }
+
+  get received(): number {
+    return this.latencies.length;
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
+      await Promise.all(
+        this.#readers.map(async (r) => {
+          const result = await r.reader.read(r.next);
+          r.next = result.next;
+          const now = Date.now();
+          for (const record of result.records) {
+            this.latencies.push(now - Number((record.value ?? Buffer.alloc(0)).toString().split(" ", 1)[0]));
+            this.lastAt = now;
+          }
+        }),
+      );
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#loop.catch(() => undefined);
+    await closeQuietly(this.#consumer);
+  }
+}
+
+/** Produces `messages` inputs at `rate`/s (0 = as fast as possible); each value is its produce time. */
+async function produce(topic: string, messages: number, rate: number, onProgress?: (sent: number) => void): Promise<number> {
+  const producer = new Producer({ clientId: "bench-cluster-producer", bootstrapBrokers: [KAFKA_BROKER], acks: -1, idempotent: true, producerId: -1n, producerEpoch: -1 });
+  const started = Date.now();
+  const chunk = rate === 0 ? 2000 : Math.max(1, Math.round(rate / 50));
+  for (let i = 0; i < messages; i += chunk) {
+    if (rate > 0) {
+      const wait = started + (i / rate) * 1000 - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    const now = String(Date.now());
+    const batch = [];
+    for (let j = i; j < Math.min(messages, i + chunk); j++) batch.push({ topic, key: Buffer.from(`user-${j % KEYS}`), value: Buffer.from(now) });
+    await producer.send({ messages: batch });
+    onProgress?.(Math.min(messages, i + chunk));
+  }
+  await producer.close();
+  return started;
+}
+
+async function startCluster(s: Setup, workers: number, sessionTimeoutMs: number): Promise<Worker[]> {
+  const list = Array.from({ length: workers }, () => startWorker(s.moduleFile, s.cluster, sessionTimeoutMs, s.env));
+  // Ready when every partition is processing on exactly one worker.
+  await until(() => list.reduce((n, w) => n + heldPartitions(w).size, 0) === PARTITIONS && new Set(list.flatMap((w) => [...heldPartitions(w)])).size === PARTITIONS, 120_000, "the cluster settling");
+  return list;
+}
+
+/** SIGKILL: a measurement needs no drain (its topics are its own), and a 3-worker SIGTERM drain was seen to hang here (not yet understood). */
+async function stopCluster(list: Worker[]): Promise<void> {
+  for (const w of list) w.kill("SIGKILL");
+  await Promise.all(list.map((w) => w.exited));
+}
+
+/** One measurement: a fresh cluster of `workers`, `messages` inputs offered at `rate`/s (0 = a backlog as fast as possible). */
+export async function benchClusterRun(workers: number, messages: number, rate: number): Promise<ClusterRun> {
+  const s = await setup();
+  const list = await startCluster(s, workers, 6_000);
+  const reader = new OutputReader(s.output);
+  try {
+    const started = await produce(s.input, messages, rate);
+    const deadline = Date.now() + 120_000;
+    while (reader.received < messages && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const seconds = ((reader.lastAt || Date.now()) - started) / 1000;
+    const sorted = [...reader.latencies].sort((a, b) => a - b);
+    return {
+      workers,
+      offeredPerSecond: rate,
+      messages,
+      messagesPerSecond: reader.received / seconds,
+      produceToCommittedP50Ms: percentile(sorted, 0.5),
+      produceToCommittedP99Ms: percentile(sorted, 0.99),
+      missing: messages - reader.received,
+    };
+  } finally {
+    await reader.stop();
+    await stopCluster(list);
+  }
+}
+
+export interface FailoverRun {
+  readonly sessionTimeoutMs: number;
+  /** SIGKILL → every partition the worker held is restored and processing on a survivor. */
+  readonly killToProcessingMs: number;
+  readonly partitionsMoved: number;
+  readonly missing: number;
+}
+
+/** Three workers under a paced stream; one is SIGKILLed; times until its partitions process again elsewhere. */
+export async function benchClusterFailover(sessionTimeoutMs: number, rate: number, seconds: number): Promise<FailoverRun> {
+  const s = await setup();
+  const list = await startCluster(s, 3, sessionTimeoutMs);
+  const reader = new OutputReader(s.output);
+  const messages = rate * seconds;
+  try {
+    let sent = 0;
+    const producing = produce(s.input, messages, rate, (n) => (sent = n));
+    await until(() => sent >= messages / 3, 60_000, "a third of the stream");
+    const victim = list[1]!;
+    const moved = heldPartitions(victim);
+    const survivors = [list[0]!, list[2]!];
+    victim.kill("SIGKILL");
+    const killedAt = Date.now();
+    await victim.exited;
+    await until(() => [...moved].every((p) => survivors.some((w) => heldPartitions(w).has(p))), 120_000, "the survivors taking over");
+    const killToProcessingMs = Date.now() - killedAt;
+    await producing;
+    const deadline = Date.now() + 120_000;
+    while (reader.received < messages && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return { sessionTimeoutMs, killToProcessingMs, partitionsMoved: moved.size, missing: messages - reader.received };
+  } finally {
+    await reader.stop();
+    await stopCluster(list);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const workers of [1, 3]) process.stdout.write(`${JSON.stringify(await benchClusterRun(workers, 30_000, 0))}\n`);
+  process.stdout.write(`${JSON.stringify(await benchClusterFailover(6_000, 1_000, 20))}\n`);
+  process.exit(0);
+}

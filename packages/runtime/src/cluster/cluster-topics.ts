@@ -1,0 +1,75 @@
+import { Admin } from "@platformatic/kafka";
+import { EddyError } from "@eddy/sdk";
+import type { Logger } from "../log/logger.js";
+import { describeError, hasKafkaError, retryDelay } from "../io/kafka/kafka-common.js";
+
+/**
+ * The internal topics of one cluster. Both have as many partitions as the
+ * message log; partition q of each belongs to the worker that owns log
+ * partition q.
+ *
+ * - `eddy.<cluster>.log`: every message to a function, keyed by the target
+ *   address, in partition `partitionOf(id)` (the embedded mode's function).
+ * - `eddy.<cluster>.changelog` (compacted): per partition, the state of each
+ *   address with the last log offset it consumed, pending timers, the
+ *   partition's consumed-log watermark and its ingress positions.
+ */
+export interface ClusterTopics {
+  readonly cluster: string;
+  readonly log: string;
+  readonly changelog: string;
+  readonly partitions: number;
+}
+
+export function clusterTopics(cluster: string, partitions: number): ClusterTopics {
+  return { cluster, log: `eddy.${cluster}.log`, changelog: `eddy.${cluster}.changelog`, partitions };
+}
+
+/** The consumer group whose members share the log partitions. */
+export function clusterGroup(cluster: string): string {
+  return `eddy.${cluster}`;
+}
+
+/** The transactional.id of a log partition's producer: whoever owns the partition uses it, so a new owner fences the old one. */
+export function partitionTransactionalId(cluster: string, partition: number): string {
+  return `eddy.${cluster}.p${partition}`;
+}
+
+/**
+ * Creates the topics on first start. When they exist, their partition count
+ * must match: the partition of an address is `hash(id) mod partitions`, so a
+ * different count would send messages where their state is not.
+ */
+export async function ensureClusterTopics(
+  topics: ClusterTopics,
+  options: { brokers: string[]; replicationFactor: number; logger: Logger },
+): Promise<void> {
+  const admin = new Admin({ clientId: `eddy-${topics.cluster}-admin`, bootstrapBrokers: options.brokers, retries: 2, retryDelay });
+  try {
+    for (const [topic, configs] of [
+      [topics.log, [{ name: "cleanup.policy", value: "delete" }]],
+      [topics.changelog, [{ name: "cleanup.policy", value: "compact" }]],
+    ] as const) {
+      try {
+        await admin.createTopics({ topics: [topic], partitions: topics.partitions, replicas: options.replicationFactor, configs: [...configs] });
+        options.logger.info({ topic, partitions: topics.partitions, replicationFactor: options.replicationFactor }, `created cluster topic ${topic}`);
+      } catch (error) {
+        if (!hasKafkaError(error, "TOPIC_ALREADY_EXISTS")) {
+          throw new EddyError("EDDY_CLUSTER_FAILED", `cannot create the cluster topic ${topic}: ${describeError(error)}`, { cause: error, retryable: true });
+        }
+      }
+    }
+    const metadata = await admin.metadata({ topics: [topics.log, topics.changelog] });
+    for (const topic of [topics.log, topics.changelog]) {
+      const found = metadata.topics.get(topic)?.partitionsCount;
+      if (found !== topics.partitions) {
+        throw new EddyError(
+          "EDDY_CONFIG_INVALID",
+          `the cluster topic ${topic} has ${String(found)} partitions, but this worker is configured for ${topics.partitions}; every worker of cluster "${topics.cluster}" must use the partition count the topics were created with (--partitions ${String(found)})`,
+        );
+      }
+    }
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,87 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { brokerUp, createTopics, NO_BROKER, produce } from "../kafka/kafka-helpers.js";
+import type { EddyProcess } from "../kafka/kafka-helpers.js";
+import { freePort } from "../support/local-servers.js";
+import { clusterSetup, readAllCommitted, startWorker, verifyExactlyOnce } from "./cluster-helpers.js";
+
+const stopAll = async (workers: EddyProcess[]) => {
+  for (const w of workers) w.kill("SIGTERM");
+  await Promise.all(workers.map((w) => w.exited));
+};
+
+describe("cluster mode: three workers over Kafka (real broker)", { timeout: 300_000 }, () => {
+  let skip: string | undefined;
+  before(async () => {
+    if (!(await brokerUp())) skip = NO_BROKER;
+  });
+
+  it("one worker SIGKILLed mid-stream and restarted: every input's effect exactly once", async (t) => {
+    assert.equal(skip, undefined, skip);
+    const s = clusterSetup("sigkill");
+    await createTopics([s.input, s.output], 4);
+    const N = 1_200;
+    const inputs = Array.from({ length: N }, (_, i) => ({ key: `k${i % 40}`, value: `i${i}` }));
+    const workers = [startWorker(s), startWorker(s), startWorker(s)];
+    try {
+      await Promise.all(workers.map((w) => w.waitFor("eddy is running", 60_000)));
+      // Produce in slices, so that the kill lands while messages, timers and transactions are in flight.
+      const producing = (async () => {
+        for (let i = 0; i < N; i += 60) {
+          await produce(s.input, inputs.slice(i, i + 60));
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      })();
+      await workers[1]!.waitFor(/partition \d+ assigned/, 60_000);
+      await new Promise((r) => setTimeout(r, 800));
+      const generations = () => (workers[0]!.output().match(/group generation \d+:/g) ?? []).length;
+      const before = generations();
+      workers[1]!.kill("SIGKILL");
+      await workers[1]!.exited;
+      const killedAt = Date.now();
+      // The survivors take over once the session timeout (6 s by default) says the worker is gone.
+      while (generations() === before) {
+        assert.ok(Date.now() - killedAt < 60_000, "the survivors never rebalanced after the kill");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await producing;
+      workers[1] = startWorker(s);
+      await workers[1].waitFor("eddy is running", 60_000);
+      const out = await readAllCommitted(s.output, 4, N, 120_000, 2_000);
+      const problems = verifyExactlyOnce(out, inputs);
+      t.diagnostic(`outputs ${out.length} of ${N}; survivors rebalanced ${Date.now() - killedAt} ms after the kill (upper bound)`);
+      assert.deepEqual(problems.slice(0, 10), [], workers.map((w) => w.output().split("\n").filter((l) => /fenced|failed|revoked|generation/.test(l)).slice(-10).join("\n")).join("\n---\n"));
+    } finally {
+      await stopAll(workers);
+    }
+  });
+
+  it("the playground ingress of either worker writes to the log and answers once Kafka has the message; its effects land wherever the address lives", async () => {
+    assert.equal(skip, undefined, skip);
+    const [portA, portB] = [await freePort(), await freePort()];
+    const s = clusterSetup("http", portA);
+    // The same module with another playground port: both workers run on this one machine.
+    const moduleB = s.moduleFile.replace(/module\.yaml$/, "module-b.yaml");
+    writeFileSync(moduleB, readFileSync(s.moduleFile, "utf8").replace(`port: ${portA}`, `port: ${portB}`));
+    await createTopics([s.input, s.output], 4);
+    const workers = [startWorker(s), startWorker({ ...s, moduleFile: moduleB })];
+    try {
+      await Promise.all(workers.map((w) => w.waitFor("eddy is running", 60_000)));
+      const inputs = Array.from({ length: 40 }, (_, i) => ({ key: `h${i % 8}`, value: `i${i}` }));
+      for (const [i, input] of inputs.entries()) {
+        const port = i % 2 === 0 ? portA : portB;
+        const res = await fetch(`http://127.0.0.1:${port}/test/counter/${input.key}`, {
+          method: "PUT",
+          headers: { "Content-Type": "application/vnd.test/Input" },
+          body: input.value,
+        });
+        assert.equal(res.status, 200, await res.text());
+      }
+      const out = await readAllCommitted(s.output, 4, inputs.length, 60_000, 1_000);
+      assert.deepEqual(verifyExactlyOnce(out, inputs), []);
+    } finally {
+      await stopAll(workers);
+    }
+  });
+});

@@ -1,0 +1,28 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { startEddyWith } from "../kafka/kafka-helpers.js";
+
+/** Runs `eddy run` with these flags and returns its exit code and output (it must refuse before starting anything). */
+async function refused(args: string[]): Promise<{ code: number | null; output: string }> {
+  const eddy = startEddyWith(["run", "examples/kafka-greeter/module.yaml", "--admin-port", "0", ...args]);
+  const code = await eddy.exited;
+  return { code, output: eddy.output() };
+}
+
+describe("eddy run --cluster: flags are checked before anything starts", { timeout: 120_000 }, () => {
+  it("refuses --cluster without --bootstrap, --bootstrap without --cluster, a bad name, --data-dir with --cluster", async () => {
+    const cases: [string[], RegExp][] = [
+      [["--cluster", "demo"], /--cluster demo needs --bootstrap <host:port,\.\.\.>/],
+      [["--bootstrap", "127.0.0.1:1"], /--bootstrap needs --cluster <name>/],
+      [["--cluster", "no/slash", "--bootstrap", "127.0.0.1:1"], /--cluster "no\/slash": a cluster name is 1 to 100 letters/],
+      [["--cluster", "demo", "--bootstrap", "127.0.0.1:1", "--data-dir", "/tmp/x"], /--data-dir and --in-memory do not apply with --cluster/],
+      [["--cluster", "demo", "--bootstrap", "127.0.0.1:1", "--partitions", "0"], /--partitions 0: expected a whole number ≥ 1/],
+    ];
+    const results = await Promise.all(cases.map(([args]) => refused(args)));
+    results.forEach((r, i) => {
+      assert.equal(r.code, 1, r.output);
+      assert.match(r.output, cases[i]![1]);
+      assert.doesNotMatch(r.output, /\n\s+at /, "no stack trace");
+    });
+  });
+});

@@ -1,0 +1,129 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Consumer } from "@platformatic/kafka";
+import { LogReader } from "../../src/cluster/log-reader.js";
+import { closeQuietly } from "../../src/io/kafka/kafka-common.js";
+import { BROKER, repo, startEddyWith, unique } from "../kafka/kafka-helpers.js";
+import type { EddyProcess } from "../kafka/kafka-helpers.js";
+
+export interface ClusterSetup {
+  readonly cluster: string;
+  readonly input: string;
+  readonly output: string;
+  readonly moduleFile: string;
+  readonly env: Record<string, string>;
+}
+
+/** A fresh cluster name, input and output topics, and the pipeline module (pipeline-fns.ts) reading `input`. */
+export function clusterSetup(prefix: string, playgroundPort?: number): ClusterSetup {
+  const cluster = unique(prefix);
+  const input = unique(`${prefix}-in`);
+  const output = unique(`${prefix}-out`);
+  const egressId = `test/${unique("out")}`;
+  const dir = mkdtempSync(join(tmpdir(), "eddy-cluster-"));
+  const moduleFile = join(dir, "module.yaml");
+  const fns = join(repo, "packages/runtime/test/cluster/pipeline-fns.ts");
+  writeFileSync(
+    moduleFile,
+    [
+      "kind: io.eddy.functions.v1/embedded",
+      "spec:",
+      "  functions: test/*",
+      `  module: ${fns}`,
+      "---",
+      "kind: io.statefun.kafka.v1/ingress",
+      "spec:",
+      "  id: test/input",
+      `  address: ${BROKER}`,
+      `  consumerGroupId: ${cluster}-input`,
+      "  startupPosition:",
+      "    type: earliest",
+      "  topics:",
+      `    - topic: ${input}`,
+      "      valueType: test/Input",
+      "      targets: [test/counter]",
+      "---",
+      "kind: io.statefun.kafka.v1/egress",
+      "spec:",
+      `  id: ${egressId}`,
+      `  address: ${BROKER}`,
+      "  deliverySemantic:",
+      "    type: exactly-once",
+      "    transactionTimeout: 10s",
+      ...(playgroundPort === undefined ? [] : ["---", "kind: io.statefun.playground.v1/ingress", "spec:", `  port: ${playgroundPort}`]),
+      "",
+    ].join("\n"),
+  );
+  return { cluster, input, output, moduleFile, env: { EDDY_TEST_OUTPUT_TOPIC: output, EDDY_TEST_EGRESS_ID: egressId } };
+}
+
+/** Starts one worker of the cluster (`eddy run <module> --cluster … --bootstrap …`). */
+export function startWorker(s: ClusterSetup, extra: readonly string[] = [], env: Record<string, string> = {}): EddyProcess {
+  return startEddyWith(
+    ["run", s.moduleFile, "--cluster", s.cluster, "--bootstrap", env["EDDY_TEST_BOOTSTRAP"] ?? BROKER, "--partitions", "8", "--admin-port", "0", ...extra],
+    { ...s.env, ...env },
+  );
+}
+
+export interface OutputRecord {
+  readonly key: string;
+  readonly value: string;
+}
+
+/**
+ * Reads every partition of `topic` with read_committed, dropping aborted
+ * transactions' records, until `expected` records arrived or `timeoutMs`
+ * passed, then `settleMs` more so that duplicates would show too.
+ */
+export async function readAllCommitted(topic: string, partitions: number, expected: number, timeoutMs: number, settleMs = 1_500): Promise<OutputRecord[]> {
+  const consumer = new Consumer({ clientId: "eddy-test-verifier", groupId: unique("verifier"), bootstrapBrokers: [BROKER] });
+  const out: OutputRecord[] = [];
+  try {
+    const readers = Array.from({ length: partitions }, (_, p) => ({ reader: new LogReader(consumer, topic, p, 100), next: 0n }));
+    const deadline = Date.now() + timeoutMs;
+    let settleUntil = Number.POSITIVE_INFINITY;
+    while (Date.now() < Math.min(deadline, settleUntil)) {
+      for (const r of readers) {
+        const result = await r.reader.read(r.next);
+        r.next = result.next;
+        for (const record of result.records) out.push({ key: record.key?.toString() ?? "", value: record.value?.toString() ?? "" });
+      }
+      if (out.length >= expected && settleUntil === Number.POSITIVE_INFINITY) settleUntil = Date.now() + settleMs;
+    }
+  } finally {
+    await closeQuietly(consumer);
+  }
+  return out;
+}
+
+/**
+ * Checks the pipeline's output against its inputs: per key, the counter
+ * values n and the emit values m are each exactly 1..count (strictly
+ * sequential: no effect lost or doubled), and every input appears once.
+ */
+export function verifyExactlyOnce(out: readonly OutputRecord[], inputs: readonly { key: string; value: string }[]): string[] {
+  const problems: string[] = [];
+  const expected = new Map<string, string[]>();
+  for (const i of inputs) expected.set(i.key, [...(expected.get(i.key) ?? []), i.value]);
+  const seen = new Map<string, { n: number[]; m: number[]; inputs: string[] }>();
+  for (const r of out) {
+    const [n, input, m] = r.value.split(":");
+    const s = seen.get(r.key) ?? { n: [], m: [], inputs: [] };
+    s.n.push(Number(n));
+    s.m.push(Number(m));
+    s.inputs.push(input!);
+    seen.set(r.key, s);
+  }
+  if (out.length !== inputs.length) problems.push(`expected ${inputs.length} output records, got ${out.length}`);
+  for (const [key, values] of expected) {
+    const s = seen.get(key) ?? { n: [], m: [], inputs: [] };
+    const sequence = Array.from({ length: values.length }, (_, i) => i + 1).join(",");
+    const n = [...s.n].sort((a, b) => a - b).join(",");
+    const m = [...s.m].sort((a, b) => a - b).join(",");
+    if (n !== sequence) problems.push(`key ${key}: counter values ${n}, expected ${sequence}`);
+    if (m !== sequence) problems.push(`key ${key}: emit values ${m}, expected ${sequence}`);
+    if ([...s.inputs].sort().join(",") !== [...values].sort().join(",")) problems.push(`key ${key}: inputs seen ${s.inputs.length}, expected ${values.length}`);
+  }
+  return problems;
+}
