@@ -1,5 +1,5 @@
 import { Consumer } from "@platformatic/kafka";
-import type { GroupAssignment } from "@platformatic/kafka";
+import type { ExtendedGroupProtocolSubscription, GroupAssignment, GroupPartitionsAssignments } from "@platformatic/kafka";
 import type { Address, TypedValue } from "@eddy/sdk";
 import type { KafkaIngressSpec } from "../config/index.js";
 import type { Logger } from "../log/logger.js";
@@ -12,6 +12,7 @@ import { clusterGroup, clusterTopics, ensureClusterTopics } from "./cluster-topi
 import { IngressSource } from "./ingress-source.js";
 import { KafkaRouter } from "./kafka-router.js";
 import { PartitionTask } from "./partition-task.js";
+import { decodeOwned, encodeOwned, stickyAssignment } from "./sticky-assignment.js";
 
 
 export interface ClusterPlacementOptions {
@@ -27,25 +28,37 @@ export interface ClusterPlacementOptions {
 /**
  * The cluster mode's placement: this worker joins the consumer group
  * `eddy.<cluster>` on the log topic; Kafka assigns it log partitions, and it
- * runs one PartitionTask per assigned partition. An assignment that changes
- * closes the revoked partitions (committing what they finished) and opens
- * the new ones. The client's group hooks are events only (nothing waits for a
- * revoked partition to stop before its new owner starts), so safety comes
- * from the partition producers' transactional ids, not from the group: a new
- * owner's producer fences the old one before it restores.
+ * runs one PartitionTask per assigned partition. A new assignment closes the
+ * revoked partitions (committing what they finished) and opens the new ones;
+ * partitions kept run on undisturbed (the leader's assignment is sticky).
+ * The client's group hooks are events only (nothing waits for a revoked
+ * partition to stop before its new owner starts), so safety comes from the
+ * partition producers' transactional ids, not from the group: a new owner's
+ * producer fences the old one before it restores.
+ *
+ * Every partition is handled on its own: a partition that is slow to close or
+ * fails to open never holds up another one.
  */
 export class ClusterPlacement implements PartitionPlacement {
   readonly router: KafkaRouter;
   readonly topics: ClusterTopics;
   readonly #o: ClusterPlacementOptions;
   readonly #log: Logger;
+  /** The partitions' tasks, opening or running. */
   readonly #tasks = new Map<number, PartitionTask>();
-  readonly #opening = new Map<number, Promise<void>>();
+  /** A revoked or failed partition's close; its next task opens after it. */
+  readonly #closing = new Map<number, Promise<void>>();
+  /** Backoff of partitions whose opening or transactions failed; reset once a task runs. */
+  readonly #backoff = new Map<number, Backoff>();
   #assigned = new Set<number>();
+  #generation = -1;
+  /** Heartbeats started so far: a heartbeat that started after a fence and succeeded confirms this worker's generation. */
+  #heartbeatsStarted = 0;
+  /** Fenced partitions waiting for that confirmation, with the heartbeat count at their fence. */
+  readonly #fenced = new Map<number, number>();
   #membership: Consumer | undefined;
   #host: PlacementHost | undefined;
   readonly #abort = new AbortController();
-  #reconciling: Promise<void> = Promise.resolve();
   readonly #ingressConsumer: Consumer;
   #sources: IngressSource[] = [];
 
@@ -60,7 +73,7 @@ export class ClusterPlacement implements PartitionPlacement {
 
   /** The partitions this worker processes now. */
   get held(): number[] {
-    return [...this.#tasks.keys()].sort((a, b) => a - b);
+    return [...this.#tasks.entries()].filter(([, t]) => t.running).map(([p]) => p).sort((a, b) => a - b);
   }
 
   describe(): string {
@@ -74,76 +87,151 @@ export class ClusterPlacement implements PartitionPlacement {
     this.#sources = this.#o.ingresses.map(
       (spec) => new IngressSource({ spec, consumer: this.#ingressConsumer, partitions: this.topics.partitions, logger: this.#o.logger, checkTarget: this.#o.checkTarget }),
     );
-    const backoff = new Backoff();
-    for (;;) {
-      try {
-        await ensureClusterTopics(this.topics, { brokers: s.brokers, replicationFactor: s.replicationFactor ?? 1, logger: this.#log });
-        break;
-      } catch (error) {
-        if ((error as { retryable?: boolean }).retryable !== true && !/ECONNREFUSED|ETIMEDOUT|ENOTFOUND|Connection|connect/i.test(describeError(error))) throw error;
-        const delay = backoff.next();
-        this.#log.warn({ err: describeError(error), brokers: s.brokers, retryInMs: delay }, `cannot reach the Kafka cluster at ${s.brokers.join(",")}; retrying (nothing is started until it answers)`);
-        await sleep(delay, this.#abort.signal);
-        if (this.#abort.signal.aborted) throw error;
-      }
-    }
+    await this.#untilBrokerAnswers("create or check the cluster topics", () =>
+      ensureClusterTopics(this.topics, { brokers: s.brokers, replicationFactor: s.replicationFactor ?? 1, logger: this.#log }),
+    );
     const sessionTimeout = s.sessionTimeoutMs ?? 6_000;
+    // Members rejoin on their next heartbeat, at once (nothing is revoked before rejoining), so the coordinator
+    // needs to wait little for them; a JoinGroup is answered within this time, so the request may not time out sooner.
+    const rebalanceTimeout = Math.max(sessionTimeout, 10_000);
+    // Not in the client's option types, but passed on to its connections (their default is 30 s).
+    const connection = { requestTimeout: rebalanceTimeout + 10_000 };
     const membership = new Consumer({
       clientId: `eddy-${s.cluster}-member`,
       groupId: clusterGroup(s.cluster),
       bootstrapBrokers: s.brokers,
       sessionTimeout,
-      rebalanceTimeout: Math.max(sessionTimeout, 30_000),
+      rebalanceTimeout,
       heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 10)),
       retries: 5,
       retryDelay,
+      ...connection,
     });
     this.#membership = membership;
     membership.on("consumer:group:join", (payload: { generationId: number; memberId: string; assignments: GroupAssignment[] }) => {
       const mine = new Set<number>();
       for (const a of payload.assignments) if (a.topic === this.topics.log) for (const p of a.partitions) mine.add(p);
       this.#log.info({ generation: payload.generationId, member: payload.memberId, partitions: [...mine].sort((a, b) => a - b) }, `group generation ${payload.generationId}: ${mine.size} partitions assigned to this worker`);
+      this.#generation = payload.generationId;
       this.#assigned = mine;
       this.#reconcile();
     });
+    // The client gives up rejoining after its retries and says so only with this event; the worker must not stay outside its group.
+    membership.on("error", (error: unknown) => {
+      if (this.#abort.signal.aborted) return;
+      this.#log.warn({ err: describeError(error) }, "lost the consumer group membership; rejoining");
+      void this.#join(membership);
+    });
+    membership.on("consumer:heartbeat:start", () => this.#heartbeatsStarted++);
+    membership.on("consumer:heartbeat:end", () => this.#confirmed());
     membership.topics.trackAll(this.topics.log);
-    await membership.joinGroup({});
+    await this.#join(membership);
   }
 
   async stop(): Promise<void> {
     this.#abort.abort();
     this.#assigned = new Set();
-    await this.#reconciling;
-    await Promise.allSettled([...this.#opening.values()]);
-    await Promise.allSettled([...this.#tasks.values()].map((t) => t.flushAndClose(5_000)));
+    const tasks = [...this.#tasks.values()];
     this.#tasks.clear();
+    await Promise.allSettled([...tasks.map((t) => t.flushAndClose(5_000)), ...this.#closing.values()]);
     if (this.#membership !== undefined) {
       const membership = this.#membership;
-      await new Promise<void>((resolve) => membership.leaveGroup(false, () => resolve()));
-      await closeQuietly(this.#membership);
+      // Leaving at once hands the partitions over without waiting out the session timeout.
+      await new Promise<void>((resolve) => membership.leaveGroup(true, () => resolve()));
+      await closeQuietly(membership);
     }
     await closeQuietly(this.#ingressConsumer);
     await this.router.close();
   }
 
-  /** Brings the running tasks in line with the assignment; one reconciliation at a time. */
+  /** Joins (or rejoins) the group, retrying with backoff while the coordinator is not there yet (a fresh broker creates it on first use). */
+  async #join(membership: Consumer): Promise<void> {
+    await this.#untilBrokerAnswers("join the consumer group", () =>
+      membership.joinGroup({
+        protocols: [this.#protocol()],
+        partitionAssigner: (_leader: string, members: Map<string, ExtendedGroupProtocolSubscription>) => this.#assign(members),
+      }),
+    );
+  }
+
+  /** The group protocol: its metadata (read at every join, rejoins too) says which partitions this worker runs. */
+  #protocol(): { name: string; version: number; readonly metadata: Buffer } {
+    const owned = (): Buffer => encodeOwned(this.#assigned);
+    return {
+      name: "eddy-sticky",
+      version: 1,
+      get metadata(): Buffer {
+        return owned();
+      },
+    };
+  }
+
+  #assign(members: Map<string, ExtendedGroupProtocolSubscription>): GroupPartitionsAssignments[] {
+    const owned = new Map<string, number[]>();
+    for (const [id, m] of members) owned.set(id, decodeOwned(m.metadata as Buffer | undefined));
+    const shares = stickyAssignment(owned, this.topics.partitions);
+    return [...shares].map(([memberId, partitions]) => ({ memberId, assignments: new Map([[this.topics.log, { topic: this.topics.log, partitions }]]) }));
+  }
+
+  async #untilBrokerAnswers(what: string, attempt: () => Promise<unknown>): Promise<void> {
+    const brokers = this.#o.settings.brokers.join(",");
+    const backoff = new Backoff();
+    for (;;) {
+      try {
+        await attempt();
+        return;
+      } catch (error) {
+        if (this.#abort.signal.aborted || !retryableAtStart(error)) throw error;
+        const delay = backoff.next();
+        this.#log.warn({ err: describeError(error), brokers, retryInMs: delay }, `cannot ${what} on the Kafka cluster at ${brokers}; retrying in ${delay} ms (nothing is started until it answers)`);
+        await sleep(delay, this.#abort.signal);
+        if (this.#abort.signal.aborted) throw error;
+      }
+    }
+  }
+
+  /** Brings the tasks in line with the assignment: closes the revoked ones, opens the new ones. */
   #reconcile(): void {
-    this.#reconciling = this.#reconciling.then(async () => {
-      const revoked = [...this.#tasks.keys()].filter((p) => !this.#assigned.has(p));
-      await Promise.allSettled(
-        revoked.map(async (p) => {
-          const task = this.#tasks.get(p)!;
-          this.#tasks.delete(p);
-          await task.flushAndClose(2_000);
-          this.#log.info({ partition: p }, `partition ${p} revoked: committed and closed`);
-        }),
-      );
-      for (const p of this.#assigned) if (!this.#tasks.has(p) && !this.#opening.has(p)) this.#open(p);
+    for (const [p, task] of this.#tasks) {
+      if (this.#assigned.has(p)) continue;
+      this.#tasks.delete(p);
+      this.#backoff.delete(p);
+      this.#closeTask(task, task.running ? `partition ${p} revoked: committed and closed` : `partition ${p} revoked while it was being opened: closed`);
+    }
+    this.#fenced.clear();
+    for (const p of this.#assigned) if (!this.#tasks.has(p)) this.#open(p);
+  }
+
+  /** A heartbeat succeeded: the generation this worker acts on is current, so its fenced partitions are still its own. */
+  #confirmed(): void {
+    for (const [p, startedBefore] of this.#fenced) {
+      // The heartbeat that just ended is the latest one started (the client runs one at a time).
+      if (this.#heartbeatsStarted <= startedBefore) continue;
+      this.#fenced.delete(p);
+      if (this.#assigned.has(p)) {
+        this.#log.info({ partition: p, generation: this.#generation }, `partition ${p}: the group still assigns it here (generation ${this.#generation}); reopening it`);
+        this.#open(p);
+      }
+    }
+  }
+
+  /** Closes a task (committing what it finished when it runs); the partition's next task waits for it. */
+  #closeTask(task: PartitionTask, closedLine: string | undefined): void {
+    const p = task.partition;
+    const previous = this.#closing.get(p) ?? Promise.resolve();
+    const closing = previous
+      .then(() => (task.running ? task.flushAndClose(2_000) : task.close()))
+      .then(() => {
+        if (closedLine !== undefined) this.#log.info({ partition: p }, closedLine);
+      });
+    this.#closing.set(p, closing);
+    void closing.then(() => {
+      if (this.#closing.get(p) === closing) this.#closing.delete(p);
     });
   }
 
-  #open(partition: number, attempt = 0): void {
-    if (this.#abort.signal.aborted || !this.#assigned.has(partition)) return;
+  #open(partition: number): void {
+    if (this.#abort.signal.aborted || !this.#assigned.has(partition) || this.#tasks.has(partition)) return;
     const s = this.#o.settings;
     const task = new PartitionTask({
       partition,
@@ -157,41 +245,62 @@ export class ClusterPlacement implements PartitionPlacement {
       transactionTimeoutMs: s.transactionTimeoutMs ?? 10_000,
       onFailed: (failed, error, fenced) => this.#failed(failed, error, fenced),
     });
-    const opening = task.start().then(
-      () => {
-        this.#opening.delete(partition);
-        if (this.#abort.signal.aborted || !this.#assigned.has(partition)) {
-          void task.close();
-          this.#log.info({ partition }, `partition ${partition} revoked while it was being opened: closed`);
-          return;
-        }
-        this.#tasks.set(partition, task);
-      },
-      async (error: unknown) => {
-        this.#opening.delete(partition);
-        await task.close();
-        const delay = Math.min(500 * 2 ** attempt, 10_000);
-        this.#log.error({ partition, err: describeError(error), retryInMs: delay }, `partition ${partition} could not be opened (fencing or restore failed); retrying`);
-        await sleep(delay, this.#abort.signal);
-        this.#open(partition, attempt + 1);
-      },
-    );
-    this.#opening.set(partition, opening);
+    this.#tasks.set(partition, task);
+    const previous = this.#closing.get(partition) ?? Promise.resolve();
+    void previous
+      .then(() => task.start())
+      .then(
+        () => this.#backoff.delete(partition),
+        (error: unknown) => {
+          if (this.#tasks.get(partition) !== task) return; // revoked meanwhile: its close is under way
+          this.#tasks.delete(partition);
+          this.#closeTask(task, undefined);
+          const delay = this.#retryDelay(partition);
+          this.#log.error({ partition, err: describeError(error), retryInMs: delay }, `partition ${partition} could not be opened (fencing or restore failed); retrying in ${delay} ms`);
+          this.#reopenLater(partition, delay);
+        },
+      );
   }
 
   #failed(task: PartitionTask, error: unknown, fenced: boolean): void {
     const p = task.partition;
-    if (this.#tasks.get(p) === task) this.#tasks.delete(p);
-    const closing = task.close();
+    if (this.#tasks.get(p) !== task) return;
+    this.#tasks.delete(p);
+    this.#closeTask(task, undefined);
     if (fenced) {
-      // Another worker took the partition over (this one was too slow or cut off): wait for the group to say what is ours.
-      this.#log.warn({ partition: p }, `partition ${p}: this worker's producer was fenced by a newer owner; its uncommitted work is dropped`);
-      this.#assigned.delete(p);
+      // Another worker opened the partition: the group gave it to them (this worker learns so at its next heartbeat), or
+      // that worker acted on an older generation and stops when it learns the new one. The group decides: the partition
+      // reopens here only after a heartbeat started since the fence succeeds, or when a new assignment includes it.
+      this.#log.warn({ partition: p, generation: this.#generation }, `partition ${p}: this worker's producer was fenced by another owner; its uncommitted work is dropped; it reopens here only if the group's next answer still assigns it here`);
+      this.#fenced.set(p, this.#heartbeatsStarted);
       return;
     }
-    this.#log.warn({ partition: p, err: describeError(error) }, `partition ${p}: a transaction failed; the partition is restored from Kafka and resumed`);
-    void closing.then(() => sleep(500, this.#abort.signal)).then(() => {
-      if (!this.#tasks.has(p) && !this.#opening.has(p)) this.#open(p);
-    });
+    const delay = this.#retryDelay(p);
+    this.#log.warn({ partition: p, err: describeError(error), retryInMs: delay }, `partition ${p}: a transaction failed; the partition is restored from Kafka and resumed in ${delay} ms`);
+    this.#reopenLater(p, delay);
   }
+
+  #retryDelay(partition: number): number {
+    let backoff = this.#backoff.get(partition);
+    if (backoff === undefined) {
+      backoff = new Backoff();
+      // Start at ~0.5-1 s: the partition's previous producer must be fenced or its failure pass.
+      backoff.next();
+      backoff.next();
+      backoff.next();
+      this.#backoff.set(partition, backoff);
+    }
+    return backoff.next();
+  }
+
+  #reopenLater(partition: number, delay: number): void {
+    void sleep(delay, this.#abort.signal).then(() => this.#open(partition));
+  }
+}
+
+/** Errors worth waiting out at start: the broker not reachable yet, or its group coordinator not loaded yet. */
+function retryableAtStart(error: unknown): boolean {
+  if ((error as { retryable?: boolean }).retryable === true) return true;
+  const text = describeError(error);
+  return /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|Connection|connect|COORDINATOR_NOT_AVAILABLE|NOT_COORDINATOR|COORDINATOR_LOAD_IN_PROGRESS|timed out/i.test(text);
 }

@@ -8,7 +8,7 @@ import type { RecoveredState, StateStore } from "../store/state-store.js";
 import type { QuarantineRecord, StoredStateValue } from "../store/quarantine-record.js";
 import type { Envelope } from "../runtime/envelope.js";
 import type { AddressRecord, StoredState, TimerRecord } from "./cluster-records.js";
-import { addressRecordKey, decodeTimer, encodeTimer, parseChangelogKey, positionRecordKey, timerRecordKey, WATERMARK_KEY } from "./cluster-records.js";
+import { addressRecordKey, decodeTimer, encodeTimer, parseChangelogKey, positionRecordKey, timerRecordKey } from "./cluster-records.js";
 
 /** A record for a Kafka egress topic, written in the partition's transaction. */
 export interface EgressRecord {
@@ -141,7 +141,7 @@ export class KafkaPartitionStore implements StateStore {
   }
 
   commit(unit: CommitUnit): Promise<void> {
-    if (this.#closed) return Promise.reject(new EddyError("EDDY_SHUTTING_DOWN", `partition ${this.partition} was revoked`, { retryable: true }));
+    if (this.#closed) return Promise.reject(this.#closedError());
     this.#memory.commit(unit);
     const work = this.#work;
     let last = this.#lastOffset.get(unit.targetKey) ?? -1;
@@ -177,7 +177,7 @@ export class KafkaPartitionStore implements StateStore {
   }
 
   fireDelayed(message: DelayedMessage): Promise<void> {
-    if (this.#closed) return Promise.reject(new EddyError("EDDY_SHUTTING_DOWN", `partition ${this.partition} was revoked`, { retryable: true }));
+    if (this.#closed) return Promise.reject(this.#closedError());
     const work = this.#work;
     work.changelog.set(timerRecordKey(message.senderKey, message.seq), null);
     work.messages.push(message.envelope);
@@ -186,15 +186,11 @@ export class KafkaPartitionStore implements StateStore {
 
   /** Queues an ingress source position (written with the messages routed from it). */
   position(ingress: string, source: string, next: string, messages: readonly Envelope[]): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#closedError());
     const work = this.#work;
     work.changelog.set(positionRecordKey(ingress, source), next);
     for (const m of messages) work.messages.push(m);
     return this.#settled(work);
-  }
-
-  /** Queues the consumed-log watermark for the next transaction. */
-  watermark(offset: number): void {
-    this.#work.changelog.set(WATERMARK_KEY, String(offset));
   }
 
   /** Takes the work queued since the last call; undefined when there is none. */
@@ -243,6 +239,10 @@ export class KafkaPartitionStore implements StateStore {
     this.#work = emptyWork();
     const error = new EddyError("EDDY_SHUTTING_DOWN", `partition ${this.partition} was closed before its transaction`, { retryable: true });
     for (const w of work.waiters) w.reject(error);
+  }
+
+  #closedError(): EddyError {
+    return new EddyError("EDDY_SHUTTING_DOWN", `partition ${this.partition} was revoked`, { retryable: true });
   }
 
   #settled(work: PendingWork): Promise<void> {

@@ -1,6 +1,6 @@
 import { Consumer, Producer } from "@platformatic/kafka";
 import type { MessageToProduce } from "@platformatic/kafka";
-import { isEddyError } from "@eddy/sdk";
+import { EddyError, isEddyError } from "@eddy/sdk";
 import type { Logger } from "../log/logger.js";
 import type { Envelope } from "../runtime/envelope.js";
 import { partitionOf } from "../runtime/partitioner.js";
@@ -11,7 +11,7 @@ import type { SpecRegistry } from "../store/spec-registry.js";
 import { closeQuietly, describeError, hasKafkaError, retryDelay, sleep } from "../io/kafka/kafka-common.js";
 import type { ClusterTopics } from "./cluster-topics.js";
 import { partitionTransactionalId } from "./cluster-topics.js";
-import { decodeLogMessage, encodeLogMessage } from "./cluster-records.js";
+import { decodeLogMessage, encodeLogMessage, WATERMARK_KEY } from "./cluster-records.js";
 import type { IngressSource } from "./ingress-source.js";
 import { KafkaPartitionStore } from "./kafka-partition-store.js";
 import { LogReader } from "./log-reader.js";
@@ -58,6 +58,8 @@ export class PartitionTask {
   #consumer: Consumer | undefined;
   #context: PartitionContext | undefined;
   readonly #abort = new AbortController();
+  /** Stops reading input (log and ingress sources) while what was read is still committed: a handover. */
+  readonly #input = new AbortController();
   /** Offsets handed to the processor, in order, not yet known to be committed. */
   #delivered: number[] = [];
   #deliveredHead = 0;
@@ -69,6 +71,12 @@ export class PartitionTask {
   #wake: (() => void) | undefined;
   #loops: Promise<void>[] = [];
   #failed = false;
+  /** True while a transaction is between begin and its end (commit or abort). */
+  #inTransaction = false;
+  /** Resolved when the commit loop has nothing queued and no transaction open (or has stopped). */
+  #idleWaiters: (() => void)[] = [];
+  #closing: Promise<void> | undefined;
+  #running = false;
   readonly #positions = new Map<string, string>();
 
   constructor(options: PartitionTaskOptions) {
@@ -83,8 +91,14 @@ export class PartitionTask {
     });
   }
 
+  /** True from the end of start() until close(): the partition is processing here. */
+  get running(): boolean {
+    return this.#running && this.#closing === undefined;
+  }
+
   /** Fences the previous owner, restores, and starts processing. */
   async start(): Promise<void> {
+    this.#throwIfClosed();
     const started = performance.now();
     const o = this.#o;
     this.#producer = new Producer({
@@ -105,7 +119,9 @@ export class PartitionTask {
     this.#consumer = new Consumer({ clientId: `eddy-${o.topics.cluster}-p${this.partition}-reader`, groupId: `eddy.${o.topics.cluster}.reader`, bootstrapBrokers: o.brokers, retries: 5, retryDelay });
     const fence = await this.#producer.beginTransaction();
     await fence.cancel();
+    this.#throwIfClosed();
     const restored = await this.#restore();
+    this.#throwIfClosed();
     this.#watermark = restored.watermark;
     this.#next = restored.watermark;
     for (const [k, v] of restored.positions) this.#positions.set(k, v);
@@ -116,31 +132,65 @@ export class PartitionTask {
       `partition ${this.partition} assigned: restored, processing from log offset ${restored.watermark}`,
     );
     this.#loops = [this.#fetchLoop(), this.#commitLoop(), ...o.ingressSources.map((s) => this.#ingressLoop(s))];
+    this.#running = true;
   }
 
-  /** Stops the partition: no more reads or transactions; uncommitted work is dropped (a new owner redoes it). */
-  async close(): Promise<void> {
+  /**
+   * Stops the partition: no more reads or transactions; uncommitted work is
+   * dropped (a new owner redoes it). Its Kafka clients are closed before its
+   * loops are awaited, so a request in flight fails at once instead of
+   * holding the close (and the partition's next opening) for its timeout.
+   * Idempotent: every caller waits for the same close.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#input.abort();
     this.#abort.abort();
     this.#wake?.();
     this.#store.close();
     await this.#context?.close();
     this.#context = undefined;
+    const clients: Promise<void>[] = [];
+    if (this.#producer !== undefined) clients.push(closeQuietly(this.#producer));
+    if (this.#consumer !== undefined) clients.push(closeQuietly(this.#consumer));
+    await Promise.all(clients);
     await Promise.allSettled(this.#loops);
+    this.#notifyIdle();
     this.#o.host.release(this.#admitted - this.#committedConsumed);
     this.#admitted = this.#committedConsumed;
-    const producer = this.#producer;
-    this.#producer = undefined;
-    if (producer !== undefined) await closeQuietly(producer);
-    const consumer = this.#consumer;
-    this.#consumer = undefined;
-    if (consumer !== undefined) await closeQuietly(consumer);
   }
 
-  /** Stops after committing what is queued (a clean shutdown or a handover). */
+  /**
+   * A clean shutdown or a handover: stops reading and processing, commits
+   * what the processor already committed (queued, or in the transaction in
+   * flight), waiting at most `timeoutMs`, then closes. Work still being
+   * invoked is dropped; the partition's next owner redoes it.
+   */
   async flushAndClose(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.#store.hasWork && !this.#failed && Date.now() < deadline) await sleep(20, this.#abort.signal);
+    if (this.#closing === undefined && this.#running && !this.#failed) {
+      this.#input.abort();
+      await this.#context?.close();
+      if (this.#store.hasWork || this.#inTransaction) {
+        const timer = new AbortController();
+        await Promise.race([new Promise<void>((resolve) => this.#idleWaiters.push(resolve)), sleep(timeoutMs, timer.signal)]);
+        timer.abort();
+      }
+    }
     await this.close();
+  }
+
+  #notifyIdle(): void {
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  #throwIfClosed(): void {
+    if (this.#abort.signal.aborted) throw new EddyError("EDDY_SHUTTING_DOWN", `partition ${this.partition} was closed while it was being opened`, { retryable: true });
   }
 
   async #restore(): Promise<{ watermark: number; timers: DelayedMessage[]; positions: Map<string, string> }> {
@@ -173,7 +223,7 @@ export class PartitionTask {
 
   async #fetchLoop(): Promise<void> {
     const o = this.#o;
-    const signal = this.#abort.signal;
+    const signal = this.#input.signal;
     const reader = new LogReader(this.#consumer!, o.topics.log, this.partition, 100);
     while (!signal.aborted) {
       let result;
@@ -194,8 +244,10 @@ export class PartitionTask {
       }
       if (fresh.length > 0) {
         for (const m of fresh) this.#delivered.push(m.seq);
+        const context = this.#context;
+        if (context === undefined) return;
         try {
-          await o.host.admit(this.#context!, fresh);
+          await o.host.admit(context, fresh, signal);
           this.#admitted += fresh.length;
         } catch (error) {
           if (!isEddyError(error, "EDDY_SHUTTING_DOWN")) this.#log.error({ err: describeError(error) }, "cannot hand messages to the processor");
@@ -208,12 +260,13 @@ export class PartitionTask {
   }
 
   async #ingressLoop(source: IngressSource): Promise<void> {
-    const signal = this.#abort.signal;
+    const signal = this.#input.signal;
     const positions = this.#positions;
     while (!signal.aborted) {
       try {
-        const read = await source.read(this.partition, (key) => positions.get(key), signal);
-        if (read === undefined) continue;
+        // A read has no effects, so a close need not wait for it (the shared ingress client stays open).
+        const read = await untilAborted(source.read(this.partition, (key) => positions.get(key), signal), signal);
+        if (read === undefined || signal.aborted) continue;
         positions.set(read.positionKey, read.next);
         const messages = read.messages;
         await this.#store.position(read.ingress, read.source, read.next, messages);
@@ -246,6 +299,7 @@ export class PartitionTask {
       for (const offset of work?.consumed ?? []) this.#done.add(offset);
       const watermark = this.#currentWatermark();
       if (work === undefined && watermark === this.#watermark) {
+        this.#notifyIdle();
         await new Promise<void>((resolve) => (this.#wake = resolve));
         this.#wake = undefined;
         continue;
@@ -262,7 +316,8 @@ export class PartitionTask {
         }
         for (const e of work.egress) messages.push({ topic: e.topic, value: e.value, ...(e.key === undefined ? {} : { key: e.key }) });
       }
-      if (watermark !== this.#watermark) changelog("w", String(watermark));
+      if (watermark !== this.#watermark) changelog(WATERMARK_KEY, String(watermark));
+      this.#inTransaction = true;
       try {
         const transaction = await this.#producer!.beginTransaction();
         try {
@@ -274,8 +329,10 @@ export class PartitionTask {
           throw error;
         }
       } catch (error) {
+        this.#inTransaction = false;
+        this.#failed = true;
+        this.#notifyIdle();
         if (!signal.aborted) {
-          this.#failed = true;
           const fenced = hasKafkaError(error, "PRODUCER_FENCED") || hasKafkaError(error, "INVALID_PRODUCER_EPOCH");
           // Stops the processor before it sees the rejections: its in-memory state ran ahead of Kafka and is dropped.
           o.onFailed(this, error, fenced);
@@ -283,9 +340,21 @@ export class PartitionTask {
         for (const w of work?.waiters ?? []) w.reject(error);
         return;
       }
+      this.#inTransaction = false;
       this.#watermark = watermark;
       this.#committedConsumed += work?.consumed.length ?? 0;
       for (const w of work?.waiters ?? []) w.resolve();
     }
   }
+}
+
+/** The promise's value, or undefined as soon as `signal` aborts (what the promise does later is ignored). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<undefined>((resolve) => {
+    onAbort = () => resolve(undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  return Promise.race([promise, aborted]).finally(() => signal.removeEventListener("abort", onAbort));
 }

@@ -34,13 +34,20 @@ export class BackpressureGate {
     return this.#aside;
   }
 
-  /** Resolves when `count` more messages may enter. */
-  async enter(count: number): Promise<void> {
+  /** Resolves when `count` more messages may enter; refuses once the gate closes or `signal` aborts (the reader stopped). */
+  async enter(count: number, signal?: AbortSignal): Promise<void> {
     while (this.#pending >= this.limit) {
-      if (this.#closed) break;
-      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+      if (this.#closed || signal?.aborted === true) break;
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          signal?.removeEventListener("abort", done);
+          resolve();
+        };
+        this.#waiters.push(done);
+        signal?.addEventListener("abort", done, { once: true });
+      });
     }
-    if (this.#closed) {
+    if (this.#closed || signal?.aborted === true) {
       throw new EddyError("EDDY_SHUTTING_DOWN", "the runtime is shutting down and takes no new messages", {
         retryable: true,
       });

@@ -7,8 +7,8 @@ import type { PartitionContext } from "./partition-context.js";
 export interface PlacementHost {
   /** Opens a partition's processor and timers over `store`; the context is removed from the runtime when closed. */
   open(partition: number, store: StateStore): PartitionContext;
-  /** Hands messages read from the partition's log to its processor; waits while the runtime pushes back. */
-  admit(context: PartitionContext, messages: readonly Envelope[]): Promise<void>;
+  /** Hands messages read from the partition's log to its processor; waits while the runtime pushes back, until `signal` aborts. */
+  admit(context: PartitionContext, messages: readonly Envelope[], signal: AbortSignal): Promise<void>;
   /** Returns the backpressure credit of admitted messages that will not be committed here (the partition moved). */
   release(count: number): void;
 }

@@ -609,8 +609,8 @@ export class Runtime {
           },
         };
       },
-      admit: async (context, messages) => {
-        await this.#gate.enter(messages.length);
+      admit: async (context, messages, signal) => {
+        await this.#gate.enter(messages.length, signal);
         for (const m of messages) context.processor.append(m);
       },
       release: (count) => {

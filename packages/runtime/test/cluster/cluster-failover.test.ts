@@ -6,9 +6,26 @@ import type { EddyProcess } from "../kafka/kafka-helpers.js";
 import { freePort } from "../support/local-servers.js";
 import { clusterSetup, readAllCommitted, startWorker, verifyExactlyOnce } from "./cluster-helpers.js";
 
-const stopAll = async (workers: EddyProcess[]) => {
+/**
+ * SIGTERMs every worker and waits for each to drain and exit; a worker still
+ * running after `deadlineMs` is SIGKILLed and reported (a hung drain).
+ */
+const stopAll = async (workers: EddyProcess[], deadlineMs = 30_000): Promise<string[]> => {
   for (const w of workers) w.kill("SIGTERM");
-  await Promise.all(workers.map((w) => w.exited));
+  const hung: string[] = [];
+  await Promise.all(
+    workers.map(async (w, i) => {
+      let timer: NodeJS.Timeout | undefined;
+      const exited = await Promise.race([w.exited.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), deadlineMs)))]);
+      clearTimeout(timer);
+      if (!exited) {
+        hung.push(`worker ${i} (pid ${w.pid}) was still running ${deadlineMs} ms after SIGTERM:\n${w.output().split("\n").slice(-15).join("\n")}`);
+        w.kill("SIGKILL");
+        await w.exited;
+      }
+    }),
+  );
+  return hung;
 };
 
 describe("cluster mode: three workers over Kafka (real broker)", { timeout: 300_000 }, () => {
@@ -24,36 +41,43 @@ describe("cluster mode: three workers over Kafka (real broker)", { timeout: 300_
     const N = 1_200;
     const inputs = Array.from({ length: N }, (_, i) => ({ key: `k${i % 40}`, value: `i${i}` }));
     const workers = [startWorker(s), startWorker(s), startWorker(s)];
+    let stopped = false;
     try {
       await Promise.all(workers.map((w) => w.waitFor("eddy is running", 60_000)));
-      // Produce in slices, so that the kill lands while messages, timers and transactions are in flight.
+      // Produce in slices (paced, so that the kill lands while messages, timers and transactions are in flight).
+      let produced = 0;
       const producing = (async () => {
         for (let i = 0; i < N; i += 60) {
           await produce(s.input, inputs.slice(i, i + 60));
+          produced = i + 60;
           await new Promise((r) => setTimeout(r, 100));
         }
       })();
       await workers[1]!.waitFor(/partition \d+ assigned/, 60_000);
-      await new Promise((r) => setTimeout(r, 800));
-      const generations = () => (workers[0]!.output().match(/group generation \d+:/g) ?? []).length;
-      const before = generations();
+      while (produced < N / 3) await new Promise((r) => setTimeout(r, 20));
+      const generations = (w: EddyProcess) => (w.output().match(/group generation \d+:/g) ?? []).length;
+      const before = [generations(workers[0]!), generations(workers[2]!)];
       workers[1]!.kill("SIGKILL");
       await workers[1]!.exited;
       const killedAt = Date.now();
       // The survivors take over once the session timeout (6 s by default) says the worker is gone.
-      while (generations() === before) {
-        assert.ok(Date.now() - killedAt < 60_000, "the survivors never rebalanced after the kill");
-        await new Promise((r) => setTimeout(r, 100));
+      while (generations(workers[0]!) === before[0] || generations(workers[2]!) === before[1]) {
+        assert.ok(Date.now() - killedAt < 60_000, "the survivors did not both rebalance within 60 s of the kill");
+        await new Promise((r) => setTimeout(r, 50));
       }
+      const rebalancedMs = Date.now() - killedAt;
       await producing;
       workers[1] = startWorker(s);
       await workers[1].waitFor("eddy is running", 60_000);
       const out = await readAllCommitted(s.output, 4, N, 120_000, 2_000);
+      const completeMs = Date.now() - killedAt;
       const problems = verifyExactlyOnce(out, inputs);
-      t.diagnostic(`outputs ${out.length} of ${N}; survivors rebalanced ${Date.now() - killedAt} ms after the kill (upper bound)`);
+      t.diagnostic(`outputs ${out.length} of ${N}; both survivors rebalanced ${rebalancedMs} ms after the kill; all outputs ${completeMs} ms after it`);
       assert.deepEqual(problems.slice(0, 10), [], workers.map((w) => w.output().split("\n").filter((l) => /fenced|failed|revoked|generation/.test(l)).slice(-10).join("\n")).join("\n---\n"));
+      stopped = true;
+      assert.deepEqual(await stopAll(workers), [], "every worker drains and exits on SIGTERM");
     } finally {
-      await stopAll(workers);
+      if (!stopped) await stopAll(workers);
     }
   });
 
@@ -66,6 +90,7 @@ describe("cluster mode: three workers over Kafka (real broker)", { timeout: 300_
     writeFileSync(moduleB, readFileSync(s.moduleFile, "utf8").replace(`port: ${portA}`, `port: ${portB}`));
     await createTopics([s.input, s.output], 4);
     const workers = [startWorker(s), startWorker({ ...s, moduleFile: moduleB })];
+    let stopped = false;
     try {
       await Promise.all(workers.map((w) => w.waitFor("eddy is running", 60_000)));
       const inputs = Array.from({ length: 40 }, (_, i) => ({ key: `h${i % 8}`, value: `i${i}` }));
@@ -80,8 +105,10 @@ describe("cluster mode: three workers over Kafka (real broker)", { timeout: 300_
       }
       const out = await readAllCommitted(s.output, 4, inputs.length, 60_000, 1_000);
       assert.deepEqual(verifyExactlyOnce(out, inputs), []);
+      stopped = true;
+      assert.deepEqual(await stopAll(workers), [], "every worker drains and exits on SIGTERM");
     } finally {
-      await stopAll(workers);
+      if (!stopped) await stopAll(workers);
     }
   });
 });

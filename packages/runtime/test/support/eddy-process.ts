@@ -4,6 +4,7 @@
  * "spawn, collect the output, wait for a line" for all of them.
  */
 import { spawn } from "node:child_process";
+import { appendFileSync } from "node:fs";
 import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 
@@ -47,13 +48,20 @@ export function spawnEddy(args: readonly string[], options: EddyProcessOptions =
   let output = "";
   let stdout = "";
   let stderr = "";
+  // EDDY_TEST_LOG_DIR=<dir> keeps each process's whole output in <dir>/<pid>.log, for looking into a failed run.
+  const logDir = process.env["EDDY_TEST_LOG_DIR"];
+  const keep = (d: Buffer): void => {
+    if (logDir !== undefined) appendFileSync(join(logDir, `${child.pid}.log`), d);
+  };
   child.stdout.on("data", (d: Buffer) => {
     stdout += d.toString();
     output += d.toString();
+    keep(d);
   });
   child.stderr.on("data", (d: Buffer) => {
     stderr += d.toString();
     output += d.toString();
+    keep(d);
   });
   const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
   return {
