@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Admin, Consumer, Producer } from "@platformatic/kafka";
 import { LogReader } from "../packages/runtime/src/cluster/log-reader.js";
+import { PartitionFetcher } from "../packages/runtime/src/io/kafka/partition-fetcher.js";
 import { closeQuietly } from "../packages/runtime/src/io/kafka/kafka-common.js";
 import { KAFKA_BROKER } from "./kafka-greeter.js";
 import { percentile } from "./stats.js";
@@ -124,13 +125,15 @@ class OutputReader {
   readonly latencies: number[] = [];
   lastAt = 0;
   readonly #consumer: Consumer;
+  readonly #fetcher: PartitionFetcher;
   readonly #readers: { reader: LogReader; next: bigint }[];
   #stopped = false;
   readonly #loop: Promise<void>;
 
   constructor(topic: string) {
     this.#consumer = new Consumer({ clientId: "bench-cluster-reader", groupId: `bench-reader-${topic}`, bootstrapBrokers: [KAFKA_BROKER] });
-    this.#readers = Array.from({ length: PARTITIONS }, (_, p) => ({ reader: new LogReader(this.#consumer, topic, p, 20), next: 0n }));
+    this.#fetcher = new PartitionFetcher(this.#consumer, "bench-cluster-reader");
+    this.#readers = Array.from({ length: PARTITIONS }, (_, p) => ({ reader: new LogReader(this.#fetcher, topic, p, 20), next: 0n }));
     this.#loop = this.#run();
   }
 
@@ -142,7 +145,9 @@ class OutputReader {
     while (!this.#stopped) {
       await Promise.all(
         this.#readers.map(async (r) => {
-          const result = await r.reader.read(r.next);
+          // A partition without a leader yet is read again on the next round.
+          const result = await r.reader.read(r.next).catch(() => undefined);
+          if (result === undefined) return;
           r.next = result.next;
           const now = Date.now();
           for (const record of result.records) {
@@ -158,6 +163,7 @@ class OutputReader {
     this.#stopped = true;
     await this.#loop.catch(() => undefined);
     await closeQuietly(this.#consumer);
+    await this.#fetcher.close();
   }
 }
 

@@ -10,6 +10,7 @@ import type { ClusterSettings } from "./cluster-settings.js";
 import type { ClusterTopics } from "./cluster-topics.js";
 import { clusterGroup, clusterTopics, ensureClusterTopics } from "./cluster-topics.js";
 import { IngressSource } from "./ingress-source.js";
+import { PartitionFetcher } from "../io/kafka/partition-fetcher.js";
 import { KafkaRouter } from "./kafka-router.js";
 import { PartitionTask } from "./partition-task.js";
 import { decodeOwned, encodeOwned, stickyAssignment } from "./sticky-assignment.js";
@@ -60,6 +61,7 @@ export class ClusterPlacement implements PartitionPlacement {
   #host: PlacementHost | undefined;
   readonly #abort = new AbortController();
   readonly #ingressConsumer: Consumer;
+  readonly #ingressFetcher: PartitionFetcher;
   #sources: IngressSource[] = [];
 
   constructor(options: ClusterPlacementOptions) {
@@ -69,6 +71,7 @@ export class ClusterPlacement implements PartitionPlacement {
     this.#log = options.logger.child({ cluster: s.cluster });
     this.router = new KafkaRouter(this.topics, s.brokers, `eddy-${s.cluster}-router`);
     this.#ingressConsumer = new Consumer({ clientId: `eddy-${s.cluster}-ingress`, groupId: `${clusterGroup(s.cluster)}.ingress`, bootstrapBrokers: s.brokers, retries: 3, retryDelay });
+    this.#ingressFetcher = new PartitionFetcher(this.#ingressConsumer, `eddy-${s.cluster}-ingress`);
   }
 
   /** The partitions this worker processes now. */
@@ -85,7 +88,7 @@ export class ClusterPlacement implements PartitionPlacement {
     const s = this.#o.settings;
     // The module's components are bound after this placement was built, so the ingresses are known only now.
     this.#sources = this.#o.ingresses.map(
-      (spec) => new IngressSource({ spec, consumer: this.#ingressConsumer, partitions: this.topics.partitions, logger: this.#o.logger, checkTarget: this.#o.checkTarget }),
+      (spec) => new IngressSource({ spec, consumer: this.#ingressConsumer, fetcher: this.#ingressFetcher, partitions: this.topics.partitions, logger: this.#o.logger, checkTarget: this.#o.checkTarget }),
     );
     await this.#untilBrokerAnswers("create or check the cluster topics", () =>
       ensureClusterTopics(this.topics, { brokers: s.brokers, replicationFactor: s.replicationFactor ?? 1, logger: this.#log }),
@@ -141,6 +144,7 @@ export class ClusterPlacement implements PartitionPlacement {
       await closeQuietly(membership);
     }
     await closeQuietly(this.#ingressConsumer);
+    await this.#ingressFetcher.close();
     await this.router.close();
   }
 

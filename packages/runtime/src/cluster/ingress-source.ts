@@ -7,6 +7,7 @@ import type { Envelope } from "../runtime/envelope.js";
 import { envelope } from "../runtime/envelope.js";
 import { sleep } from "../io/kafka/kafka-common.js";
 import { LogReader } from "./log-reader.js";
+import type { PartitionFetcher } from "../io/kafka/partition-fetcher.js";
 
 /** Messages routed from one read of one source partition, and where to read next. */
 export interface IngressRead {
@@ -29,6 +30,7 @@ export class IngressSource {
   readonly id: string;
   readonly #spec: KafkaIngressSpec;
   readonly #consumer: Consumer;
+  readonly #fetcher: PartitionFetcher;
   readonly #partitions: number;
   readonly #logger: Logger;
   readonly #checkTarget: (target: Address, argument: TypedValue) => string | undefined;
@@ -38,6 +40,7 @@ export class IngressSource {
   constructor(options: {
     spec: KafkaIngressSpec;
     consumer: Consumer;
+    fetcher: PartitionFetcher;
     partitions: number;
     logger: Logger;
     checkTarget: (target: Address, argument: TypedValue) => string | undefined;
@@ -45,6 +48,7 @@ export class IngressSource {
     this.#spec = options.spec;
     this.id = options.spec.id;
     this.#consumer = options.consumer;
+    this.#fetcher = options.fetcher;
     this.#partitions = options.partitions;
     this.#logger = options.logger.child({ ingress: options.spec.id });
     this.#checkTarget = options.checkTarget;
@@ -62,7 +66,7 @@ export class IngressSource {
     const positionKey = `${this.id}\u0000${source}`;
     let reader = this.#readers.get(source);
     if (reader === undefined) {
-      reader = new LogReader(this.#consumer, topic, partition, 100);
+      reader = new LogReader(this.#fetcher, topic, partition, 100);
       this.#readers.set(source, reader);
     }
     const stored = position(positionKey);

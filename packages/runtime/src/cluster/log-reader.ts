@@ -1,11 +1,7 @@
 import { FetchIsolationLevels } from "@platformatic/kafka";
-import type { Consumer } from "@platformatic/kafka";
-
-/** Record batch attribute bits (Kafka's record batch format v2). */
-const IS_TRANSACTIONAL = 0b1_0000;
-const IS_CONTROL = 0b10_0000;
-/** Control record type 0 is an abort marker (1 is a commit marker). */
-const ABORT_MARKER = 0;
+import { EddyError } from "@eddy/sdk";
+import { committedRecords } from "../io/kafka/committed-records.js";
+import type { PartitionFetcher } from "../io/kafka/partition-fetcher.js";
 
 /** A committed record of one topic partition. */
 export interface CommittedRecord {
@@ -24,64 +20,57 @@ export interface ReadResult {
 }
 
 /**
- * Reads one topic partition with `read_committed` and drops the records of
- * aborted transactions. The broker returns aborted records up to the last
- * stable offset together with the list of aborted transactions; this client
- * leaves filtering them to the caller, and exactly-once needs it.
+ * Reads one topic partition with `read_committed`, without the records of
+ * aborted transactions (committedRecords).
  */
 export class LogReader {
   readonly topic: string;
   readonly partition: number;
-  readonly #consumer: Consumer;
+  readonly #fetcher: PartitionFetcher;
   readonly #maxWaitMs: number;
 
-  constructor(consumer: Consumer, topic: string, partition: number, maxWaitMs: number) {
-    this.#consumer = consumer;
+  constructor(fetcher: PartitionFetcher, topic: string, partition: number, maxWaitMs: number) {
+    this.#fetcher = fetcher;
     this.topic = topic;
     this.partition = partition;
     this.#maxWaitMs = maxWaitMs;
   }
 
+  /**
+   * Reads from `from` on (waiting up to the reader's maxWaitMs for records).
+   * Throws a retryable EDDY_CLUSTER_FAILED while the partition has no known
+   * leader: an empty answer would read as "nothing there" (a restore would
+   * end with nothing restored) and a caller's loop would spin without ever
+   * yielding to the event loop.
+   */
   async read(from: bigint): Promise<ReadResult> {
-    const metadata = await this.#consumer.metadata({ topics: [this.topic] });
+    let metadata = await this.#fetcher.metadata([this.topic]);
+    if (leaderOf(metadata, this.topic, this.partition) === undefined) metadata = await this.#fetcher.metadata([this.topic], true);
     const topic = metadata.topics.get(this.topic);
-    const leader = topic?.partitions[this.partition]?.leader;
-    if (topic === undefined || leader === undefined || leader < 0) return { records: [], next: from, lastStable: from };
-    const response = await this.#consumer.fetch({
+    const leader = leaderOf(metadata, this.topic, this.partition);
+    if (topic === undefined || leader === undefined) {
+      throw new EddyError("EDDY_CLUSTER_FAILED", `${this.topic} partition ${this.partition} has no leader in the cluster metadata yet; reading it again shortly`, { retryable: true });
+    }
+    const response = await this.#fetcher.fetch({
       node: leader,
       topics: [{ topicId: topic.id, partitions: [{ partition: this.partition, fetchOffset: from, currentLeaderEpoch: -1, lastFetchedEpoch: -1, partitionMaxBytes: 4_194_304 }] }],
       maxWaitTime: this.#maxWaitMs,
       isolationLevel: FetchIsolationLevels.READ_COMMITTED,
     });
     const p = response.responses[0]?.partitions[0];
-    if (p === undefined) return { records: [], next: from, lastStable: from };
-    const aborted = [...(p.abortedTransactions ?? [])].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : 1));
-    const abortedProducers = new Set<bigint>();
-    let nextAborted = 0;
-    const records: CommittedRecord[] = [];
-    let next = from;
-    for (const batch of p.records ?? []) {
-      const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
-      if (last + 1n > next) next = last + 1n;
-      while (nextAborted < aborted.length && aborted[nextAborted]!.firstOffset <= last) {
-        abortedProducers.add(aborted[nextAborted]!.producerId);
-        nextAborted++;
-      }
-      if ((batch.attributes & IS_CONTROL) !== 0) {
-        const key = batch.records[0]?.key;
-        if (key !== undefined && key !== null && key.length >= 4 && key.readInt16BE(2) === ABORT_MARKER) abortedProducers.delete(batch.producerId);
-        continue;
-      }
-      if ((batch.attributes & IS_TRANSACTIONAL) !== 0 && abortedProducers.has(batch.producerId)) continue;
-      for (const record of batch.records) {
-        const offset = batch.firstOffset + BigInt(record.offsetDelta);
-        // A fetch returns whole batches, which may start before the requested offset.
-        if (offset < from) continue;
-        const headers = new Map<string, Buffer>();
-        for (const [k, v] of record.headers as [Buffer, Buffer][]) headers.set(k.toString(), v);
-        records.push({ offset, key: record.key, value: record.value, headers });
-      }
-    }
+    if (p === undefined) throw new EddyError("EDDY_CLUSTER_FAILED", `the broker's answer for ${this.topic} partition ${this.partition} holds no partition`, { retryable: true });
+    const read = committedRecords(p, from, true);
+    const records = read.records.map(({ offset, record }): CommittedRecord => {
+      const headers = new Map<string, Buffer>();
+      for (const [k, v] of record.headers as [Buffer, Buffer][]) headers.set(k.toString(), v);
+      return { offset, key: record.key, value: record.value, headers };
+    });
+    const next = read.next;
     return { records, next, lastStable: p.lastStableOffset };
   }
+}
+
+function leaderOf(metadata: Awaited<ReturnType<PartitionFetcher["metadata"]>>, topic: string, partition: number): number | undefined {
+  const leader = metadata.topics.get(topic)?.partitions[partition]?.leader;
+  return leader === undefined || leader < 0 ? undefined : leader;
 }

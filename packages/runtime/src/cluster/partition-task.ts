@@ -8,13 +8,14 @@ import type { PartitionContext } from "../runtime/partition-context.js";
 import type { PlacementHost } from "../runtime/partition-placement.js";
 import type { DelayedMessage } from "../store/commit-unit.js";
 import type { SpecRegistry } from "../store/spec-registry.js";
-import { closeQuietly, describeError, hasKafkaError, retryDelay, sleep } from "../io/kafka/kafka-common.js";
+import { Backoff, closeQuietly, describeError, hasKafkaError, retryDelay, sleep } from "../io/kafka/kafka-common.js";
 import type { ClusterTopics } from "./cluster-topics.js";
 import { partitionTransactionalId } from "./cluster-topics.js";
 import { decodeLogMessage, encodeLogMessage, WATERMARK_KEY } from "./cluster-records.js";
 import type { IngressSource } from "./ingress-source.js";
 import { KafkaPartitionStore } from "./kafka-partition-store.js";
 import { LogReader } from "./log-reader.js";
+import { PartitionFetcher } from "../io/kafka/partition-fetcher.js";
 
 export interface PartitionTaskOptions {
   readonly partition: number;
@@ -56,6 +57,7 @@ export class PartitionTask {
   #producer: Producer<Buffer, Buffer, Buffer, Buffer> | undefined;
   /** Fetches this partition's log and changelog on its own connections, so partitions do not queue behind each other's long polls. */
   #consumer: Consumer | undefined;
+  #fetcher: PartitionFetcher | undefined;
   #context: PartitionContext | undefined;
   readonly #abort = new AbortController();
   /** Stops reading input (log and ingress sources) while what was read is still committed: a handover. */
@@ -117,6 +119,7 @@ export class PartitionTask {
       autocreateTopics: true,
     });
     this.#consumer = new Consumer({ clientId: `eddy-${o.topics.cluster}-p${this.partition}-reader`, groupId: `eddy.${o.topics.cluster}.reader`, bootstrapBrokers: o.brokers, retries: 5, retryDelay });
+    this.#fetcher = new PartitionFetcher(this.#consumer, `eddy-${o.topics.cluster}-p${this.partition}-reader`);
     const fence = await this.#producer.beginTransaction();
     await fence.cancel();
     this.#throwIfClosed();
@@ -157,6 +160,7 @@ export class PartitionTask {
     const clients: Promise<void>[] = [];
     if (this.#producer !== undefined) clients.push(closeQuietly(this.#producer));
     if (this.#consumer !== undefined) clients.push(closeQuietly(this.#consumer));
+    if (this.#fetcher !== undefined) clients.push(this.#fetcher.close());
     await Promise.all(clients);
     await Promise.allSettled(this.#loops);
     this.#notifyIdle();
@@ -195,15 +199,24 @@ export class PartitionTask {
 
   async #restore(): Promise<{ watermark: number; timers: DelayedMessage[]; positions: Map<string, string> }> {
     const o = this.#o;
-    const reader = new LogReader(this.#consumer!, o.topics.changelog, this.partition, 50);
+    const reader = new LogReader(this.#fetcher!, o.topics.changelog, this.partition, 50);
     const into = { watermark: 0, timers: new Map<string, DelayedMessage>(), positions: new Map<string, string>() };
     let from = 0n;
     let restored = 0;
     let total: bigint | undefined;
     let lastReport = performance.now();
+    const backoff = new Backoff();
     for (;;) {
       if (this.#abort.signal.aborted) break;
-      const result = await reader.read(from);
+      let result;
+      try {
+        result = await reader.read(from);
+      } catch (error) {
+        // A partition without a known leader yet (just created, or moving): wait for it rather than restore nothing.
+        if (!isEddyError(error, "EDDY_CLUSTER_FAILED") || !error.retryable) throw error;
+        await sleep(backoff.next(), this.#abort.signal);
+        continue;
+      }
       total ??= result.lastStable;
       for (const r of result.records) {
         if (r.key === null) continue;
@@ -224,7 +237,7 @@ export class PartitionTask {
   async #fetchLoop(): Promise<void> {
     const o = this.#o;
     const signal = this.#input.signal;
-    const reader = new LogReader(this.#consumer!, o.topics.log, this.partition, 100);
+    const reader = new LogReader(this.#fetcher!, o.topics.log, this.partition, 100);
     while (!signal.aborted) {
       let result;
       try {

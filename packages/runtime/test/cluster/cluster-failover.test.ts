@@ -98,6 +98,8 @@ describe("cluster mode: three workers over Kafka (real broker)", { timeout: 300_
         const port = i % 2 === 0 ? portA : portB;
         const res = await fetch(`http://127.0.0.1:${port}/test/counter/${input.key}`, {
           method: "PUT",
+          // A worker that stopped answering fails the test here instead of holding it until the suite's timeout.
+          signal: AbortSignal.timeout(30_000),
           headers: { "Content-Type": "application/vnd.test/Input" },
           body: input.value,
         });

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Consumer } from "@platformatic/kafka";
 import { LogReader } from "../../src/cluster/log-reader.js";
+import { PartitionFetcher } from "../../src/io/kafka/partition-fetcher.js";
 import { closeQuietly } from "../../src/io/kafka/kafka-common.js";
 import { BROKER, repo, startEddyWith, unique } from "../kafka/kafka-helpers.js";
 import type { EddyProcess } from "../kafka/kafka-helpers.js";
@@ -78,20 +79,27 @@ export interface OutputRecord {
  */
 export async function readAllCommitted(topic: string, partitions: number, expected: number, timeoutMs: number, settleMs = 1_500): Promise<OutputRecord[]> {
   const consumer = new Consumer({ clientId: "eddy-test-verifier", groupId: unique("verifier"), bootstrapBrokers: [BROKER] });
+  const fetcher = new PartitionFetcher(consumer, "eddy-test-verifier");
   const out: OutputRecord[] = [];
   try {
-    const readers = Array.from({ length: partitions }, (_, p) => ({ reader: new LogReader(consumer, topic, p, 100), next: 0n }));
+    const readers = Array.from({ length: partitions }, (_, p) => ({ reader: new LogReader(fetcher, topic, p, 100), next: 0n }));
     const deadline = Date.now() + timeoutMs;
     let settleUntil = Number.POSITIVE_INFINITY;
     while (Date.now() < Math.min(deadline, settleUntil)) {
       for (const r of readers) {
-        const result = await r.reader.read(r.next);
+        // A partition without a leader yet is read again on the next round.
+        const result = await r.reader.read(r.next).catch(() => undefined);
+        if (result === undefined) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          continue;
+        }
         r.next = result.next;
         for (const record of result.records) out.push({ key: record.key?.toString() ?? "", value: record.value?.toString() ?? "" });
       }
       if (out.length >= expected && settleUntil === Number.POSITIVE_INFINITY) settleUntil = Date.now() + settleMs;
     }
   } finally {
+    await fetcher.close();
     await closeQuietly(consumer);
   }
   return out;

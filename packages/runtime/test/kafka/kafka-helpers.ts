@@ -63,6 +63,21 @@ export async function produce(topic: string, records: readonly TestRecord[]): Pr
   }
 }
 
+/** Writes each transaction with one transactional producer, committing or aborting it as told. */
+export async function produceTransactions(topic: string, transactions: readonly { commit: boolean; records: readonly TestRecord[] }[]): Promise<void> {
+  const producer = new Producer({ clientId: "eddy-test-txn-producer", bootstrapBrokers: [BROKER], acks: -1, idempotent: true, transactionalId: unique("test-txn"), producerId: -1n, producerEpoch: -1 });
+  try {
+    for (const t of transactions) {
+      const transaction = await producer.beginTransaction();
+      await transaction.send({ messages: t.records.map((r) => ({ topic, value: Buffer.from(r.value), ...(r.key === undefined ? {} : { key: Buffer.from(r.key) }) })) });
+      if (t.commit) await transaction.commit();
+      else await transaction.abort();
+    }
+  } finally {
+    await producer.close();
+  }
+}
+
 export interface ReadRecord {
   readonly key: string | undefined;
   readonly value: string;

@@ -5,7 +5,7 @@ import type { KafkaIngressSpec, KafkaStartupPosition } from "../../src/config/in
 import type { InputPosition, IngressSink, TargetProblem } from "../../src/io/ingress.js";
 import { KafkaIngress } from "../../src/io/kafka/kafka-ingress.js";
 import { createLogger } from "../../src/log/logger.js";
-import { BROKER, brokerUp, createTopics, NO_BROKER, produce, unique } from "./kafka-helpers.js";
+import { BROKER, brokerUp, createTopics, NO_BROKER, produce, produceTransactions, unique } from "./kafka-helpers.js";
 
 /** Collects what the ingress accepts, and serves stored positions like Eddy's store does. */
 class RecordingSink implements IngressSink {
@@ -201,6 +201,37 @@ describe("Kafka ingress (real broker)", { timeout: 120_000 }, () => {
       assert.equal(error["topic"], topic);
       assert.equal(error["offset"], "1");
       assert.match(String(error["msg"]), /offset 1 is skipped: cannot decode example\/Name/);
+    } finally {
+      await ingress.stop();
+    }
+  });
+});
+
+describe("Kafka ingress with isolation.level=read_committed (real broker)", { timeout: 120_000 }, () => {
+  let skip: string | undefined;
+  before(async () => {
+    if (!(await brokerUp())) skip = NO_BROKER;
+  });
+
+  it("delivers only committed transactions' records, also when one producer aborted several transactions in a row", async () => {
+    assert.equal(skip, undefined, skip);
+    const topic = unique("txn-in");
+    await createTopics([topic], 1);
+    // One transactional id: every transaction has the same producer id, as a long-lived exactly-once writer's do.
+    await produceTransactions(topic, [
+      { commit: false, records: [{ key: "a1", value: "aborted-1" }] },
+      { commit: false, records: [{ key: "a2", value: "aborted-2" }, { key: "a3", value: "aborted-3" }] },
+      { commit: true, records: [{ key: "c1", value: "committed-1" }] },
+      { commit: false, records: [{ key: "a4", value: "aborted-4" }] },
+      { commit: true, records: [{ key: "c2", value: "committed-2" }] },
+    ]);
+    const sink = new RecordingSink();
+    const ingress = new KafkaIngress({ spec: { ...spec(topic, { type: "earliest" }), properties: { "isolation.level": "read_committed" } }, logger });
+    await ingress.start(sink);
+    try {
+      // c2 is the last record: any aborted record that leaked was delivered before it.
+      await until(() => sink.values().includes("c2=committed-2"));
+      assert.deepEqual(sink.values(), ["c1=committed-1", "c1=committed-1", "c2=committed-2", "c2=committed-2"]);
     } finally {
       await ingress.stop();
     }

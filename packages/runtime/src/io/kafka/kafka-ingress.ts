@@ -5,7 +5,10 @@ import type { RoutedMessage } from "@eddy/sdk";
 import type { KafkaIngressSpec } from "../../config/index.js";
 import type { Logger } from "../../log/logger.js";
 import type { Ingress, IngressSink } from "../ingress.js";
+import { committedRecords } from "./committed-records.js";
 import { Backoff, bootstrapBrokers, closeQuietly, describeError, intProperty, retryDelay, sleep, warnUnsupported } from "./kafka-common.js";
+import type { FetchResponse } from "./partition-fetcher.js";
+import { PartitionFetcher } from "./partition-fetcher.js";
 
 export interface KafkaIngressOptions {
   readonly spec: KafkaIngressSpec;
@@ -14,10 +17,6 @@ export interface KafkaIngressOptions {
   readonly maxWaitMs?: number;
 }
 
-type FetchResponse = Awaited<ReturnType<Consumer["fetch"]>>;
-
-/** Record batches flagged as transaction markers (commit/abort), not data. */
-const IS_CONTROL = 0b10_0000;
 const OFFSET_OUT_OF_RANGE = 1;
 
 /** Properties applied to the consumer; anything else is reported once as ignored. */
@@ -67,6 +66,7 @@ export class KafkaIngress implements Ingress {
   readonly #maxWaitMs: number;
   readonly #isolationLevel: number;
   #consumer: Consumer | undefined;
+  #fetcher: PartitionFetcher | undefined;
   #sink: IngressSink | undefined;
   #loop: Promise<void> | undefined;
   readonly #abort = new AbortController();
@@ -123,6 +123,7 @@ export class KafkaIngress implements Ingress {
       ...(maxBytes === undefined ? {} : { maxBytes }),
       ...(perPartition === undefined ? {} : { maxBytesPerPartition: perPartition }),
     });
+    this.#fetcher = new PartitionFetcher(this.#consumer, props["client.id"] ?? `eddy-${this.id}`);
     this.#consumer.topics.trackAll(...this.#routes.keys());
     this.#consumer.on("consumer:group:join", (payload) => {
       this.#assignment = payload.assignments ?? [];
@@ -146,6 +147,7 @@ export class KafkaIngress implements Ingress {
       consumer.leaveGroup(true, () => resolve());
     });
     await closeQuietly(consumer);
+    await this.#fetcher?.close();
   }
 
   describe(): string {
@@ -307,7 +309,7 @@ export class KafkaIngress implements Ingress {
           if (t === undefined) topics.set(id, (t = { topicId: id, partitions: [] }));
           t.partitions.push({ partition: s.partition, fetchOffset: s.next, currentLeaderEpoch: -1, lastFetchedEpoch: -1, partitionMaxBytes: 1_048_576 });
         }
-        const response = await consumer.fetch({ node: leader, topics: [...topics.values()], maxWaitTime: this.#maxWaitMs, isolationLevel: this.#isolationLevel });
+        const response = await this.#fetcher!.fetch({ node: leader, topics: [...topics.values()], maxWaitTime: this.#maxWaitMs, isolationLevel: this.#isolationLevel });
         if (signal.aborted) return;
         await this.#handle(response, idToTopic, signal);
       }),
@@ -334,46 +336,39 @@ export class KafkaIngress implements Ingress {
         }
         if (p.records === undefined || p.records.length === 0) continue;
         const requested = state.next;
-        let next = requested;
+        const read = committedRecords(p, requested, this.#isolationLevel === FetchIsolationLevels.READ_COMMITTED);
+        const next = read.next;
         const messages: RoutedMessage[] = [];
-        for (const batch of p.records) {
-          const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
-          if (last + 1n > next) next = last + 1n;
-          if ((batch.attributes & IS_CONTROL) !== 0) continue;
-          for (const record of batch.records) {
-            const offset = batch.firstOffset + BigInt(record.offsetDelta);
-            // A fetch returns whole batches, which may start before the requested offset.
-            if (offset < requested) continue;
-            if (record.key === null || record.key.length === 0) {
-              this.#keyless++;
-              this.#logger.error(
-                { topic, partition: p.partitionIndex, offset: String(offset) },
-                `Kafka ingress ${this.id}: record at ${topic}/${p.partitionIndex} offset ${offset} has no key; it is skipped (the key is the target function id)`,
+        for (const { offset, record } of read.records) {
+          if (record.key === null || record.key.length === 0) {
+            this.#keyless++;
+            this.#logger.error(
+              { topic, partition: p.partitionIndex, offset: String(offset) },
+              `Kafka ingress ${this.id}: record at ${topic}/${p.partitionIndex} offset ${offset} has no key; it is skipped (the key is the target function id)`,
+            );
+            continue;
+          }
+          const id = record.key.toString("utf8");
+          const value = record.value ?? Buffer.alloc(0);
+          const argument = { typename: route.valueType, value: new Uint8Array(value.buffer, value.byteOffset, value.length) };
+          for (const type of route.targets) {
+            const target = { type, id };
+            const problem = this.#sink!.checkTarget(target, argument);
+            if (problem === undefined) {
+              messages.push({ target, argument });
+            } else if (problem.code === "EDDY_UNKNOWN_FUNCTION") {
+              // A module that routes a topic to a function nobody serves cannot make progress; say so loudly and keep retrying.
+              throw new EddyError(
+                "EDDY_UNKNOWN_FUNCTION",
+                `Kafka ingress ${this.id}: ${topic}/${p.partitionIndex} at offset ${offset}: ${problem.message}; bind the function or fix the topic's targets`,
               );
-              continue;
-            }
-            const id = record.key.toString("utf8");
-            const value = record.value ?? Buffer.alloc(0);
-            const argument = { typename: route.valueType, value: new Uint8Array(value.buffer, value.byteOffset, value.length) };
-            for (const type of route.targets) {
-              const target = { type, id };
-              const problem = this.#sink!.checkTarget(target, argument);
-              if (problem === undefined) {
-                messages.push({ target, argument });
-              } else if (problem.code === "EDDY_UNKNOWN_FUNCTION") {
-                // A module that routes a topic to a function nobody serves cannot make progress; say so loudly and keep retrying.
-                throw new EddyError(
-                  "EDDY_UNKNOWN_FUNCTION",
-                  `Kafka ingress ${this.id}: ${topic}/${p.partitionIndex} at offset ${offset}: ${problem.message}; bind the function or fix the topic's targets`,
-                );
-              } else {
-                // A value the function rejects up front (it does not decode) would fail forever: skip it, say where.
-                this.#rejected++;
-                this.#logger.error(
-                  { topic, partition: p.partitionIndex, offset: String(offset), target: `${type}/${id}` },
-                  `Kafka ingress ${this.id}: record at ${topic}/${p.partitionIndex} offset ${offset} is skipped: ${problem.message}`,
-                );
-              }
+            } else {
+              // A value the function rejects up front (it does not decode) would fail forever: skip it, say where.
+              this.#rejected++;
+              this.#logger.error(
+                { topic, partition: p.partitionIndex, offset: String(offset), target: `${type}/${id}` },
+                `Kafka ingress ${this.id}: record at ${topic}/${p.partitionIndex} offset ${offset} is skipped: ${problem.message}`,
+              );
             }
           }
         }
