@@ -1,6 +1,7 @@
 import { Consumer } from "@platformatic/kafka";
 import type { ExtendedGroupProtocolSubscription, GroupAssignment, GroupPartitionsAssignments } from "@platformatic/kafka";
 import type { Address, TypedValue } from "@eddy/sdk";
+import type { TargetProblem } from "../io/ingress.js";
 import type { KafkaIngressSpec } from "../config/index.js";
 import type { Logger } from "../log/logger.js";
 import type { PartitionPlacement, PlacementHost } from "../runtime/partition-placement.js";
@@ -23,7 +24,7 @@ export interface ClusterPlacementOptions {
   /** Kafka egresses whose records go into the partitions' transactions. */
   readonly kafkaEgresses: ReadonlySet<string>;
   readonly ingresses: readonly KafkaIngressSpec[];
-  readonly checkTarget: (target: Address, argument: TypedValue) => string | undefined;
+  readonly checkTarget: (target: Address, argument: TypedValue) => TargetProblem | undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { ListOffsetTimestamps } from "@platformatic/kafka";
 import type { Consumer } from "@platformatic/kafka";
 import type { Address, TypedValue } from "@eddy/sdk";
+import type { TargetProblem } from "../io/ingress.js";
 import type { KafkaIngressSpec } from "../config/index.js";
 import type { Logger } from "../log/logger.js";
 import type { Envelope } from "../runtime/envelope.js";
@@ -33,7 +34,7 @@ export class IngressSource {
   readonly #fetcher: PartitionFetcher;
   readonly #partitions: number;
   readonly #logger: Logger;
-  readonly #checkTarget: (target: Address, argument: TypedValue) => string | undefined;
+  readonly #checkTarget: (target: Address, argument: TypedValue) => TargetProblem | undefined;
   readonly #readers = new Map<string, LogReader>();
   #turn = 0;
 
@@ -43,7 +44,7 @@ export class IngressSource {
     fetcher: PartitionFetcher;
     partitions: number;
     logger: Logger;
-    checkTarget: (target: Address, argument: TypedValue) => string | undefined;
+    checkTarget: (target: Address, argument: TypedValue) => TargetProblem | undefined;
   }) {
     this.#spec = options.spec;
     this.id = options.spec.id;
@@ -87,7 +88,7 @@ export class IngressSource {
         const target = { type, id };
         const problem = this.#checkTarget(target, argument);
         if (problem === undefined) messages.push(envelope(target, argument, undefined));
-        else this.#logger.error({ topic, partition, offset: String(record.offset), target: `${type}/${id}` }, `Kafka ingress ${this.id}: record at ${source} offset ${record.offset} is skipped: ${problem}`);
+        else this.#logger.error({ topic, partition, offset: String(record.offset), target: `${type}/${id}` }, `Kafka ingress ${this.id}: record at ${source} offset ${record.offset} is skipped: ${problem.message}`);
       }
     }
     return { ingress: this.id, source, positionKey, next: String(result.next), messages };
