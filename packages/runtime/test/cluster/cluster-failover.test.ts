@@ -7,25 +7,29 @@ import { freePort } from "../support/local-servers.js";
 import { clusterSetup, readAllCommitted, startWorker, verifyExactlyOnce } from "./cluster-helpers.js";
 
 /**
- * SIGTERMs every worker and waits for each to drain and exit; a worker still
- * running after `deadlineMs` is SIGKILLed and reported (a hung drain).
+ * SIGTERMs every worker and waits for each to drain and exit 0; a worker
+ * still running after `deadlineMs` is SIGKILLed. Returns what went wrong (a
+ * hung or failed drain), per worker.
  */
 const stopAll = async (workers: EddyProcess[], deadlineMs = 30_000): Promise<string[]> => {
   for (const w of workers) w.kill("SIGTERM");
-  const hung: string[] = [];
+  const problems: string[] = [];
   await Promise.all(
     workers.map(async (w, i) => {
       let timer: NodeJS.Timeout | undefined;
-      const exited = await Promise.race([w.exited.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), deadlineMs)))]);
+      const code = await Promise.race([w.exited, new Promise<"hung">((r) => (timer = setTimeout(() => r("hung"), deadlineMs)))]);
       clearTimeout(timer);
-      if (!exited) {
-        hung.push(`worker ${i} (pid ${w.pid}) was still running ${deadlineMs} ms after SIGTERM:\n${w.output().split("\n").slice(-15).join("\n")}`);
+      const tail = () => w.output().split("\n").slice(-15).join("\n");
+      if (code === "hung") {
+        problems.push(`worker ${i} (pid ${w.pid}) was still running ${deadlineMs} ms after SIGTERM:\n${tail()}`);
         w.kill("SIGKILL");
         await w.exited;
+      } else if (code !== 0) {
+        problems.push(`worker ${i} (pid ${w.pid}) exited ${String(code)} after SIGTERM (0 = drained):\n${tail()}`);
       }
     }),
   );
-  return hung;
+  return problems;
 };
 
 describe("cluster mode: three workers over Kafka (real broker)", { timeout: 300_000 }, () => {
