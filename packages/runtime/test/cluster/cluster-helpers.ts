@@ -1,11 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Consumer } from "@platformatic/kafka";
-import { LogReader } from "../../src/cluster/log-reader.js";
-import { PartitionFetcher } from "../../src/io/kafka/partition-fetcher.js";
-import { closeQuietly } from "../../src/io/kafka/kafka-common.js";
-import { BROKER, repo, startEddyWith, unique } from "../kafka/kafka-helpers.js";
+import { BROKER, readCommitted, repo, startEddyWith, unique } from "../kafka/kafka-helpers.js";
 import type { EddyProcess } from "../kafka/kafka-helpers.js";
 
 export interface ClusterSetup {
@@ -72,37 +68,9 @@ export interface OutputRecord {
   readonly value: string;
 }
 
-/**
- * Reads every partition of `topic` with read_committed, dropping aborted
- * transactions' records, until `expected` records arrived or `timeoutMs`
- * passed, then `settleMs` more so that duplicates would show too.
- */
-export async function readAllCommitted(topic: string, partitions: number, expected: number, timeoutMs: number, settleMs = 1_500): Promise<OutputRecord[]> {
-  const consumer = new Consumer({ clientId: "eddy-test-verifier", groupId: unique("verifier"), bootstrapBrokers: [BROKER] });
-  const fetcher = new PartitionFetcher(consumer, "eddy-test-verifier");
-  const out: OutputRecord[] = [];
-  try {
-    const readers = Array.from({ length: partitions }, (_, p) => ({ reader: new LogReader(fetcher, topic, p, 100), next: 0n }));
-    const deadline = Date.now() + timeoutMs;
-    let settleUntil = Number.POSITIVE_INFINITY;
-    while (Date.now() < Math.min(deadline, settleUntil)) {
-      for (const r of readers) {
-        // A partition without a leader yet is read again on the next round.
-        const result = await r.reader.read(r.next).catch(() => undefined);
-        if (result === undefined) {
-          await new Promise((resolve) => setTimeout(resolve, 50));
-          continue;
-        }
-        r.next = result.next;
-        for (const record of result.records) out.push({ key: record.key?.toString() ?? "", value: record.value?.toString() ?? "" });
-      }
-      if (out.length >= expected && settleUntil === Number.POSITIVE_INFINITY) settleUntil = Date.now() + settleMs;
-    }
-  } finally {
-    await fetcher.close();
-    await closeQuietly(consumer);
-  }
-  return out;
+/** The committed records of `topic` as key and value (readCommitted: until `expected` arrived or `timeoutMs`, then `settleMs`). */
+export async function readAllCommitted(topic: string, expected: number, timeoutMs: number, settleMs = 1_500): Promise<OutputRecord[]> {
+  return (await readCommitted(topic, expected, timeoutMs, settleMs)).map((r) => ({ key: r.key ?? "", value: r.value }));
 }
 
 /**
