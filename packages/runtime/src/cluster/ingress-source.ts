@@ -1,6 +1,6 @@
 import { ListOffsetTimestamps } from "@platformatic/kafka";
 import type { Consumer } from "@platformatic/kafka";
-import type { Address, TypedValue } from "@eddy/sdk";
+import type { Address, RoutedMessage, TypedValue } from "@eddy/sdk";
 import type { TargetProblem } from "../io/ingress.js";
 import type { KafkaIngressSpec } from "../config/index.js";
 import type { Logger } from "../log/logger.js";
@@ -8,6 +8,7 @@ import type { Envelope } from "../runtime/envelope.js";
 import { envelope } from "../runtime/envelope.js";
 import { sleep } from "../io/kafka/kafka-common.js";
 import { LogReader } from "./log-reader.js";
+import { routeIngressRecord } from "../io/kafka/ingress-record.js";
 import type { PartitionFetcher } from "../io/kafka/partition-fetcher.js";
 
 /** Messages routed from one read of one source partition, and where to read next. */
@@ -75,22 +76,10 @@ export class IngressSource {
     const result = await reader.read(from);
     if (result.next === from) return undefined;
     const route = this.#spec.topics.find((t) => t.topic === topic)!;
-    const messages: Envelope[] = [];
-    for (const record of result.records) {
-      if (record.key === null || record.key.length === 0) {
-        this.#logger.error({ topic, partition, offset: String(record.offset) }, `Kafka ingress ${this.id}: record at ${source} offset ${record.offset} has no key; it is skipped (the key is the target function id)`);
-        continue;
-      }
-      const id = record.key.toString("utf8");
-      const value = record.value ?? Buffer.alloc(0);
-      const argument = { typename: route.valueType, value: new Uint8Array(value.buffer, value.byteOffset, value.length) };
-      for (const type of route.targets) {
-        const target = { type, id };
-        const problem = this.#checkTarget(target, argument);
-        if (problem === undefined) messages.push(envelope(target, argument, undefined));
-        else this.#logger.error({ topic, partition, offset: String(record.offset), target: `${type}/${id}` }, `Kafka ingress ${this.id}: record at ${source} offset ${record.offset} is skipped: ${problem.message}`);
-      }
-    }
+    const routed: RoutedMessage[] = [];
+    const origin = { ingress: this.id, topic, partition, route, checkTarget: this.#checkTarget, logger: this.#logger };
+    for (const record of result.records) routeIngressRecord(origin, record.offset, record.key, record.value, routed);
+    const messages = routed.map((m) => envelope(m.target, m.argument, undefined));
     return { ingress: this.id, source, positionKey, next: String(result.next), messages };
   }
 

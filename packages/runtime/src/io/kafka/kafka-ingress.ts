@@ -1,11 +1,12 @@
 import { Consumer, FetchIsolationLevels, ListOffsetTimestamps } from "@platformatic/kafka";
 import type { GroupAssignment } from "@platformatic/kafka";
-import { EddyError, isEddyError } from "@eddy/sdk";
-import type { RoutedMessage } from "@eddy/sdk";
+import { isEddyError } from "@eddy/sdk";
+import type { Address, RoutedMessage, TypedValue } from "@eddy/sdk";
 import type { KafkaIngressSpec } from "../../config/index.js";
 import type { Logger } from "../../log/logger.js";
 import type { Ingress, IngressSink } from "../ingress.js";
 import { committedRecords } from "./committed-records.js";
+import { routeIngressRecord } from "./ingress-record.js";
 import { Backoff, bootstrapBrokers, closeQuietly, describeError, intProperty, retryDelay, sleep, warnUnsupported } from "./kafka-common.js";
 import type { FetchResponse } from "./partition-fetcher.js";
 import { PartitionFetcher } from "./partition-fetcher.js";
@@ -339,38 +340,11 @@ export class KafkaIngress implements Ingress {
         const read = committedRecords(p, requested, this.#isolationLevel === FetchIsolationLevels.READ_COMMITTED);
         const next = read.next;
         const messages: RoutedMessage[] = [];
+        const source = { ingress: this.id, topic, partition: p.partitionIndex, route, checkTarget: (target: Address, argument: TypedValue) => this.#sink!.checkTarget(target, argument), logger: this.#logger };
         for (const { offset, record } of read.records) {
-          if (record.key === null || record.key.length === 0) {
-            this.#keyless++;
-            this.#logger.error(
-              { topic, partition: p.partitionIndex, offset: String(offset) },
-              `Kafka ingress ${this.id}: record at ${topic}/${p.partitionIndex} offset ${offset} has no key; it is skipped (the key is the target function id)`,
-            );
-            continue;
-          }
-          const id = record.key.toString("utf8");
-          const value = record.value ?? Buffer.alloc(0);
-          const argument = { typename: route.valueType, value: new Uint8Array(value.buffer, value.byteOffset, value.length) };
-          for (const type of route.targets) {
-            const target = { type, id };
-            const problem = this.#sink!.checkTarget(target, argument);
-            if (problem === undefined) {
-              messages.push({ target, argument });
-            } else if (problem.code === "EDDY_UNKNOWN_FUNCTION") {
-              // A module that routes a topic to a function nobody serves cannot make progress; say so loudly and keep retrying.
-              throw new EddyError(
-                "EDDY_UNKNOWN_FUNCTION",
-                `Kafka ingress ${this.id}: ${topic}/${p.partitionIndex} at offset ${offset}: ${problem.message}; bind the function or fix the topic's targets`,
-              );
-            } else {
-              // A value the function rejects up front (it does not decode) would fail forever: skip it, say where.
-              this.#rejected++;
-              this.#logger.error(
-                { topic, partition: p.partitionIndex, offset: String(offset), target: `${type}/${id}` },
-                `Kafka ingress ${this.id}: record at ${topic}/${p.partitionIndex} offset ${offset} is skipped: ${problem.message}`,
-              );
-            }
-          }
+          const routed = routeIngressRecord(source, offset, record.key, record.value, messages);
+          if (routed.keyless) this.#keyless++;
+          this.#rejected += routed.rejected;
         }
         if (next === requested) continue;
         if (messages.length === 0) {
