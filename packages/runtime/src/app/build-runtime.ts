@@ -73,6 +73,7 @@ export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOp
     const specs = new SpecRegistry();
     const runtimeRef: { current?: Runtime } = {};
     const { ClusterPlacement } = await loadConnector("kafka", () => import("../cluster/cluster-placement.js"), `--cluster ${options.cluster.cluster}`);
+    const { moduleDigest } = await import("../cluster/module-digest.js");
     const placement = new ClusterPlacement({
       settings: options.cluster,
       logger: options.logger,
@@ -80,6 +81,7 @@ export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOp
       kafkaEgresses: clusterEgresses,
       ingresses: clusterIngresses,
       checkTarget: (target, argument) => runtimeRef.current!.checkTarget(target, argument),
+      moduleDigest: moduleDigest(config),
     });
     const runtime = new Runtime({ ...runtimeOptions, partitions: placement.topics.partitions, store: new MemoryStateStore({ specs }), placement });
     runtimeRef.current = runtime;

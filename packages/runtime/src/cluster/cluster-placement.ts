@@ -1,5 +1,7 @@
-import { Consumer } from "@platformatic/kafka";
+import { hostname } from "node:os";
+import { Admin, Consumer } from "@platformatic/kafka";
 import type { ExtendedGroupProtocolSubscription, GroupAssignment, GroupPartitionsAssignments } from "@platformatic/kafka";
+import { EddyError } from "@eddy/sdk";
 import type { Address, TypedValue } from "@eddy/sdk";
 import type { TargetProblem } from "../io/ingress.js";
 import type { KafkaIngressSpec } from "../config/index.js";
@@ -14,7 +16,8 @@ import { IngressSource } from "./ingress-source.js";
 import { PartitionFetcher } from "../io/kafka/partition-fetcher.js";
 import { KafkaRouter } from "./kafka-router.js";
 import { PartitionTask } from "./partition-task.js";
-import { decodeOwned, encodeOwned, stickyAssignment } from "./sticky-assignment.js";
+import { decodeMemberReport, encodeMemberReport } from "./member-report.js";
+import { stickyAssignment } from "./sticky-assignment.js";
 
 
 export interface ClusterPlacementOptions {
@@ -25,6 +28,8 @@ export interface ClusterPlacementOptions {
   readonly kafkaEgresses: ReadonlySet<string>;
   readonly ingresses: readonly KafkaIngressSpec[];
   readonly checkTarget: (target: Address, argument: TypedValue) => TargetProblem | undefined;
+  /** moduleDigest() of this worker's module file: every worker of a cluster must run the same. */
+  readonly moduleDigest: string;
 }
 
 /**
@@ -64,6 +69,11 @@ export class ClusterPlacement implements PartitionPlacement {
   readonly #ingressConsumer: Consumer;
   readonly #ingressFetcher: PartitionFetcher;
   #sources: IngressSource[] = [];
+  /** This worker as the others name it, and when it started: of two workers with different modules, the later one is refused. */
+  readonly #worker = `host ${hostname()} pid ${process.pid}`;
+  readonly #since = Date.now();
+  /** Partitions open only once this worker's module was found to match the others'. */
+  #moduleChecked = false;
 
   constructor(options: ClusterPlacementOptions) {
     this.#o = options;
@@ -94,6 +104,7 @@ export class ClusterPlacement implements PartitionPlacement {
     await this.#untilBrokerAnswers("create or check the cluster topics", () =>
       ensureClusterTopics(this.topics, { brokers: s.brokers, replicationFactor: s.replicationFactor ?? 1, logger: this.#log }),
     );
+    await this.#untilBrokerAnswers("read the cluster's members", () => this.#checkModule(undefined));
     const sessionTimeout = s.sessionTimeoutMs ?? 6_000;
     // Members rejoin on their next heartbeat, at once (nothing is revoked before rejoining), so the coordinator
     // needs to wait little for them; a JoinGroup is answered within this time, so the request may not time out sooner.
@@ -118,7 +129,7 @@ export class ClusterPlacement implements PartitionPlacement {
       this.#log.info({ generation: payload.generationId, member: payload.memberId, partitions: [...mine].sort((a, b) => a - b) }, `group generation ${payload.generationId}: ${mine.size} partitions assigned to this worker`);
       this.#generation = payload.generationId;
       this.#assigned = mine;
-      this.#reconcile();
+      if (this.#moduleChecked) this.#reconcile();
     });
     // The client gives up rejoining after its retries and says so only with this event; the worker must not stay outside its group.
     membership.on("error", (error: unknown) => {
@@ -130,6 +141,43 @@ export class ClusterPlacement implements PartitionPlacement {
     membership.on("consumer:heartbeat:end", () => this.#confirmed());
     membership.topics.trackAll(this.topics.log);
     await this.#join(membership);
+    try {
+      // Again as a member: a worker with another module may have joined since the first look.
+      await this.#untilBrokerAnswers("read the cluster's members", () => this.#checkModule(membership.memberId ?? undefined));
+    } catch (error) {
+      this.#abort.abort();
+      await new Promise<void>((resolve) => membership.leaveGroup(true, () => resolve()));
+      await closeQuietly(membership);
+      throw error;
+    }
+    this.#moduleChecked = true;
+    this.#reconcile();
+  }
+
+  /**
+   * Refuses to run a module file other than the cluster's: before joining,
+   * any member with another module refuses this worker; once joined, of two
+   * workers with different modules the one that started later is refused
+   * (the other sees it as the later one and goes on).
+   */
+  async #checkModule(self: string | undefined): Promise<void> {
+    const s = this.#o.settings;
+    const admin = new Admin({ clientId: `eddy-${s.cluster}-admin`, bootstrapBrokers: s.brokers, retries: 2, retryDelay });
+    try {
+      const group = (await admin.describeGroups({ groups: [clusterGroup(s.cluster)] })).get(clusterGroup(s.cluster));
+      for (const [id, member] of group?.members ?? []) {
+        if (id === self) continue;
+        const other = decodeMemberReport(member.metadata?.metadata as Buffer | undefined);
+        if (other.module === "" || other.module === this.#o.moduleDigest) continue;
+        if (self !== undefined && (other.since > this.#since || (other.since === this.#since && other.worker > this.#worker))) continue;
+        throw new EddyError(
+          "EDDY_CONFIG_INVALID",
+          `this worker (${this.#worker}) runs a different module file than worker ${other.worker} of cluster "${s.cluster}" (module fingerprints ${this.#o.moduleDigest.slice(0, 12)} and ${other.module.slice(0, 12)}): every worker of a cluster runs the same module file (only the playground ingress port may differ); start this worker with the others' file, or stop them all before changing it`,
+        );
+      }
+    } finally {
+      await admin.close().catch(() => undefined);
+    }
   }
 
   async stop(): Promise<void> {
@@ -161,7 +209,7 @@ export class ClusterPlacement implements PartitionPlacement {
 
   /** The group protocol: its metadata (read at every join, rejoins too) says which partitions this worker runs. */
   #protocol(): { name: string; version: number; readonly metadata: Buffer } {
-    const owned = (): Buffer => encodeOwned(this.#assigned);
+    const owned = (): Buffer => encodeMemberReport({ owned: [...this.#assigned], module: this.#o.moduleDigest, worker: this.#worker, since: this.#since });
     return {
       name: "eddy-sticky",
       version: 1,
@@ -173,7 +221,7 @@ export class ClusterPlacement implements PartitionPlacement {
 
   #assign(members: Map<string, ExtendedGroupProtocolSubscription>): GroupPartitionsAssignments[] {
     const owned = new Map<string, number[]>();
-    for (const [id, m] of members) owned.set(id, decodeOwned(m.metadata as Buffer | undefined));
+    for (const [id, m] of members) owned.set(id, [...decodeMemberReport(m.metadata as Buffer | undefined).owned]);
     const shares = stickyAssignment(owned, this.topics.partitions);
     return [...shares].map(([memberId, partitions]) => ({ memberId, assignments: new Map([[this.topics.log, { topic: this.topics.log, partitions }]]) }));
   }

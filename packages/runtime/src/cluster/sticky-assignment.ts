@@ -2,27 +2,11 @@
  * How the group leader shares the log partitions among the workers: balanced
  * (every worker gets ⌊P/n⌋ or ⌈P/n⌉) and sticky (a worker keeps the
  * partitions it already runs, up to its share). Each worker reports the
- * partitions it runs in its JoinGroup metadata, so a rebalance moves only the
+ * partitions it runs in its JoinGroup metadata (member-report.ts), so a rebalance moves only the
  * partitions that must move: a dead worker's, or the few a new worker takes.
  * A move costs a fence and a restore; a round-robin assignment reshuffled
  * partitions between workers that both stayed.
  */
-
-/** The JoinGroup metadata of a member: the partitions it runs, as a JSON list (the group carries it as opaque bytes). */
-export function encodeOwned(partitions: Iterable<number>): Buffer {
-  return Buffer.from(JSON.stringify([...partitions].sort((a, b) => a - b)));
-}
-
-/** The partitions a member reports; an unreadable report counts as none (it only loses stickiness). */
-export function decodeOwned(metadata: Buffer | null | undefined): number[] {
-  if (metadata === null || metadata === undefined || metadata.length === 0) return [];
-  try {
-    const parsed: unknown = JSON.parse(metadata.toString());
-    return Array.isArray(parsed) ? parsed.filter((p): p is number => Number.isInteger(p)) : [];
-  } catch {
-    return [];
-  }
-}
 
 /** Partitions 0..partitions-1 shared among the members; each member's list is sorted. */
 export function stickyAssignment(members: ReadonlyMap<string, readonly number[]>, partitions: number): Map<string, number[]> {

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { decodeOwned, encodeOwned, stickyAssignment } from "../../src/cluster/sticky-assignment.js";
+import { decodeMemberReport, encodeMemberReport } from "../../src/cluster/member-report.js";
+import { stickyAssignment } from "../../src/cluster/sticky-assignment.js";
 
 const sizes = (a: Map<string, number[]>) => [...a.values()].map((l) => l.length).sort();
 const all = (a: Map<string, number[]>) => [...a.values()].flat().sort((x, y) => x - y);
@@ -32,11 +33,12 @@ describe("cluster partition assignment: balanced and sticky", () => {
     assert.deepEqual(sizes(out), [2, 2]);
   });
 
-  it("reads back what it wrote; an unreadable or foreign report counts as no partitions", () => {
-    assert.deepEqual(decodeOwned(encodeOwned(new Set([5, 1, 3]))), [1, 3, 5]);
-    assert.deepEqual(decodeOwned(Buffer.from("not json")), []);
-    assert.deepEqual(decodeOwned(Buffer.alloc(0)), []);
-    assert.deepEqual(decodeOwned(undefined), []);
+  it("reads back what a worker reports; an unreadable or foreign report counts as no partitions and no module", () => {
+    const report = { owned: [5, 1, 3], module: "ab12", worker: "host h pid 1", since: 42 };
+    assert.deepEqual(decodeMemberReport(encodeMemberReport(report)), { ...report, owned: [1, 3, 5] });
+    for (const bad of [Buffer.from("not json"), Buffer.alloc(0), undefined, Buffer.from("[1,2]")]) {
+      assert.deepEqual(decodeMemberReport(bad), { owned: [], module: "", worker: "?", since: 0 });
+    }
     assert.deepEqual(all(stickyAssignment(new Map([["a", [99, -1]]]), 3)), range(3));
   });
 });
