@@ -10,7 +10,7 @@ import {
   stringMessage,
 } from "@eddy/sdk";
 import type { Address, BatchOutcome, InvocationBatch, InvocationEffects, StateSpec, TypedValue } from "@eddy/sdk";
-import { ManualClock, Runtime, silentLogger } from "@eddy/runtime";
+import { ManualClock, QuarantinePolicy, Runtime, silentLogger } from "@eddy/runtime";
 import type { Egress, FunctionInvoker } from "@eddy/runtime";
 import { capturingLogger, str, turns, until } from "./helpers.js";
 
@@ -393,7 +393,13 @@ describe("runtime.stop()", () => {
   });
 
   it("gives up after the timeout with drained: false when a function keeps failing, and stops retrying", async () => {
-    const runtime = new Runtime({ logger: silentLogger(), retryPolicy: { initialDelayMs: 5, maxDelayMs: 10 } });
+    // Attempts every 5-10 ms would reach the default limit of 10 within the 80 ms and park the
+    // message, and a parked message does not hold up a drain: keep it failing, not parked.
+    const runtime = new Runtime({
+      logger: silentLogger(),
+      retryPolicy: { initialDelayMs: 5, maxDelayMs: 10 },
+      quarantine: new QuarantinePolicy(1_000_000),
+    });
     let attempts = 0;
     runtime.bindFunction(
       defineFunction({
