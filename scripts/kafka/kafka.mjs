@@ -9,6 +9,9 @@
 //   (npm run kafka:start / kafka:stop / kafka:status)
 // Environment: EDDY_KAFKA_PORT (9092), EDDY_KAFKA_CONTROLLER_PORT (9093),
 //   EDDY_KAFKA_HEAP (1g), EDDY_KAFKA_START_TIMEOUT_MS (90000).
+// A second client listener on EDDY_KAFKA_PORT + 2 advertises itself as
+// 127.0.0.1:(EDDY_KAFKA_PORT + 3): a test runs a TCP proxy there and freezes it
+// to cut one client off from the broker (the cluster's zombie test).
 //
 // Each start formats a fresh storage directory in the system temp directory;
 // stop deletes it. Both commands are idempotent.
@@ -38,6 +41,8 @@ const pidFile = join(cacheDir, "kafka.pid");
 const host = "127.0.0.1";
 const port = Number(process.env.EDDY_KAFKA_PORT ?? 9092);
 const controllerPort = Number(process.env.EDDY_KAFKA_CONTROLLER_PORT ?? 9093);
+const proxiedPort = port + 2;
+const proxyPort = port + 3;
 const heap = process.env.EDDY_KAFKA_HEAP ?? "1g";
 const startTimeoutMs = Number(process.env.EDDY_KAFKA_START_TIMEOUT_MS ?? 90_000);
 const kafkaVersion = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(readFileSync(join(here, "pom.xml"), "utf8"))[1];
@@ -152,11 +157,11 @@ function brokerProperties(dataDir) {
     "process.roles=broker,controller",
     "node.id=1",
     `controller.quorum.voters=1@${host}:${controllerPort}`,
-    `listeners=PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://${host}:${port}`,
+    `listeners=PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort},PROXIED://${host}:${proxiedPort}`,
+    `advertised.listeners=PLAINTEXT://${host}:${port},PROXIED://${host}:${proxyPort}`,
     "controller.listener.names=CONTROLLER",
     "inter.broker.listener.name=PLAINTEXT",
-    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,PROXIED:PLAINTEXT",
     `log.dirs=${join(dataDir, "logs")}`,
     "num.partitions=1",
     "auto.create.topics.enable=true",
@@ -195,6 +200,12 @@ const log4j = [
 async function start() {
   const total = performance.now();
   const pid = runningPid();
+  if (pid !== undefined && readState()?.proxiedPort !== proxiedPort) {
+    // Started by an older version of this script, without the proxied listener the tests need.
+    say(`the running broker (pid ${pid}) has no listener on ${host}:${proxiedPort}; restarting it`);
+    await stop();
+    return start();
+  }
   if (pid !== undefined) {
     if (await canConnect(port)) {
       say(`already running (pid ${pid}) at ${host}:${port}`);
@@ -249,7 +260,7 @@ async function start() {
   closeSync(out);
   child.unref();
   writeFileSync(pidFile, `${child.pid}\n`);
-  writeFileSync(stateFile, JSON.stringify({ pid: child.pid, dataDir, logFile, port, controllerPort, kafkaVersion }, null, 2));
+  writeFileSync(stateFile, JSON.stringify({ pid: child.pid, dataDir, logFile, port, controllerPort, proxiedPort, proxyPort, kafkaVersion }, null, 2));
   say(`starting broker (pid ${child.pid}, log ${logFile}) …`);
 
   const bootStarted = performance.now();

@@ -350,7 +350,10 @@ export class PartitionTask {
           // Stops the processor before it sees the rejections: its in-memory state ran ahead of Kafka and is dropped.
           o.onFailed(this, error, fenced);
         }
-        for (const w of work?.waiters ?? []) w.reject(error);
+        // The partition closes on any failed transaction and its next opening redoes this work from Kafka, so to
+        // the processor and the timers this is a shutdown of the partition, not a failure to retry or report.
+        const dropped = new EddyError("EDDY_SHUTTING_DOWN", `partition ${this.partition}: its transaction failed (${describeError(error)}); the partition's work is redone from Kafka`, { cause: error, retryable: true });
+        for (const w of work?.waiters ?? []) w.reject(dropped);
         return;
       }
       this.#inTransaction = false;

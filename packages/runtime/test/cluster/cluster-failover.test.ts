@@ -4,33 +4,8 @@ import assert from "node:assert/strict";
 import { brokerUp, createTopics, NO_BROKER, produce } from "../kafka/kafka-helpers.js";
 import type { EddyProcess } from "../kafka/kafka-helpers.js";
 import { freePort } from "../support/local-servers.js";
-import { clusterSetup, readAllCommitted, startWorker, verifyExactlyOnce } from "./cluster-helpers.js";
+import { clusterSetup, readAllCommitted, startWorker, stopAll, verifyExactlyOnce } from "./cluster-helpers.js";
 
-/**
- * SIGTERMs every worker and waits for each to drain and exit 0; a worker
- * still running after `deadlineMs` is SIGKILLed. Returns what went wrong (a
- * hung or failed drain), per worker.
- */
-const stopAll = async (workers: EddyProcess[], deadlineMs = 30_000): Promise<string[]> => {
-  for (const w of workers) w.kill("SIGTERM");
-  const problems: string[] = [];
-  await Promise.all(
-    workers.map(async (w, i) => {
-      let timer: NodeJS.Timeout | undefined;
-      const code = await Promise.race([w.exited, new Promise<"hung">((r) => (timer = setTimeout(() => r("hung"), deadlineMs)))]);
-      clearTimeout(timer);
-      const tail = () => w.output().split("\n").slice(-15).join("\n");
-      if (code === "hung") {
-        problems.push(`worker ${i} (pid ${w.pid}) was still running ${deadlineMs} ms after SIGTERM:\n${tail()}`);
-        w.kill("SIGKILL");
-        await w.exited;
-      } else if (code !== 0) {
-        problems.push(`worker ${i} (pid ${w.pid}) exited ${String(code)} after SIGTERM (0 = drained):\n${tail()}`);
-      }
-    }),
-  );
-  return problems;
-};
 
 describe("cluster mode: three workers over Kafka (real broker)", { timeout: 300_000 }, () => {
   let skip: string | undefined;

@@ -103,3 +103,29 @@ export function verifyExactlyOnce(out: readonly OutputRecord[], inputs: readonly
   }
   return problems;
 }
+
+/**
+ * SIGTERMs every worker and waits for each to drain and exit 0; a worker
+ * still running after `deadlineMs` is SIGKILLed. Returns what went wrong (a
+ * hung or failed drain), per worker.
+ */
+export const stopAll = async (workers: EddyProcess[], deadlineMs = 30_000): Promise<string[]> => {
+  for (const w of workers) w.kill("SIGTERM");
+  const problems: string[] = [];
+  await Promise.all(
+    workers.map(async (w, i) => {
+      let timer: NodeJS.Timeout | undefined;
+      const code = await Promise.race([w.exited, new Promise<"hung">((r) => (timer = setTimeout(() => r("hung"), deadlineMs)))]);
+      clearTimeout(timer);
+      const tail = () => w.output().split("\n").slice(-15).join("\n");
+      if (code === "hung") {
+        problems.push(`worker ${i} (pid ${w.pid}) was still running ${deadlineMs} ms after SIGTERM:\n${tail()}`);
+        w.kill("SIGKILL");
+        await w.exited;
+      } else if (code !== 0) {
+        problems.push(`worker ${i} (pid ${w.pid}) exited ${String(code)} after SIGTERM (0 = drained):\n${tail()}`);
+      }
+    }),
+  );
+  return problems;
+};

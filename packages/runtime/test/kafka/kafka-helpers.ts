@@ -10,6 +10,9 @@ import type { EddyProcess } from "../support/eddy-process.js";
 /** The test broker's port: scripts/kafka/kafka.mjs reads the same variable. */
 const BROKER_PORT = Number(process.env.EDDY_KAFKA_PORT ?? 9092);
 export const BROKER = `127.0.0.1:${BROKER_PORT}`;
+/** The broker's second client listener (scripts/kafka/kafka.mjs), which advertises PROXY_PORT: a test's proxy there stands between a client and the broker. */
+export const PROXIED_PORT = BROKER_PORT + 2;
+export const PROXY_PORT = BROKER_PORT + 3;
 export const repo = new URL("../../../../", import.meta.url).pathname;
 
 /** True when a broker answers on BROKER (scripts/run-tests.mjs starts one for this folder). */

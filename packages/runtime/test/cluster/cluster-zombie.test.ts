@@ -1,0 +1,64 @@
+import { before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { brokerUp, createTopics, NO_BROKER, PROXIED_PORT, PROXY_PORT, produce } from "../kafka/kafka-helpers.js";
+import type { EddyProcess } from "../kafka/kafka-helpers.js";
+import { clusterSetup, readAllCommitted, startWorker, stopAll, verifyExactlyOnce } from "./cluster-helpers.js";
+import { FreezableProxy } from "../support/freezable-proxy.js";
+
+const generations = (w: EddyProcess) => (w.output().match(/group generation \d+:/g) ?? []).length;
+
+describe("cluster mode: a worker cut off from Kafka is fenced (real broker)", { timeout: 300_000 }, () => {
+  let skip: string | undefined;
+  before(async () => {
+    if (!(await brokerUp())) skip = NO_BROKER;
+  });
+
+  it("a worker whose connections freeze past the session timeout loses its partitions; what it writes after the release is fenced and no effect doubles", async (t) => {
+    assert.equal(skip, undefined, skip);
+    const s = clusterSetup("zombie");
+    await createTopics([s.input, s.output], 4);
+    // The zombie reaches the broker only through the proxy: the broker's second listener advertises the proxy's port.
+    const proxy = await FreezableProxy.start(PROXY_PORT, PROXIED_PORT);
+    const N = 1_200;
+    const inputs = Array.from({ length: N }, (_, i) => ({ key: `z${i % 40}`, value: `i${i}` }));
+    const workers = [startWorker(s), startWorker(s), startWorker(s, [], { EDDY_TEST_BOOTSTRAP: `127.0.0.1:${PROXY_PORT}` })];
+    const zombie = workers[2]!;
+    let stopped = false;
+    try {
+      await Promise.all(workers.map((w) => w.waitFor("eddy is running", 60_000)));
+      let produced = 0;
+      const producing = (async () => {
+        for (let i = 0; i < N; i += 60) {
+          await produce(s.input, inputs.slice(i, i + 60));
+          produced = i + 60;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      })();
+      await zombie.waitFor(/partition \d+ assigned/, 60_000);
+      while (produced < N / 3) await new Promise((r) => setTimeout(r, 20));
+      const before = [generations(workers[0]!), generations(workers[1]!)];
+      proxy.freeze();
+      const frozenAt = Date.now();
+      // The others rebalance once the zombie's session times out, and fence its partitions as they open them.
+      while (generations(workers[0]!) === before[0] || generations(workers[1]!) === before[1]) {
+        assert.ok(Date.now() - frozenAt < 60_000, "the other workers did not rebalance within 60 s of the freeze");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const takenOverMs = Date.now() - frozenAt;
+      const zombieGenerations = generations(zombie);
+      proxy.release();
+      // Released, the zombie learns it was dropped and rejoins: a generation of its own again.
+      await zombie.waitFor(new RegExp(`(group generation \\d+:[^]*){${zombieGenerations + 1}}`), 60_000);
+      await producing;
+      const out = await readAllCommitted(s.output, N, 120_000, 2_000);
+      const fenced = (zombie.output().match(/was fenced by another owner/g) ?? []).length;
+      t.diagnostic(`outputs ${out.length} of ${N}; others took over ${takenOverMs} ms after the freeze; the zombie's fenced partitions: ${fenced}`);
+      assert.deepEqual(verifyExactlyOnce(out, inputs).slice(0, 10), [], zombie.output().split("\n").filter((l) => /fenced|failed|generation/.test(l)).slice(-15).join("\n"));
+      stopped = true;
+      assert.deepEqual(await stopAll(workers), [], "every worker drains and exits on SIGTERM");
+    } finally {
+      if (!stopped) await stopAll(workers);
+      await proxy.close();
+    }
+  });
+});
