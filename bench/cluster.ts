@@ -1,6 +1,6 @@
 /**
  * Cluster mode against the broker of `npm run kafka:start`: Kafka → counter →
- * Kafka (exactly-once) run by 1 and by 3 `eddy run --cluster` worker
+ * Kafka (exactly-once) run by 1, 2 and 3 `eddy run --cluster` worker
  * processes on this machine. Measures messages/s with a backlog, produce →
  * committed output p99 at half that rate, and, with 3 workers, the time from
  * a worker's SIGKILL until every partition it held is processing again on
@@ -263,7 +263,7 @@ export async function benchClusterFailover(sessionTimeoutMs: number, rate: numbe
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const workers of [1, 3]) process.stdout.write(`${JSON.stringify(await benchClusterRun(workers, 30_000, 0))}\n`);
+  for (const workers of [1, 2, 3]) process.stdout.write(`${JSON.stringify(await benchClusterRun(workers, 30_000, 0))}\n`);
   process.stdout.write(`${JSON.stringify(await benchClusterFailover(6_000, 1_000, 20))}\n`);
   process.exit(0);
 }

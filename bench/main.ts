@@ -106,7 +106,7 @@ let kafka: unknown = `skipped: no broker at 127.0.0.1:${kafkaPort}`;
   }
 }
 
-// (e2) Cluster mode: 1 and 3 `eddy run --cluster` workers on this machine (bench/cluster.ts, docs/cluster.md).
+// (e2) Cluster mode: 1, 2 and 3 `eddy run --cluster` workers on this machine (bench/cluster.ts, docs/cluster.md).
 const clusterSkipped = typeof kafka === "string" ? `skipped: no broker at 127.0.0.1:${kafkaPort}` : undefined;
 let cluster: unknown = clusterSkipped;
 process.stdout.write("(e2) cluster mode: Kafka → counter → Kafka (exactly-once), 8 partitions, worker processes on this machine\n");
@@ -116,8 +116,10 @@ if (clusterSkipped !== undefined) {
   const { benchClusterFailover, benchClusterRun } = await import("./cluster.js");
   const messages = quick ? 20_000 : 100_000;
   const one = await benchClusterRun(1, messages, 0);
+  const two = await benchClusterRun(2, messages, 0);
   const three = await benchClusterRun(3, messages, 0);
   row("  1 worker: messages/s (backlog)", Math.round(one.messagesPerSecond).toLocaleString("en"), "target ≥ 20,000");
+  row("  2 workers: messages/s (backlog)", Math.round(two.messagesPerSecond).toLocaleString("en"), "target ≥ the 1-worker figure (2 cores)");
   row("  3 workers: messages/s (backlog)", Math.round(three.messagesPerSecond).toLocaleString("en"), "target ≥ the 1-worker figure (2 cores)");
   const half = Math.max(500, Math.round(one.messagesPerSecond / 2 / 500) * 500);
   const seconds = quick ? 5 : 15;
@@ -127,8 +129,8 @@ if (clusterSkipped !== undefined) {
   row(`  at ${half.toLocaleString("en")}/s: p50 / p99 ms, 3 workers`, `${pacedThree.produceToCommittedP50Ms} / ${pacedThree.produceToCommittedP99Ms}`, "target p99 ≤ 100");
   const failover = await benchClusterFailover(6_000, 1_000, quick ? 20 : 40);
   row("  SIGKILL → its partitions processing again, ms", failover.killToProcessingMs.toLocaleString("en"), `target < 10,000 (default session timeout ${failover.sessionTimeoutMs / 1000} s bounds it)`);
-  row("  missing outputs (negative = extra)", `${one.missing} / ${three.missing} / ${pacedOne.missing} / ${pacedThree.missing} / ${failover.missing}`, "must be 0");
-  cluster = { one, three, pacedOne, pacedThree, failover };
+  row("  missing outputs (negative = extra)", `${one.missing} / ${two.missing} / ${three.missing} / ${pacedOne.missing} / ${pacedThree.missing} / ${failover.missing}`, "must be 0");
+  cluster = { one, two, three, pacedOne, pacedThree, failover };
 }
 
 // (f) Durability: the LMDB store vs the memory store in the same run, fsyncs per group

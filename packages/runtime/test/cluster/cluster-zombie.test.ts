@@ -53,6 +53,7 @@ describe("cluster mode: a worker cut off from Kafka is fenced (real broker)", { 
       const out = await readAllCommitted(s.output, N, 120_000, 2_000);
       const fenced = (zombie.output().match(/was fenced by another owner/g) ?? []).length;
       t.diagnostic(`outputs ${out.length} of ${N}; others took over ${takenOverMs} ms after the freeze; the zombie's fenced partitions: ${fenced}`);
+      assert.ok(fenced > 0, "the zombie tried to commit after the release and was fenced");
       assert.deepEqual(verifyExactlyOnce(out, inputs).slice(0, 10), [], zombie.output().split("\n").filter((l) => /fenced|failed|generation/.test(l)).slice(-15).join("\n"));
       stopped = true;
       assert.deepEqual(await stopAll(workers), [], "every worker drains and exits on SIGTERM");
