@@ -1,11 +1,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { brokerUp, createTopics, NO_BROKER, produce } from "../kafka/kafka-helpers.js";
-import type { EddyProcess } from "../kafka/kafka-helpers.js";
+import { brokerUp, createTopics, NO_BROKER } from "../kafka/kafka-helpers.js";
 import { freePort } from "../support/local-servers.js";
-import { clusterSetup, readAllCommitted, startWorker, stopAll, verifyExactlyOnce } from "./cluster-helpers.js";
-
+import { clusterSetup, generations, producePaced, readAllCommitted, startWorker, stopAll, verifyExactlyOnce } from "./cluster-helpers.js";
 
 describe("cluster mode: three workers over Kafka (real broker)", { timeout: 300_000 }, () => {
   let skip: string | undefined;
@@ -23,18 +21,9 @@ describe("cluster mode: three workers over Kafka (real broker)", { timeout: 300_
     let stopped = false;
     try {
       await Promise.all(workers.map((w) => w.waitFor("eddy is running", 60_000)));
-      // Produce in slices (paced, so that the kill lands while messages, timers and transactions are in flight).
-      let produced = 0;
-      const producing = (async () => {
-        for (let i = 0; i < N; i += 60) {
-          await produce(s.input, inputs.slice(i, i + 60));
-          produced = i + 60;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      })();
+      const producing = producePaced(s.input, inputs);
       await workers[1]!.waitFor(/partition \d+ assigned/, 60_000);
-      while (produced < N / 3) await new Promise((r) => setTimeout(r, 20));
-      const generations = (w: EddyProcess) => (w.output().match(/group generation \d+:/g) ?? []).length;
+      await producing.atLeast(N / 3);
       const before = [generations(workers[0]!), generations(workers[2]!)];
       workers[1]!.kill("SIGKILL");
       await workers[1]!.exited;
@@ -45,7 +34,7 @@ describe("cluster mode: three workers over Kafka (real broker)", { timeout: 300_
         await new Promise((r) => setTimeout(r, 50));
       }
       const rebalancedMs = Date.now() - killedAt;
-      await producing;
+      await producing.done;
       workers[1] = startWorker(s);
       await workers[1].waitFor("eddy is running", 60_000);
       const out = await readAllCommitted(s.output, N, 120_000, 2_000);

@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BROKER, readCommitted, repo, startEddyWith, unique } from "../kafka/kafka-helpers.js";
+import { BROKER, produce, readCommitted, repo, startEddyWith, unique } from "../kafka/kafka-helpers.js";
+import type { TestRecord } from "../kafka/kafka-helpers.js";
 import type { EddyProcess } from "../kafka/kafka-helpers.js";
 
 export interface ClusterSetup {
@@ -129,3 +130,30 @@ export const stopAll = async (workers: EddyProcess[], deadlineMs = 30_000): Prom
   );
   return problems;
 };
+
+/** How many group generations a worker has logged (each rebalance it took part in). */
+export function generations(worker: EddyProcess): number {
+  return (worker.output().match(/group generation \d+:/g) ?? []).length;
+}
+
+/**
+ * Produces `inputs` to `topic` in slices of 60 with 100 ms between them, so a
+ * kill or a freeze lands while messages, timers and transactions are in
+ * flight. `atLeast(n)` resolves once n inputs are in Kafka.
+ */
+export function producePaced(topic: string, inputs: readonly TestRecord[]): { readonly done: Promise<void>; atLeast(n: number): Promise<void> } {
+  let produced = 0;
+  const done = (async () => {
+    for (let i = 0; i < inputs.length; i += 60) {
+      await produce(topic, inputs.slice(i, i + 60));
+      produced = i + 60;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    done,
+    async atLeast(n) {
+      while (produced < n) await new Promise((r) => setTimeout(r, 20));
+    },
+  };
+}

@@ -1,11 +1,8 @@
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { brokerUp, createTopics, NO_BROKER, PROXIED_PORT, PROXY_PORT, produce } from "../kafka/kafka-helpers.js";
-import type { EddyProcess } from "../kafka/kafka-helpers.js";
-import { clusterSetup, readAllCommitted, startWorker, stopAll, verifyExactlyOnce } from "./cluster-helpers.js";
+import { brokerUp, createTopics, NO_BROKER, PROXIED_PORT, PROXY_PORT } from "../kafka/kafka-helpers.js";
+import { clusterSetup, generations, producePaced, readAllCommitted, startWorker, stopAll, verifyExactlyOnce } from "./cluster-helpers.js";
 import { FreezableProxy } from "../support/freezable-proxy.js";
-
-const generations = (w: EddyProcess) => (w.output().match(/group generation \d+:/g) ?? []).length;
 
 describe("cluster mode: a worker cut off from Kafka is fenced (real broker)", { timeout: 300_000 }, () => {
   let skip: string | undefined;
@@ -26,16 +23,9 @@ describe("cluster mode: a worker cut off from Kafka is fenced (real broker)", { 
     let stopped = false;
     try {
       await Promise.all(workers.map((w) => w.waitFor("eddy is running", 60_000)));
-      let produced = 0;
-      const producing = (async () => {
-        for (let i = 0; i < N; i += 60) {
-          await produce(s.input, inputs.slice(i, i + 60));
-          produced = i + 60;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      })();
+      const producing = producePaced(s.input, inputs);
       await zombie.waitFor(/partition \d+ assigned/, 60_000);
-      while (produced < N / 3) await new Promise((r) => setTimeout(r, 20));
+      await producing.atLeast(N / 3);
       const before = [generations(workers[0]!), generations(workers[1]!)];
       proxy.freeze();
       const frozenAt = Date.now();
@@ -49,7 +39,7 @@ describe("cluster mode: a worker cut off from Kafka is fenced (real broker)", { 
       proxy.release();
       // Released, the zombie learns it was dropped and rejoins: a generation of its own again.
       await zombie.waitFor(new RegExp(`(group generation \\d+:[^]*){${zombieGenerations + 1}}`), 60_000);
-      await producing;
+      await producing.done;
       const out = await readAllCommitted(s.output, N, 120_000, 2_000);
       const fenced = (zombie.output().match(/was fenced by another owner/g) ?? []).length;
       t.diagnostic(`outputs ${out.length} of ${N}; others took over ${takenOverMs} ms after the freeze; the zombie's fenced partitions: ${fenced}`);
