@@ -32,6 +32,12 @@ export interface ClusterPlacementOptions {
   readonly moduleDigest: string;
 }
 
+
+/** Backoff steps skipped before a partition's first retry (so it starts at about 0.5-1 s). */
+const BACKOFF_HEAD_START = 3;
+/** Failed opens of a partition in a row that are logged as warnings before they are logged as errors. */
+const OPEN_FAILURES_BEFORE_ERROR = 3;
+
 /**
  * The cluster mode's placement: this worker joins the consumer group
  * `eddy.<cluster>` on the log topic; Kafka assigns it log partitions, and it
@@ -309,7 +315,14 @@ export class ClusterPlacement implements PartitionPlacement {
           this.#tasks.delete(partition);
           this.#closeTask(task, undefined);
           const delay = this.#retryDelay(partition);
-          this.#log.error({ partition, err: describeError(error), retryInMs: delay }, `partition ${partition} could not be opened (fencing or restore failed); retrying in ${delay} ms`);
+          // A fresh broker's transaction coordinator refuses for a moment (NOT_COORDINATOR,
+          // COORDINATOR_LOAD_IN_PROGRESS): a warning, and an error only once opening keeps failing.
+          const failures = this.#backoff.get(partition)!.attempts - BACKOFF_HEAD_START;
+          const level = failures > OPEN_FAILURES_BEFORE_ERROR ? "error" : "warn";
+          this.#log[level](
+            { partition, err: describeError(error), retryInMs: delay, failures },
+            `partition ${partition} could not be opened (fencing or restore failed); retrying in ${delay} ms`,
+          );
           this.#reopenLater(partition, delay);
         },
       );
@@ -338,9 +351,7 @@ export class ClusterPlacement implements PartitionPlacement {
     if (backoff === undefined) {
       backoff = new Backoff();
       // Start at ~0.5-1 s: the partition's previous producer must be fenced or its failure pass.
-      backoff.next();
-      backoff.next();
-      backoff.next();
+      for (let i = 0; i < BACKOFF_HEAD_START; i++) backoff.next();
       this.#backoff.set(partition, backoff);
     }
     return backoff.next();

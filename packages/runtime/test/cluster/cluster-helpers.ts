@@ -13,8 +13,11 @@ export interface ClusterSetup {
   readonly env: Record<string, string>;
 }
 
-/** A fresh cluster name, input and output topics, and the pipeline module (pipeline-fns.ts) reading `input`. */
-export function clusterSetup(prefix: string, playgroundPort?: number): ClusterSetup {
+/**
+ * A fresh cluster name, input and output topics, and the pipeline module (pipeline-fns.ts) reading
+ * `input`: embedded, or served by a remote endpoint at `remoteUrl` (`urlPathTemplate`).
+ */
+export function clusterSetup(prefix: string, playgroundPort?: number, remoteUrl?: string): ClusterSetup {
   const cluster = unique(prefix);
   const input = unique(`${prefix}-in`);
   const output = unique(`${prefix}-out`);
@@ -25,10 +28,9 @@ export function clusterSetup(prefix: string, playgroundPort?: number): ClusterSe
   writeFileSync(
     moduleFile,
     [
-      "kind: io.eddy.functions.v1/embedded",
-      "spec:",
-      "  functions: test/*",
-      `  module: ${fns}`,
+      ...(remoteUrl === undefined
+        ? ["kind: io.eddy.functions.v1/embedded", "spec:", "  functions: test/*", `  module: ${fns}`]
+        : ["kind: io.statefun.endpoints.v2/http", "spec:", "  functions: test/*", `  urlPathTemplate: ${remoteUrl}`]),
       "---",
       "kind: io.statefun.kafka.v1/ingress",
       "spec:",
