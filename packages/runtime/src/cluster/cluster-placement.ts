@@ -8,7 +8,7 @@ import type { KafkaIngressSpec } from "../config/index.js";
 import type { Logger } from "../log/logger.js";
 import type { PartitionPlacement, PlacementHost } from "../runtime/partition-placement.js";
 import type { SpecRegistry } from "../store/spec-registry.js";
-import { Backoff, closeQuietly, describeError, retryDelay, sleep } from "../io/kafka/kafka-common.js";
+import { Backoff, closeQuietly, describeError, kafkaErrorIds, retryDelay, sleep } from "../io/kafka/kafka-common.js";
 import type { ClusterSettings } from "./cluster-settings.js";
 import type { ClusterTopics } from "./cluster-topics.js";
 import { clusterGroup, clusterTopics, ensureClusterTopics } from "./cluster-topics.js";
@@ -362,9 +362,14 @@ export class ClusterPlacement implements PartitionPlacement {
   }
 }
 
-/** Errors worth waiting out at start: the broker not reachable yet, or its group coordinator not loaded yet. */
+/**
+ * Errors worth waiting out at start: the broker not reachable yet (the client's network and
+ * timeout errors, or Node's connection errors), or its group coordinator not loaded yet.
+ */
+const RETRYABLE_AT_START = ["PLT_KFK_NETWORK", "ECONNREFUSED", "ETIMEDOUT", "ENOTFOUND", "EHOSTUNREACH", "ECONNRESET", "COORDINATOR_NOT_AVAILABLE", "NOT_COORDINATOR", "COORDINATOR_LOAD_IN_PROGRESS"];
+
 function retryableAtStart(error: unknown): boolean {
   if ((error as { retryable?: boolean }).retryable === true) return true;
-  const text = describeError(error);
-  return /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|Connection|connect|COORDINATOR_NOT_AVAILABLE|NOT_COORDINATOR|COORDINATOR_LOAD_IN_PROGRESS|timed out/i.test(text);
+  const ids = kafkaErrorIds(error);
+  return RETRYABLE_AT_START.some((id) => ids.has(id));
 }

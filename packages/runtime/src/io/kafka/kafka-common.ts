@@ -17,9 +17,32 @@ export function bootstrapBrokers(address: string): string[] {
  * retry at once while connection errors back off.
  */
 export function retryDelay(_client: unknown, _operation: string, attempt: number, _retries: number, error: Error): number {
-  const text = describeError(error);
-  if (/CONCURRENT_TRANSACTIONS|COORDINATOR_LOAD_IN_PROGRESS|NOT_COORDINATOR|REBALANCE_IN_PROGRESS/.test(text)) return 10;
+  const ids = kafkaErrorIds(error);
+  if (QUICK_RETRY_ERRORS.some((id) => ids.has(id))) return 10;
   return Math.min(50 * 2 ** attempt, 1000);
+}
+
+const QUICK_RETRY_ERRORS = ["CONCURRENT_TRANSACTIONS", "COORDINATOR_LOAD_IN_PROGRESS", "NOT_COORDINATOR", "REBALANCE_IN_PROGRESS"];
+
+/**
+ * The identifiers the client's error carries, its own and those of the errors nested in it
+ * (`errors` of its aggregate errors, `cause`): Kafka error ids (`apiId`, e.g. "PRODUCER_FENCED"),
+ * the client's codes (`code`, e.g. "PLT_KFK_NETWORK") and Node's (`ECONNREFUSED`). Read from the
+ * fields, never from message text, which a broker or a future client may word differently.
+ */
+export function kafkaErrorIds(error: unknown): Set<string> {
+  const ids = new Set<string>();
+  const visit = (e: unknown, depth: number): void => {
+    if (depth > 6 || !(e instanceof Error)) return;
+    for (const field of [(e as { apiId?: unknown }).apiId, (e as { code?: unknown }).code]) {
+      if (typeof field === "string") ids.add(field);
+    }
+    const nested = (e as { errors?: unknown }).errors;
+    if (Array.isArray(nested)) for (const n of nested) visit(n, depth + 1);
+    visit(e.cause, depth + 1);
+  };
+  visit(error, 0);
+  return ids;
 }
 
 /** The error and, for the client's aggregate errors, every nested reason: the top message alone says little. */
@@ -42,7 +65,7 @@ export function describeError(error: unknown): string {
 
 /** True when the error (or a nested one) carries this Kafka error name, e.g. "PRODUCER_FENCED". */
 export function hasKafkaError(error: unknown, apiId: string): boolean {
-  return describeError(error).includes(`[${apiId}]`);
+  return kafkaErrorIds(error).has(apiId);
 }
 
 /**
