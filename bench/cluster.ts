@@ -16,19 +16,15 @@ import { PartitionFetcher } from "../packages/runtime/src/io/kafka/partition-fet
 import { closeQuietly } from "../packages/runtime/src/io/kafka/kafka-common.js";
 import { KAFKA_BROKER } from "./kafka-greeter.js";
 import { percentile } from "./stats.js";
+import type { KafkaBenchResult } from "./kafka-greeter.js";
 
 const repo = new URL("..", import.meta.url).pathname;
 const PARTITIONS = 8;
 const KEYS = 1000;
 
-export interface ClusterRun {
+/** The Kafka bench's figures, for a run of `workers` cluster workers. */
+export interface ClusterRun extends KafkaBenchResult {
   readonly workers: number;
-  readonly offeredPerSecond: number;
-  readonly messages: number;
-  readonly messagesPerSecond: number;
-  readonly produceToCommittedP50Ms: number;
-  readonly produceToCommittedP99Ms: number;
-  readonly missing: number;
 }
 
 interface Worker {

@@ -1,10 +1,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { startEddyWith } from "../kafka/kafka-helpers.js";
+import { spawnEddy } from "../support/eddy-process.js";
 
 /** Runs `eddy run` with these flags and returns its exit code and output (it must refuse before starting anything). */
 async function refused(args: string[]): Promise<{ code: number | null; output: string }> {
-  const eddy = startEddyWith(["run", "examples/kafka-greeter/module.yaml", "--admin-port", "0", ...args]);
+  const eddy = spawnEddy(["run", "examples/kafka-greeter/module.yaml", "--admin-port", "0", ...args]);
   const code = await eddy.exited;
   return { code, output: eddy.output() };
 }

@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BROKER, produce, readCommitted, repo, startEddyWith, unique } from "../kafka/kafka-helpers.js";
+import { BROKER, kafkaEgressLines, kafkaIngressLines, produce, readCommitted, repo, unique } from "../kafka/kafka-helpers.js";
+import { spawnEddy } from "../support/eddy-process.js";
 import type { TestRecord } from "../kafka/kafka-helpers.js";
 import type { EddyProcess } from "../kafka/kafka-helpers.js";
 
@@ -32,25 +33,9 @@ export function clusterSetup(prefix: string, playgroundPort?: number, remoteUrl?
         ? ["kind: io.eddy.functions.v1/embedded", "spec:", "  functions: test/*", `  module: ${fns}`]
         : ["kind: io.statefun.endpoints.v2/http", "spec:", "  functions: test/*", `  urlPathTemplate: ${remoteUrl}`]),
       "---",
-      "kind: io.statefun.kafka.v1/ingress",
-      "spec:",
-      "  id: test/input",
-      `  address: ${BROKER}`,
-      `  consumerGroupId: ${cluster}-input`,
-      "  startupPosition:",
-      "    type: earliest",
-      "  topics:",
-      `    - topic: ${input}`,
-      "      valueType: test/Input",
-      "      targets: [test/counter]",
+      ...kafkaIngressLines({ id: "test/input", group: `${cluster}-input`, startup: "earliest", topic: input, valueType: "test/Input", target: "test/counter" }),
       "---",
-      "kind: io.statefun.kafka.v1/egress",
-      "spec:",
-      `  id: ${egressId}`,
-      `  address: ${BROKER}`,
-      "  deliverySemantic:",
-      "    type: exactly-once",
-      "    transactionTimeout: 10s",
+      ...kafkaEgressLines(egressId, "10s"),
       ...(playgroundPort === undefined ? [] : ["---", "kind: io.statefun.playground.v1/ingress", "spec:", `  port: ${playgroundPort}`]),
       "",
     ].join("\n"),
@@ -60,9 +45,9 @@ export function clusterSetup(prefix: string, playgroundPort?: number, remoteUrl?
 
 /** Starts one worker of the cluster (`eddy run <module> --cluster … --bootstrap …`). */
 export function startWorker(s: ClusterSetup, extra: readonly string[] = [], env: Record<string, string> = {}): EddyProcess {
-  return startEddyWith(
+  return spawnEddy(
     ["run", s.moduleFile, "--cluster", s.cluster, "--bootstrap", env["EDDY_TEST_BOOTSTRAP"] ?? BROKER, "--partitions", "8", "--admin-port", "0", ...extra],
-    { ...s.env, ...env },
+    { env: { ...s.env, ...env } },
   );
 }
 

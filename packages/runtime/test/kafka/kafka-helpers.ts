@@ -135,9 +135,34 @@ export function startEddy(moduleFile: string, dataDir: string, env: Record<strin
   return spawnEddy(["run", moduleFile, "--data-dir", dataDir], { env });
 }
 
-/** Runs the eddy CLI from sources with these arguments (`run` gets a free admin port unless given one). */
-export function startEddyWith(args: readonly string[], env: Record<string, string> = {}): EddyProcess {
-  return spawnEddy(args, { env });
+/** A module file's `io.statefun.kafka.v1/ingress` on the test broker: one topic routed to one function type. */
+export function kafkaIngressLines(o: { id: string; group: string; startup: string; topic: string; valueType: string; target: string }): string[] {
+  return [
+    "kind: io.statefun.kafka.v1/ingress",
+    "spec:",
+    `  id: ${o.id}`,
+    `  address: ${BROKER}`,
+    `  consumerGroupId: ${o.group}`,
+    "  startupPosition:",
+    `    type: ${o.startup}`,
+    "  topics:",
+    `    - topic: ${o.topic}`,
+    `      valueType: ${o.valueType}`,
+    `      targets: [${o.target}]`,
+  ];
+}
+
+/** A module file's exactly-once `io.statefun.kafka.v1/egress` on the test broker. */
+export function kafkaEgressLines(id: string, transactionTimeout: string): string[] {
+  return [
+    "kind: io.statefun.kafka.v1/egress",
+    "spec:",
+    `  id: ${id}`,
+    `  address: ${BROKER}`,
+    "  deliverySemantic:",
+    "    type: exactly-once",
+    `    transactionTimeout: ${transactionTimeout}`,
+  ];
 }
 
 /**
@@ -154,25 +179,9 @@ export function greeterModule(names: string, egressId: string, group: string, st
     "  functions: apache/greeter",
     `  module: ${greeter}`,
     "---",
-    "kind: io.statefun.kafka.v1/ingress",
-    "spec:",
-    "  id: example/names",
-    `  address: ${BROKER}`,
-    `  consumerGroupId: ${group}`,
-    "  startupPosition:",
-    `    type: ${startup}`,
-    "  topics:",
-    `    - topic: ${names}`,
-    "      valueType: example/Name",
-    "      targets: [apache/greeter]",
+    ...kafkaIngressLines({ id: "example/names", group, startup, topic: names, valueType: "example/Name", target: "apache/greeter" }),
     "---",
-    "kind: io.statefun.kafka.v1/egress",
-    "spec:",
-    `  id: ${egressId}`,
-    `  address: ${BROKER}`,
-    "  deliverySemantic:",
-    "    type: exactly-once",
-    "    transactionTimeout: 1min",
+    ...kafkaEgressLines(egressId, "1min"),
     "",
   ].join("\n");
 }
