@@ -1,7 +1,8 @@
 import { Admin } from "@platformatic/kafka";
 import { EddyError } from "@eddy/sdk";
 import type { Logger } from "../log/logger.js";
-import { describeError, hasKafkaError, retryDelay } from "../io/kafka/kafka-common.js";
+import type { ClusterTopicMetadata } from "@platformatic/kafka";
+import { Backoff, describeError, hasKafkaError, retryDelay, sleep } from "../io/kafka/kafka-common.js";
 
 /**
  * The internal topics of one cluster. Both have as many partitions as the
@@ -42,7 +43,7 @@ export function partitionTransactionalId(cluster: string, partition: number): st
  */
 export async function ensureClusterTopics(
   topics: ClusterTopics,
-  options: { brokers: string[]; replicationFactor: number; logger: Logger },
+  options: { brokers: string[]; replicationFactor: number; logger: Logger; listedWithinMs?: number },
 ): Promise<void> {
   const admin = new Admin({ clientId: `eddy-${topics.cluster}-admin`, bootstrapBrokers: options.brokers, retries: 2, retryDelay });
   try {
@@ -59,17 +60,54 @@ export async function ensureClusterTopics(
         }
       }
     }
-    const metadata = await admin.metadata({ topics: [topics.log, topics.changelog] });
-    for (const topic of [topics.log, topics.changelog]) {
-      const found = metadata.topics.get(topic)?.partitionsCount;
-      if (found !== topics.partitions) {
-        throw new EddyError(
-          "EDDY_CONFIG_INVALID",
-          `the cluster topic ${topic} has ${String(found)} partitions, but this worker is configured for ${topics.partitions}; every worker of cluster "${topics.cluster}" must use the partition count the topics were created with (--partitions ${String(found)})`,
-        );
-      }
-    }
+    checkPartitionCounts(topics, await untilTopicsListed(admin, [topics.log, topics.changelog], options.listedWithinMs ?? 30_000));
   } finally {
     await admin.close().catch(() => undefined);
+  }
+}
+
+/**
+ * The metadata of `names` once the broker lists each with a leader for every partition. A topic
+ * the controller has just created (by this worker or by another starting at the same moment) is
+ * missing from the metadata of the broker answering for a moment, which the client reports as an
+ * unknown topic; that is a wait, not a failure. After `withinMs` it is one, retryable: the broker
+ * accepted the topics and does not serve them.
+ */
+export async function untilTopicsListed(admin: Admin, names: readonly string[], withinMs: number): Promise<Map<string, ClusterTopicMetadata>> {
+  const deadline = Date.now() + withinMs;
+  const backoff = new Backoff();
+  for (;;) {
+    let missing: string;
+    try {
+      const metadata = await admin.metadata({ topics: [...names], forceUpdate: true });
+      const unled = names.filter((name) => {
+        const topic = metadata.topics.get(name);
+        return topic === undefined || topic.partitions.some((p) => p === undefined || p.leader < 0);
+      });
+      if (unled.length === 0) return metadata.topics;
+      missing = `${unled.join(" and ")} ${unled.length === 1 ? "has" : "have"} no leader for every partition yet`;
+    } catch (error) {
+      missing = describeError(error);
+    }
+    if (Date.now() >= deadline) {
+      throw new EddyError(
+        "EDDY_CLUSTER_FAILED",
+        `the broker accepted the cluster topics ${names.join(", ")} but does not serve them after ${withinMs} ms (${missing}); check the broker's log for the topics' partitions`,
+        { retryable: true },
+      );
+    }
+    await sleep(Math.min(backoff.next(), Math.max(0, deadline - Date.now())));
+  }
+}
+
+function checkPartitionCounts(topics: ClusterTopics, listed: Map<string, ClusterTopicMetadata>): void {
+  for (const topic of [topics.log, topics.changelog]) {
+    const found = listed.get(topic)?.partitionsCount;
+    if (found !== topics.partitions) {
+      throw new EddyError(
+        "EDDY_CONFIG_INVALID",
+        `the cluster topic ${topic} has ${String(found)} partitions, but this worker is configured for ${topics.partitions}; every worker of cluster "${topics.cluster}" must use the partition count the topics were created with (--partitions ${String(found)})`,
+      );
+    }
   }
 }
