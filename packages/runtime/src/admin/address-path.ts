@@ -1,6 +1,6 @@
 import type { Address } from "@eddy/sdk";
 import { isValidTypeName } from "@eddy/sdk";
-import { addressProblem } from "../runtime/envelope.js";
+import { addressProblem } from "../model/envelope.js";
 import { AdminHttpError } from "./admin-route.js";
 
 /** The address of `/…/{namespace}/{type}/{id}` path parameters, or a 400 naming the part that is wrong. */

@@ -1,6 +1,6 @@
 import { formatAddress } from "@eddy/sdk";
 import type { Runtime } from "../runtime/runtime.js";
-import type { QuarantineRecord } from "../store/quarantine-record.js";
+import type { QuarantineRecord } from "../model/quarantine-record.js";
 import { AdminHttpError } from "./admin-route.js";
 import type { AdminRequest } from "./admin-route.js";
 import type { AdminServer } from "./admin-server.js";

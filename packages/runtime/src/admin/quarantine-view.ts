@@ -1,5 +1,5 @@
 import { formatAddress } from "@eddy/sdk";
-import type { QuarantineRecord } from "../store/quarantine-record.js";
+import type { QuarantineRecord } from "../model/quarantine-record.js";
 import { typedPreview } from "./typed-preview.js";
 import type { TypedPreview } from "./typed-preview.js";
 

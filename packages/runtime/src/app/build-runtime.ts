@@ -2,7 +2,7 @@ import { EddyError } from "@eddy/sdk";
 import type { FunctionPattern, ModuleConfig, SourceLocation } from "../config/index.js";
 import { PlaygroundEgress } from "../io/playground/playground-egress.js";
 import { PlaygroundIngress } from "../io/playground/playground-ingress.js";
-import type { Egress } from "../io/egress.js";
+import type { Egress } from "../model/egress.js";
 import type { KafkaEgress } from "../io/kafka/kafka-egress.js";
 import type { Logger } from "../log/logger.js";
 import { Runtime } from "../runtime/runtime.js";

@@ -3,7 +3,7 @@ import { Admin, Consumer } from "@platformatic/kafka";
 import type { ExtendedGroupProtocolSubscription, GroupAssignment, GroupPartitionsAssignments } from "@platformatic/kafka";
 import { EddyError } from "@eddy/sdk";
 import type { Address, TypedValue } from "@eddy/sdk";
-import type { TargetProblem } from "../io/ingress.js";
+import type { TargetProblem } from "../model/ingress.js";
 import type { KafkaIngressSpec } from "../config/index.js";
 import type { Logger } from "../log/logger.js";
 import type { PartitionPlacement, PlacementHost } from "../runtime/partition-placement.js";

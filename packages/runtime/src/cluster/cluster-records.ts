@@ -1,7 +1,7 @@
 import type { Address, TypedValue } from "@eddy/sdk";
-import type { DelayedMessage } from "../store/commit-unit.js";
-import type { Envelope } from "../runtime/envelope.js";
-import { addressKey } from "../runtime/envelope.js";
+import type { DelayedMessage } from "../model/commit-unit.js";
+import type { Envelope } from "../model/envelope.js";
+import { addressKey } from "../model/envelope.js";
 import type { CommittedRecord } from "./log-reader.js";
 
 /**

@@ -1,11 +1,11 @@
 import { ListOffsetTimestamps } from "@platformatic/kafka";
 import type { Consumer } from "@platformatic/kafka";
 import type { Address, RoutedMessage, TypedValue } from "@eddy/sdk";
-import type { TargetProblem } from "../io/ingress.js";
+import type { TargetProblem } from "../model/ingress.js";
 import type { KafkaIngressSpec } from "../config/index.js";
 import type { Logger } from "../log/logger.js";
-import type { Envelope } from "../runtime/envelope.js";
-import { envelope } from "../runtime/envelope.js";
+import type { Envelope } from "../model/envelope.js";
+import { envelope } from "../model/envelope.js";
 import { sleep } from "../io/kafka/kafka-common.js";
 import { LogReader } from "./log-reader.js";
 import { routeIngressRecord } from "../io/kafka/ingress-record.js";

@@ -1,12 +1,12 @@
 import { decodeKafkaProducerRecord } from "@eddy/protocol";
 import { EddyError } from "@eddy/sdk";
 import type { Address, StateEntry, StateSpec } from "@eddy/sdk";
-import type { CommitUnit, DelayedMessage } from "../store/commit-unit.js";
+import type { CommitUnit, DelayedMessage } from "../model/commit-unit.js";
 import { MemoryStateStore } from "../store/memory-state-store.js";
 import type { SpecRegistry } from "../store/spec-registry.js";
 import type { RecoveredState, StateStore } from "../store/state-store.js";
-import type { QuarantineRecord, StoredStateValue } from "../store/quarantine-record.js";
-import type { Envelope } from "../runtime/envelope.js";
+import type { QuarantineRecord, StoredStateValue } from "../model/quarantine-record.js";
+import type { Envelope } from "../model/envelope.js";
 import type { AddressRecord, StoredState, TimerRecord } from "./cluster-records.js";
 import { addressRecordKey, decodeTimer, encodeTimer, parseChangelogKey, positionRecordKey, timerRecordKey } from "./cluster-records.js";
 

@@ -1,7 +1,7 @@
 import { Producer } from "@platformatic/kafka";
 import { EddyError } from "@eddy/sdk";
-import type { InputPosition } from "../io/ingress.js";
-import type { Envelope } from "../runtime/envelope.js";
+import type { InputPosition } from "../model/ingress.js";
+import type { Envelope } from "../model/envelope.js";
 import type { MessageRouter } from "../runtime/message-router.js";
 import { partitionOf } from "../runtime/partitioner.js";
 import { closeQuietly, describeError, retryDelay } from "../io/kafka/kafka-common.js";

@@ -1,6 +1,6 @@
 import { Types } from "@eddy/sdk";
 import type { AcceptedType, TypedValue } from "@eddy/sdk";
-import type { TargetProblem } from "./ingress.js";
+import type { TargetProblem } from "../model/ingress.js";
 
 const BUILTIN_TYPES = new Map<string, AcceptedType>(Object.values(Types).map((t) => [t.typename, t]));
 

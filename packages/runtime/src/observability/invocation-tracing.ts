@@ -1,7 +1,7 @@
 import { formatAddress } from "@eddy/sdk";
 import type { Address } from "@eddy/sdk";
-import type { Envelope } from "../runtime/envelope.js";
-import type { CommitUnit } from "../store/commit-unit.js";
+import type { Envelope } from "../model/envelope.js";
+import type { CommitUnit } from "../model/commit-unit.js";
 import type { TraceSpan, Tracing } from "./tracing.js";
 
 /** Other traces a batch continues are linked, up to this many (a batch can hold thousands of messages). */

@@ -1,8 +1,8 @@
 import type { Address } from "@eddy/sdk";
 import type { FunctionStats } from "../observability/runtime-stats.js";
 import type { TraceSpan } from "../observability/tracing.js";
-import type { QuarantineRecord } from "../store/quarantine-record.js";
-import type { Envelope } from "./envelope.js";
+import type { QuarantineRecord } from "../model/quarantine-record.js";
+import type { Envelope } from "../model/envelope.js";
 
 /** Why the current head message keeps failing, until it commits or is parked. */
 export interface FailureRecord {

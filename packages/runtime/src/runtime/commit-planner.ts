@@ -1,11 +1,11 @@
 import { EddyError, formatAddress, isReplyAddress, MAX_DELAY_MS } from "@eddy/sdk";
 import type { Address, InvocationEffects, OutgoingMessage } from "@eddy/sdk";
-import type { CommitUnit, DelayedMessage, DelayedOperation, OutboxRecord } from "../store/commit-unit.js";
+import type { CommitUnit, DelayedMessage, DelayedOperation, OutboxRecord } from "../model/commit-unit.js";
 import type { StateStore } from "../store/state-store.js";
-import type { Egress } from "../io/egress.js";
+import type { Egress } from "../model/egress.js";
 import type { DelayedMessageService } from "./delayed-message-service.js";
-import type { Envelope } from "./envelope.js";
-import { addressProblem, envelope } from "./envelope.js";
+import type { Envelope } from "../model/envelope.js";
+import { addressProblem, envelope } from "../model/envelope.js";
 import type { FunctionRegistry } from "./function-registry.js";
 
 export interface PlanContext {

@@ -1,5 +1,5 @@
 import type { Clock } from "./clock.js";
-import type { DelayedMessage } from "../store/commit-unit.js";
+import type { DelayedMessage } from "../model/commit-unit.js";
 
 interface Entry {
   readonly message: DelayedMessage;

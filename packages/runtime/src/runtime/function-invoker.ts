@@ -1,5 +1,5 @@
 import type { BatchOutcome, InvocationBatch, StateSpec, TypedValue } from "@eddy/sdk";
-import type { TargetProblem } from "../io/ingress.js";
+import type { TargetProblem } from "../model/ingress.js";
 
 /**
  * Bounds how many calls of an endpoint are in flight at once (a remote

@@ -1,6 +1,6 @@
-import type { InputPosition } from "../io/ingress.js";
+import type { InputPosition } from "../model/ingress.js";
 import type { StateStore } from "../store/state-store.js";
-import type { Envelope } from "./envelope.js";
+import type { Envelope } from "../model/envelope.js";
 import type { PartitionContext } from "./partition-context.js";
 import { partitionOf } from "./partitioner.js";
 

@@ -1,5 +1,5 @@
 import type { StateStore } from "../store/state-store.js";
-import type { Envelope } from "./envelope.js";
+import type { Envelope } from "../model/envelope.js";
 import type { MessageRouter } from "./message-router.js";
 import type { PartitionContext } from "./partition-context.js";
 

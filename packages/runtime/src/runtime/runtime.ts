@@ -12,8 +12,8 @@ import type {
   StatefulFunction,
   TypedValue,
 } from "@eddy/sdk";
-import type { Egress } from "../io/egress.js";
-import type { AcceptedMessage, Ingress, IngressSink, InputPosition, ReplyReceiver, TargetProblem } from "../io/ingress.js";
+import type { Egress } from "../model/egress.js";
+import type { AcceptedMessage, Ingress, IngressSink, InputPosition, ReplyReceiver, TargetProblem } from "../model/ingress.js";
 import type { Logger } from "../log/logger.js";
 import { createLogger } from "../log/logger.js";
 import { RuntimeStats } from "../observability/runtime-stats.js";
@@ -21,7 +21,7 @@ import type { IoStats } from "../observability/runtime-stats.js";
 import type { EndpointConcurrency } from "../observability/runtime-stats.js";
 import type { TraceSpan, Tracing } from "../observability/tracing.js";
 import { noTracing } from "../observability/tracing.js";
-import type { CommitUnit, DelayedMessage, OutboxRecord } from "../store/commit-unit.js";
+import type { CommitUnit, DelayedMessage, OutboxRecord } from "../model/commit-unit.js";
 import { MemoryStateStore } from "../store/memory-state-store.js";
 import type { StateStore } from "../store/state-store.js";
 import type { AddressMailbox } from "./address-mailbox.js";
@@ -31,8 +31,8 @@ import { systemClock } from "./clock.js";
 import { planCommit } from "./commit-planner.js";
 import { DelayedMessageService } from "./delayed-message-service.js";
 import { embeddedInvoker } from "./embedded-invoker.js";
-import type { Envelope } from "./envelope.js";
-import { addressKey, addressProblem, envelope } from "./envelope.js";
+import type { Envelope } from "../model/envelope.js";
+import { addressKey, addressProblem, envelope } from "../model/envelope.js";
 import type { FunctionInvoker, FunctionProvider } from "./function-invoker.js";
 import { FunctionRegistry } from "./function-registry.js";
 import { LocalRouter } from "./message-router.js";
@@ -46,7 +46,7 @@ import { defaultRetryPolicy } from "./retry-policy.js";
 import { QuarantinePolicy } from "./quarantine-policy.js";
 import { logAddressEvent } from "./address-event.js";
 import type { AddressEvent } from "./address-event.js";
-import type { QuarantineRecord } from "../store/quarantine-record.js";
+import type { QuarantineRecord } from "../model/quarantine-record.js";
 
 export interface RuntimeOptions {
   /** Partitions of the message log; each has its own processor. Default 8. */

@@ -4,13 +4,13 @@ import { open } from "lmdb";
 import type { Database, RootDatabase } from "lmdb";
 import { EddyError } from "@eddy/sdk";
 import type { Address, StateEntry, StateSpec } from "@eddy/sdk";
-import type { Envelope } from "../runtime/envelope.js";
-import { addressKey } from "../runtime/envelope.js";
-import type { CommitUnit, DelayedMessage, OutboxRecord } from "./commit-unit.js";
+import type { Envelope } from "../model/envelope.js";
+import { addressKey } from "../model/envelope.js";
+import type { CommitUnit, DelayedMessage, OutboxRecord } from "../model/commit-unit.js";
 import type { RecoveredState, StateStore } from "./state-store.js";
-import type { QuarantineRecord, StoredStateValue } from "./quarantine-record.js";
+import type { QuarantineRecord, StoredStateValue } from "../model/quarantine-record.js";
 import { SpecRegistry } from "./spec-registry.js";
-import type { InputPosition } from "../io/ingress.js";
+import type { InputPosition } from "../model/ingress.js";
 import { systemErrorText } from "../log/system-error.js";
 
 /** Bumped when the layout changes incompatibly; a newer store is refused, never misread. */

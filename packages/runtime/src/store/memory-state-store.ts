@@ -1,10 +1,10 @@
 import type { Address, StateEntry, StateSpec, TypedValue } from "@eddy/sdk";
-import type { CommitUnit, DelayedMessage } from "./commit-unit.js";
+import type { CommitUnit, DelayedMessage } from "../model/commit-unit.js";
 import { SpecRegistry } from "./spec-registry.js";
 import type { RecoveredState, StateStore } from "./state-store.js";
-import type { InputPosition } from "../io/ingress.js";
-import type { Envelope } from "../runtime/envelope.js";
-import type { QuarantineRecord, StoredStateValue } from "./quarantine-record.js";
+import type { InputPosition } from "../model/ingress.js";
+import type { Envelope } from "../model/envelope.js";
+import type { QuarantineRecord, StoredStateValue } from "../model/quarantine-record.js";
 
 interface StoredValue {
   value: TypedValue;

@@ -1,8 +1,8 @@
 import type { Address, StateEntry, StateSpec } from "@eddy/sdk";
-import type { Envelope } from "../runtime/envelope.js";
-import type { InputPosition } from "../io/ingress.js";
-import type { CommitUnit, DelayedMessage, OutboxRecord } from "./commit-unit.js";
-import type { QuarantineRecord, StoredStateValue } from "./quarantine-record.js";
+import type { Envelope } from "../model/envelope.js";
+import type { InputPosition } from "../model/ingress.js";
+import type { CommitUnit, DelayedMessage, OutboxRecord } from "../model/commit-unit.js";
+import type { QuarantineRecord, StoredStateValue } from "../model/quarantine-record.js";
 
 /** What a store held when the runtime last stopped (or crashed), to resume from. */
 export interface RecoveredState {

@@ -2,7 +2,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Address, RoutedMessage, TypedValue } from "@eddy/sdk";
 import type { KafkaIngressSpec, KafkaStartupPosition } from "../../src/config/index.js";
-import type { InputPosition, IngressSink, TargetProblem } from "../../src/io/ingress.js";
+import type { InputPosition, IngressSink, TargetProblem } from "../../src/model/ingress.js";
 import { KafkaIngress } from "../../src/io/kafka/kafka-ingress.js";
 import { createLogger } from "../../src/log/logger.js";
 import { BROKER, brokerUp, createTopics, NO_BROKER, produce, produceTransactions, unique } from "./kafka-helpers.js";

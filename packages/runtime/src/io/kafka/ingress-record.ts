@@ -2,7 +2,7 @@ import { EddyError } from "@eddy/sdk";
 import type { Address, RoutedMessage, TypedValue } from "@eddy/sdk";
 import type { KafkaIngressSpec } from "../../config/index.js";
 import type { Logger } from "../../log/logger.js";
-import type { TargetProblem } from "../ingress.js";
+import type { TargetProblem } from "../../model/ingress.js";
 
 /** Where a Kafka ingress record came from and where its topic routes it. */
 export interface IngressRecordSource {

@@ -5,7 +5,7 @@ import type { TypedValue } from "@eddy/sdk";
 import { kafkaTopicNameProblem } from "../../config/index.js";
 import type { KafkaEgressSpec } from "../../config/index.js";
 import type { Logger } from "../../log/logger.js";
-import type { Egress, EgressContext } from "../egress.js";
+import type { Egress, EgressContext } from "../../model/egress.js";
 import { Backoff, bootstrapBrokers, closeQuietly, describeError, hasKafkaError, intProperty, retryDelay, sleep, warnUnsupported } from "./kafka-common.js";
 
 /** One-partition topic whose committed offsets (one consumer group per egress) record how far each egress delivered. */

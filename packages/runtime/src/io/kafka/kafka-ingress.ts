@@ -4,7 +4,7 @@ import { isEddyError } from "@eddy/sdk";
 import type { Address, RoutedMessage, TypedValue } from "@eddy/sdk";
 import type { KafkaIngressSpec } from "../../config/index.js";
 import type { Logger } from "../../log/logger.js";
-import type { Ingress, IngressSink } from "../ingress.js";
+import type { Ingress, IngressSink } from "../../model/ingress.js";
 import { committedRecords } from "./committed-records.js";
 import { routeIngressRecord } from "./ingress-record.js";
 import { Backoff, bootstrapBrokers, closeQuietly, describeError, intProperty, retryDelay, sleep, warnUnsupported } from "./kafka-common.js";

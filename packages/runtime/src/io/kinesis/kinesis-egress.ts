@@ -4,7 +4,7 @@ import { decodeKinesisEgressRecord, KINESIS_EGRESS_RECORD_TYPENAME } from "@eddy
 import type { TypedValue } from "@eddy/sdk";
 import type { KinesisEgressSpec } from "../../config/module-config.js";
 import type { Logger } from "../../log/logger.js";
-import type { Egress, EgressContext } from "../egress.js";
+import type { Egress, EgressContext } from "../../model/egress.js";
 import { awsErrorName, backoffMs, createKinesisClient, kinesisClientSettings } from "./kinesis-client.js";
 import type { KinesisApi } from "./kinesis-client.js";
 

@@ -4,7 +4,7 @@ import { EddyError, isEddyError } from "@eddy/sdk";
 import type { RoutedMessage } from "@eddy/sdk";
 import type { KinesisIngressSpec, KinesisStreamRoute } from "../../config/module-config.js";
 import type { Logger } from "../../log/logger.js";
-import type { Ingress, IngressSink } from "../ingress.js";
+import type { Ingress, IngressSink } from "../../model/ingress.js";
 import { awsErrorName, backoffMs, createKinesisClient, kinesisClientSettings, sleep } from "./kinesis-client.js";
 import type { KinesisApi, KinesisClientSettings } from "./kinesis-client.js";
 

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { PLAYGROUND_EGRESS_ID, PlaygroundEgressRecordType } from "@eddy/sdk";
 import type { TypedValue } from "@eddy/sdk";
 import type { Logger } from "../../log/logger.js";
-import type { Egress, EgressContext } from "../egress.js";
+import type { Egress, EgressContext } from "../../model/egress.js";
 import { HTTP_SERVER_DEFAULTS } from "../../config/http-server-spec.js";
 import type { HttpServerLimits } from "../../config/http-server-spec.js";
 import { corsHeaders, crossOriginProblem, HttpListener, reply } from "../http-server.js";

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { EddyError, isEddyError, isValidTypeName, REPLY_NAMESPACE } from "@eddy/sdk";
 import type { Address } from "@eddy/sdk";
-import type { Ingress, IngressSink } from "../ingress.js";
+import type { Ingress, IngressSink } from "../../model/ingress.js";
 import { HTTP_SERVER_DEFAULTS } from "../../config/http-server-spec.js";
 import type { HttpServerLimits } from "../../config/http-server-spec.js";
 import { corsHeaders, crossOriginProblem, HttpListener, readBody, reply } from "../http-server.js";

@@ -1,5 +1,5 @@
 import type { Address, OutgoingMessage, StateMutation, TypedValue } from "@eddy/sdk";
-import type { Envelope } from "../runtime/envelope.js";
+import type { Envelope } from "./envelope.js";
 
 /** A delayed message as the runtime keeps it: under its sender, until it fires or is cancelled. */
 export interface DelayedMessage {

@@ -1,5 +1,5 @@
 import type { Address } from "@eddy/sdk";
-import type { Envelope } from "../runtime/envelope.js";
+import type { Envelope } from "./envelope.js";
 
 /**
  * A parked address: the message that kept failing (it stays in the log under
