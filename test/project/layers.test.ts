@@ -14,7 +14,7 @@ const repo = new URL("../../", import.meta.url).pathname;
  */
 const LAYERS: Record<string, readonly (readonly string[])[]> = {
   "packages/runtime/src": [
-    ["log", "config", "model"],
+    ["log", "config", "model", "retry"],
     ["store", "io", "observability"],
     ["runtime"],
     ["remote"],

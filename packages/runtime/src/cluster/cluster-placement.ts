@@ -8,7 +8,7 @@ import type { KafkaIngressSpec } from "../config/index.js";
 import type { Logger } from "../log/logger.js";
 import type { PartitionPlacement, PlacementHost } from "../runtime/partition-placement.js";
 import type { SpecRegistry } from "../store/spec-registry.js";
-import { Backoff, closeQuietly, describeError, kafkaErrorIds, retryDelay, sleep } from "../io/kafka/kafka-common.js";
+import { closeQuietly, describeError, kafkaErrorIds, retryDelay } from "../io/kafka/kafka-common.js";
 import type { ClusterSettings } from "./cluster-settings.js";
 import type { ClusterTopics } from "./cluster-topics.js";
 import { clusterGroup, clusterTopics, ensureClusterTopics } from "./cluster-topics.js";
@@ -18,6 +18,8 @@ import { KafkaRouter } from "./kafka-router.js";
 import { PartitionTask } from "./partition-task.js";
 import { decodeMemberReport, encodeMemberReport } from "./member-report.js";
 import { stickyAssignment } from "./sticky-assignment.js";
+import { Backoff } from "../retry/backoff.js";
+import { sleep } from "../retry/sleep.js";
 
 
 export interface ClusterPlacementOptions {

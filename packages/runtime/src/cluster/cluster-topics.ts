@@ -2,7 +2,9 @@ import { Admin } from "@platformatic/kafka";
 import { EddyError } from "@eddy/sdk";
 import type { Logger } from "../log/logger.js";
 import type { ClusterTopicMetadata } from "@platformatic/kafka";
-import { Backoff, describeError, hasKafkaError, retryDelay, sleep } from "../io/kafka/kafka-common.js";
+import { describeError, hasKafkaError, retryDelay } from "../io/kafka/kafka-common.js";
+import { Backoff } from "../retry/backoff.js";
+import { sleep } from "../retry/sleep.js";
 
 /**
  * The internal topics of one cluster. Both have as many partitions as the

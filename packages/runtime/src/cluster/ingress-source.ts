@@ -6,10 +6,10 @@ import type { KafkaIngressSpec } from "../config/index.js";
 import type { Logger } from "../log/logger.js";
 import type { Envelope } from "../model/envelope.js";
 import { envelope } from "../model/envelope.js";
-import { sleep } from "../io/kafka/kafka-common.js";
 import { LogReader } from "./log-reader.js";
 import { routeIngressRecord } from "../io/kafka/ingress-record.js";
 import type { PartitionFetcher } from "../io/kafka/partition-fetcher.js";
+import { sleep } from "../retry/sleep.js";
 
 /** Messages routed from one read of one source partition, and where to read next. */
 export interface IngressRead {

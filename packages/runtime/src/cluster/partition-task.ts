@@ -8,7 +8,7 @@ import type { PartitionContext } from "../runtime/partition-context.js";
 import type { PlacementHost } from "../runtime/partition-placement.js";
 import type { DelayedMessage } from "../model/commit-unit.js";
 import type { SpecRegistry } from "../store/spec-registry.js";
-import { Backoff, closeQuietly, describeError, hasKafkaError, retryDelay, sleep } from "../io/kafka/kafka-common.js";
+import { closeQuietly, describeError, hasKafkaError, retryDelay } from "../io/kafka/kafka-common.js";
 import type { ClusterTopics } from "./cluster-topics.js";
 import { partitionTransactionalId } from "./cluster-topics.js";
 import { decodeLogMessage, encodeLogMessage, WATERMARK_KEY } from "./cluster-records.js";
@@ -16,6 +16,8 @@ import type { IngressSource } from "./ingress-source.js";
 import { KafkaPartitionStore } from "./kafka-partition-store.js";
 import { LogReader } from "./log-reader.js";
 import { PartitionFetcher } from "../io/kafka/partition-fetcher.js";
+import { Backoff } from "../retry/backoff.js";
+import { sleep } from "../retry/sleep.js";
 
 export interface PartitionTaskOptions {
   readonly partition: number;

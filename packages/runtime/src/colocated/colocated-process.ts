@@ -2,11 +2,12 @@ import { spawn } from "node:child_process";
 import { PARENT_WATCH_SOURCE, SPAWN_FAILED_EXIT } from "./parent-watch.js";
 import type { ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
-import { setTimeout as sleep } from "node:timers/promises";
 import { EddyError } from "@eddy/sdk";
 import type { ColocatedFunctionsSpec } from "../config/index.js";
 import type { Logger } from "../log/logger.js";
 import type { ListenAddress } from "./listen-address.js";
+import { backoffDelay } from "../retry/backoff.js";
+import { sleep } from "../retry/sleep.js";
 import {
   canConnect,
   describeListen,
@@ -258,7 +259,8 @@ export class ColocatedProcess {
     }
     if (upMs >= this.#stableAfterMs) this.#failures = 0;
     this.#failures++;
-    const delayMs = Math.min(this.#spec.restart.maxBackoff, this.#spec.restart.minBackoff * 2 ** (this.#failures - 1));
+    // Exact delays (no jitter): one supervisor restarting one process, and the log states when it will.
+    const delayMs = backoffDelay({ initialMs: this.#spec.restart.minBackoff, maxMs: this.#spec.restart.maxBackoff, jitter: 0 }, this.#failures - 1);
     this.#logger.error(
       {
         pid: child.pid,

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { EddyError, encodeInvocationBatch, formatAddress } from "@eddy/sdk";
 import type { BatchOutcome, InvocationBatch } from "@eddy/sdk";
 import type { Logger } from "../log/logger.js";
@@ -12,6 +11,7 @@ import type { AttemptFailure } from "./retry-rules.js";
 import { attemptTimeoutMs, backoffMs, isRetryable } from "./retry-rules.js";
 import type { TransportOptions } from "./transport-options.js";
 import { resolveTransport } from "./transport-options.js";
+import { sleep } from "../retry/sleep.js";
 
 /** StateFun's default `maxNumBatchRequests`. */
 export const DEFAULT_MAX_BACKLOG = 1000;

@@ -1,5 +1,7 @@
 import { inspect } from "node:util";
 import type { Logger } from "../../log/logger.js";
+import { backoffDelay } from "../../retry/backoff.js";
+import type { BackoffPolicy } from "../../retry/backoff.js";
 
 /** Splits a bootstrap list ("a:9092,b:9092") as Kafka's `bootstrap.servers` does. */
 export function bootstrapBrokers(address: string): string[] {
@@ -19,9 +21,10 @@ export function bootstrapBrokers(address: string): string[] {
 export function retryDelay(_client: unknown, _operation: string, attempt: number, _retries: number, error: Error): number {
   const ids = kafkaErrorIds(error);
   if (QUICK_RETRY_ERRORS.some((id) => ids.has(id))) return 10;
-  return Math.min(50 * 2 ** attempt, 1000);
+  return backoffDelay(CLIENT_RETRY_BACKOFF, attempt);
 }
 
+const CLIENT_RETRY_BACKOFF: BackoffPolicy = { initialMs: 50, maxMs: 1_000, jitter: 0 };
 const QUICK_RETRY_ERRORS = ["CONCURRENT_TRANSACTIONS", "COORDINATOR_LOAD_IN_PROGRESS", "NOT_COORDINATOR", "REBALANCE_IN_PROGRESS"];
 
 /**
@@ -66,45 +69,6 @@ export function describeError(error: unknown): string {
 /** True when the error (or a nested one) carries this Kafka error name, e.g. "PRODUCER_FENCED". */
 export function hasKafkaError(error: unknown, apiId: string): boolean {
   return kafkaErrorIds(error).has(apiId);
-}
-
-/**
- * Exponential backoff for reconnect loops (broker down or restarting):
- * 100 ms doubling to 10 s, jittered so that several clients do not retry in step.
- */
-export class Backoff {
-  #attempt = 0;
-
-  next(): number {
-    const base = Math.min(100 * 2 ** this.#attempt, 10_000);
-    this.#attempt++;
-    return Math.round(base / 2 + (Math.random() * base) / 2);
-  }
-
-  get attempts(): number {
-    return this.#attempt;
-  }
-
-  reset(): void {
-    this.#attempt = 0;
-  }
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts (stopping must not wait out a backoff). */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted === true) {
-      resolve();
-      return;
-    }
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 /** Reads an integer client setting from Kafka-style `properties`; a bad value is logged and ignored. */

@@ -6,7 +6,9 @@ import { kafkaTopicNameProblem } from "../../config/index.js";
 import type { KafkaEgressSpec } from "../../config/index.js";
 import type { Logger } from "../../log/logger.js";
 import type { Egress, EgressContext } from "../../model/egress.js";
-import { Backoff, bootstrapBrokers, closeQuietly, describeError, hasKafkaError, intProperty, retryDelay, sleep, warnUnsupported } from "./kafka-common.js";
+import { bootstrapBrokers, closeQuietly, describeError, hasKafkaError, intProperty, retryDelay, warnUnsupported } from "./kafka-common.js";
+import { Backoff } from "../../retry/backoff.js";
+import { sleep } from "../../retry/sleep.js";
 
 /** One-partition topic whose committed offsets (one consumer group per egress) record how far each egress delivered. */
 export const EGRESS_PROGRESS_TOPIC = "__eddy_egress_progress";

@@ -7,9 +7,11 @@ import type { Logger } from "../../log/logger.js";
 import type { Ingress, IngressSink } from "../../model/ingress.js";
 import { committedRecords } from "./committed-records.js";
 import { routeIngressRecord } from "./ingress-record.js";
-import { Backoff, bootstrapBrokers, closeQuietly, describeError, intProperty, retryDelay, sleep, warnUnsupported } from "./kafka-common.js";
+import { bootstrapBrokers, closeQuietly, describeError, intProperty, retryDelay, warnUnsupported } from "./kafka-common.js";
 import type { FetchResponse } from "./partition-fetcher.js";
 import { PartitionFetcher } from "./partition-fetcher.js";
+import { Backoff } from "../../retry/backoff.js";
+import { sleep } from "../../retry/sleep.js";
 
 export interface KafkaIngressOptions {
   readonly spec: KafkaIngressSpec;

@@ -239,26 +239,3 @@ export function awsErrorName(error: unknown): string {
   }
   return "Error";
 }
-
-/**
- * Exponential backoff with full jitter (AWS's recommendation for many clients
- * retrying one service), capped at `maxMs`.
- */
-export function backoffMs(attempt: number, baseMs: number, maxMs: number): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
-  return Math.max(baseMs, Math.floor(Math.random() * ceiling));
-}
-
-/** Waits `ms`, or less when `signal` aborts; never rejects. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
-}

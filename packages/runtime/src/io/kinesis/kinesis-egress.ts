@@ -5,8 +5,9 @@ import type { TypedValue } from "@eddy/sdk";
 import type { KinesisEgressSpec } from "../../config/module-config.js";
 import type { Logger } from "../../log/logger.js";
 import type { Egress, EgressContext } from "../../model/egress.js";
-import { awsErrorName, backoffMs, createKinesisClient, kinesisClientSettings } from "./kinesis-client.js";
+import { awsErrorName, createKinesisClient, kinesisClientSettings } from "./kinesis-client.js";
 import type { KinesisApi } from "./kinesis-client.js";
+import { Backoff } from "../../retry/backoff.js";
 
 export interface KinesisEgressOptions {
   readonly spec: KinesisEgressSpec;
@@ -40,7 +41,7 @@ interface StreamQueue {
   readonly stream: string;
   readonly records: PendingRecord[];
   inFlight: number;
-  failures: number;
+  readonly backoff: Backoff;
   /** Set while the stream backs off after a failure. */
   retryAt: number;
 }
@@ -131,7 +132,7 @@ export class KinesisEgress implements Egress {
       };
       let queue = this.#queues.get(decoded.stream);
       if (queue === undefined) {
-        queue = { stream: decoded.stream, records: [], inFlight: 0, failures: 0, retryAt: 0 };
+        queue = { stream: decoded.stream, records: [], inFlight: 0, backoff: new Backoff({ initialMs: 100, maxMs: this.#maxBackoffMs }), retryAt: 0 };
         this.#queues.set(decoded.stream, queue);
       }
       queue.records.push({ id: ids[i]!, entry, size: decoded.valueBytes.length + Buffer.byteLength(decoded.partitionKey) });
@@ -239,18 +240,18 @@ export class KinesisEgress implements Egress {
       // Back at the front, so a stream's records still go out in the order taken.
       queue.records.unshift(...retry);
       this.#queued += retry.length;
-      const wait = backoffMs(queue.failures++, 100, this.#maxBackoffMs);
+      const wait = queue.backoff.next();
       queue.retryAt = Date.now() + wait;
       if (problem?.error !== undefined) {
         log.warn(
-          { err: problem.error, error: awsErrorName(problem.error), records: batch.length, retryInMs: wait, attempt: queue.failures },
+          { err: problem.error, error: awsErrorName(problem.error), records: batch.length, retryInMs: wait, attempt: queue.backoff.attempts },
           "PutRecords failed; retrying",
         );
       } else {
         log.warn({ failedRecords: retry.length, records: batch.length, errorCodes: problem?.codes, retryInMs: wait }, "Kinesis rejected records; retrying them");
       }
     } else {
-      queue.failures = 0;
+      queue.backoff.reset();
       queue.retryAt = 0;
     }
     this.#pump();

@@ -5,8 +5,10 @@ import type { RoutedMessage } from "@eddy/sdk";
 import type { KinesisIngressSpec, KinesisStreamRoute } from "../../config/module-config.js";
 import type { Logger } from "../../log/logger.js";
 import type { Ingress, IngressSink } from "../../model/ingress.js";
-import { awsErrorName, backoffMs, createKinesisClient, kinesisClientSettings, sleep } from "./kinesis-client.js";
+import { awsErrorName, createKinesisClient, kinesisClientSettings } from "./kinesis-client.js";
 import type { KinesisApi, KinesisClientSettings } from "./kinesis-client.js";
+import { Backoff } from "../../retry/backoff.js";
+import { sleep } from "../../retry/sleep.js";
 
 export interface KinesisIngressOptions {
   readonly spec: KinesisIngressSpec;
@@ -118,16 +120,16 @@ export class KinesisIngress implements Ingress {
   /** Lists the stream's shards now and every discovery interval, starting a reader for each new one. */
   async #discoverShards(route: KinesisStreamRoute): Promise<void> {
     const log = this.#log.child({ stream: route.stream });
-    let failures = 0;
+    const backoff = new Backoff({ initialMs: 200, maxMs: this.#maxErrorMs });
     while (!this.#stopped) {
       let shards: Shard[];
       try {
         shards = await this.#listShards(route.stream);
-        if (failures > 0) log.info({ attempts: failures + 1 }, "listed shards after failures");
-        failures = 0;
+        if (backoff.attempts > 0) log.info({ attempts: backoff.attempts + 1 }, "listed shards after failures");
+        backoff.reset();
       } catch (error) {
         if (this.#stopped) return;
-        const wait = backoffMs(failures++, 200, this.#maxErrorMs);
+        const wait = backoff.next();
         log.warn({ err: error, error: awsErrorName(error), retryInMs: wait }, "cannot list the stream's shards; retrying");
         await sleep(wait, this.#abort.signal);
         continue;
@@ -168,7 +170,7 @@ export class KinesisIngress implements Ingress {
     const log = this.#log.child({ stream: route.stream, shard: shardId });
     let lastSequence = sink.position(this.id, partition);
     let iterator: string | undefined;
-    let failures = 0;
+    const backoff = new Backoff({ initialMs: 100, maxMs: this.#maxErrorMs });
     let idle = 0;
     log.debug({ resumeAfter: lastSequence }, "reading shard");
 
@@ -189,8 +191,8 @@ export class KinesisIngress implements Ingress {
           await sink.accept(this.#route(route, records), { ingress: this.id, partition, next });
           lastSequence = next;
         }
-        if (failures > 0) log.info({ attempts: failures + 1 }, "reading again after failures");
-        failures = 0;
+        if (backoff.attempts > 0) log.info({ attempts: backoff.attempts + 1 }, "reading again after failures");
+        backoff.reset();
         iterator = result.NextShardIterator ?? undefined;
         if (iterator === undefined) {
           // A closed shard (split or merged) is done once it was read to its end.
@@ -211,8 +213,8 @@ export class KinesisIngress implements Ingress {
           continue;
         }
         if (name === "ResourceNotFoundException" || name === "InvalidArgumentException") iterator = undefined;
-        const wait = backoffMs(failures++, 100, this.#maxErrorMs);
-        log.warn({ err: error, error: name, retryInMs: wait, attempt: failures }, "cannot read shard; retrying");
+        const wait = backoff.next();
+        log.warn({ err: error, error: name, retryInMs: wait, attempt: backoff.attempts }, "cannot read shard; retrying");
         await sleep(wait, this.#abort.signal);
       }
     }
