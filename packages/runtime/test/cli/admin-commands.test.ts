@@ -1,23 +1,14 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { address, defineFunction, Types } from "@eddy/sdk";
 import { createRuntimeAdmin, QuarantinePolicy, Runtime, silentLogger } from "@eddy/runtime";
 import { str, until } from "../runtime/helpers.js";
+import { spawnEddy } from "../support/eddy-process.js";
 
-const repo = new URL("../../../../", import.meta.url).pathname;
-const cli = join(repo, "packages/runtime/src/cli/main.ts");
-
-function eddy(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--conditions=eddy-source", "--import", "tsx", cli, ...args], { cwd: repo });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+async function eddy(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const run = spawnEddy(args);
+  const code = await run.exited;
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
 }
 
 describe("eddy inspect / addresses / quarantine against a running runtime's admin API", () => {

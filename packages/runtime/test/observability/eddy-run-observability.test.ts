@@ -1,15 +1,14 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startEddy } from "../support/eddy-process.js";
 import { freePort, playgroundModuleYaml } from "../support/local-servers.js";
 import { startOtlpReceiver } from "../support/otlp-receiver.js";
 import { parsePrometheusText } from "../support/prometheus-text.js";
 
 const repo = new URL("../../../../", import.meta.url).pathname;
-const cli = join(repo, "packages/runtime/src/cli/main.ts");
 const greeterModule = join(repo, "examples/greeter/greeter.ts");
 const TRACE = "0af7651916cd43dd8448eb211c80319c";
 const PARENT = "b7ad6b7169203331";
@@ -21,23 +20,13 @@ describe("eddy run with OTEL_EXPORTER_OTLP_ENDPOINT", () => {
     const [ingressPort, egressPort] = [await freePort(), await freePort()];
     const moduleFile = join(dir, "module.yaml");
     writeFileSync(moduleFile, playgroundModuleYaml({ functions: "apache/*", module: greeterModule, ingressPort, egressPort, topics: ["greetings"] }));
-    const child = spawn(process.execPath, ["--conditions=eddy-source", "--import", "tsx", cli, "run", moduleFile, "--in-memory", "--admin-port", "0"], {
-      cwd: repo,
-      env: { ...process.env, EDDY_LOG_LEVEL: "info", OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_SERVICE_NAME: "greeter-test" },
+    const eddy = await startEddy(["run", moduleFile, "--in-memory"], {
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_SERVICE_NAME: "greeter-test" },
     });
-    let stdout = "";
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    const stdout = eddy.stdout();
+    const adminUrl = /admin API on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
     try {
-      const adminUrl = await new Promise<string>((resolve, reject) => {
-        child.stdout.on("data", (d: Buffer) => {
-          stdout += d.toString();
-          const url = /admin API on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
-          if (url !== undefined && stdout.includes("eddy is running")) resolve(url);
-        });
-        void exited.then((code) => reject(new Error(`eddy exited with ${code}: ${stderr}`)));
-      });
+      assert.ok(adminUrl !== undefined, stdout);
       assert.ok(stdout.includes(`"otlpEndpoint":"${receiver.endpoint}/v1/traces","msg":"tracing: exporting spans over OTLP/HTTP"`), stdout);
       assert.match(stdout, new RegExp(`web console: ${adminUrl}/ui`));
       const put = await fetch(`http://127.0.0.1:${ingressPort}/apache/greeter/Ann`, {
@@ -58,9 +47,9 @@ describe("eddy run with OTEL_EXPORTER_OTLP_ENDPOINT", () => {
       assert.equal(metrics.value("eddy_messages_total", { function_type: "apache/greeter", direction: "egress" }), 1);
       assert.equal(metrics.value("eddy_ingress_messages_total", { ingress: "io.statefun.playground/ingress" }), 1);
     } finally {
-      child.kill("SIGTERM");
+      eddy.kill("SIGTERM");
     }
-    assert.equal(await exited, 0, stderr);
+    assert.equal(await eddy.exited, 0, eddy.stderr());
     try {
       await receiver.until((spans) => spans.some((s) => s.name === "eddy invoke apache/greeter"), "the invocation span");
       const accept = receiver.spans.find((s) => s.name === "eddy ingress accept");
