@@ -1,4 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { register } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { EddyError, isEddyModule, isStatefulFunction } from "@eddy/sdk";
@@ -34,8 +36,48 @@ async function importModule(path: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(path).href;
   const native = /\.(mjs|cjs)$/.test(path) || (path.endsWith(".js") && packageTypeOf(path) === "module");
   if (native) return (await import(url)) as Record<string, unknown>;
-  const { tsImport } = await import("tsx/esm/api");
-  return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+  const [{ register: registerEsm, tsImport }, { register: registerCjs }] = await Promise.all([import("tsx/esm/api"), import("tsx/cjs/api")]);
+  if (path.endsWith(".cts")) return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+  // What tsImport does (a scoped CommonJS and ESM registration under one
+  // namespace), with the hook below registered after tsx's: hooks registered
+  // later run first, so it sees the namespace tsx's resolve added.
+  const namespace = randomUUID();
+  registerCjs({ namespace });
+  const scoped = registerEsm({ namespace });
+  shareRuntimePackages();
+  return (await scoped.import(url, import.meta.url)) as Record<string, unknown>;
+}
+
+/**
+ * Packages the runtime itself has loaded, which a module imported through tsx
+ * would otherwise load a second time, every file through tsx's hooks thread
+ * (a third of the CPU time of `eddy run` for the greeter before it is ready;
+ * docs/performance.md).
+ */
+const SHARED_PACKAGES = ["@eddy/sdk", "@eddy/protocol", "@bufbuild/protobuf"];
+
+/**
+ * A resolve hook that runs before tsx's: a bare import of a shared package
+ * still resolves from the importing file (the user's own copy, if it has one),
+ * but when that is a JavaScript file, without tsx's namespace: Node loads it
+ * natively, and where it is the file the runtime has loaded, the module
+ * shares the runtime's instance. TypeScript sources (the `eddy-source`
+ * condition) keep the namespace, so tsx compiles them.
+ */
+const SHARED_PACKAGES_HOOK = `
+const shared = ${JSON.stringify(SHARED_PACKAGES)};
+export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context);
+  if (!shared.some((p) => specifier === p || specifier.startsWith(p + "/")) || !result.url.startsWith("file:")) return result;
+  const url = new URL(result.url);
+  if (!url.searchParams.has("tsx-namespace") || /\\.[cm]?tsx?$/u.test(url.pathname)) return result;
+  url.searchParams.delete("tsx-namespace");
+  return { ...result, url: url.href };
+}`;
+
+/** Registered after each tsx registration, so it runs before that one's resolve. */
+function shareRuntimePackages(): void {
+  register(`data:text/javascript,${encodeURIComponent(SHARED_PACKAGES_HOOK)}`);
 }
 
 /** Node's code for an import it could not resolve (a package not installed where the module lives). */
