@@ -49,7 +49,7 @@ export function spawnEddy(args: readonly string[], options: EddyProcessOptions =
   let stdout = "";
   let stderr = "";
   // EDDY_TEST_LOG_DIR=<dir> keeps each process's whole output in <dir>/<pid>.log, for looking into a failed run.
-  const logDir = process.env["EDDY_TEST_LOG_DIR"];
+  const logDir = process.env["EDDY_TEST_LOG_DIR"] || undefined;
   const keep = (d: Buffer): void => {
     if (logDir !== undefined) appendFileSync(join(logDir, `${child.pid}.log`), d);
   };
