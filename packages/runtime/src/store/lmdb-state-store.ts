@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { open } from "lmdb";
 import type { Database, RootDatabase } from "lmdb";
@@ -11,15 +11,19 @@ import type { RecoveredState, StateStore } from "./state-store.js";
 import type { QuarantineRecord, StoredStateValue } from "../model/quarantine-record.js";
 import { SpecRegistry } from "./spec-registry.js";
 import type { InputPosition } from "../model/ingress.js";
-import { systemErrorText } from "../log/system-error.js";
+import { FILE_MODE, prepareDirectory, releaseLock } from "./data-directory.js";
+import type { DirectoryKind } from "./data-directory.js";
 
 /** Bumped when the layout changes incompatibly; a newer store is refused, never misread. */
 export const STORE_FORMAT_VERSION = 2;
-const MARKER = "eddy-store.json";
-const LOCK = "eddy.lock";
-/** State and pending messages are the user's data: only the user running Eddy may read them. */
-const DIRECTORY_MODE = 0o700;
-const FILE_MODE = 0o600;
+/** An embedded data directory. */
+const STORE_DIRECTORY: DirectoryKind = {
+  marker: "eddy-store.json",
+  format: STORE_FORMAT_VERSION,
+  whenDamaged: "Move it away or restore it from an export",
+  whenNewer: "run that version, or export with it and import here",
+  whenOlder: "move it away to start empty",
+};
 
 interface StoredValue {
   readonly t: string;
@@ -201,7 +205,7 @@ export class LmdbStateStore implements StateStore {
   constructor(options: LmdbStateStoreOptions) {
     this.path = options.path;
     guardLmdbCommitRejections();
-    prepareDirectory(this.path, options.mustExist === true);
+    prepareDirectory(this.path, STORE_DIRECTORY, options.mustExist === true);
     try {
       this.#root = open({ path: join(this.path, "data"), maxDbs: 12, compression: false });
       this.#specsDb = this.#root.openDB({ name: "specs" });
@@ -685,109 +689,3 @@ async function writeFailureReason(cause: unknown): Promise<string> {
   }
   return cause instanceof Error ? cause.message : String(cause);
 }
-
-/**
- * Makes sure the directory is ours and nobody else's: an Eddy marker of a
- * format we read, and no other live runtime holding the lock.
- */
-function prepareDirectory(path: string, mustExist: boolean): void {
-  const markerPath = join(path, MARKER);
-  if (mustExist) {
-    if (!existsSync(path)) throw new EddyError("EDDY_STORE_INVALID", `the data directory ${path} does not exist; check the path`);
-    if (!existsSync(markerPath)) {
-      throw new EddyError("EDDY_STORE_INVALID", `${path} is not an Eddy data directory (no ${MARKER}); check the path`);
-    }
-  }
-  try {
-    if (!existsSync(path)) {
-      mkdirSync(path, { recursive: true, mode: DIRECTORY_MODE });
-      chmodSync(path, DIRECTORY_MODE); // mkdir's mode is reduced by the umask
-    }
-  } catch (cause) {
-    throw new EddyError(
-      "EDDY_STORE_INVALID",
-      `cannot create the data directory ${path}: ${systemErrorText(cause)}; choose a writable --data-dir`,
-      { cause },
-    );
-  }
-  if (existsSync(markerPath)) {
-    let marker: { format?: unknown };
-    try {
-      marker = JSON.parse(readFileSync(markerPath, "utf8")) as { format?: unknown };
-    } catch {
-      throw new EddyError("EDDY_STORE_INVALID", `${markerPath} is damaged (not JSON); this is not a usable Eddy data directory. Move it away or restore it from an export`);
-    }
-    if (typeof marker.format !== "number" || marker.format > STORE_FORMAT_VERSION) {
-      throw new EddyError(
-        "EDDY_STORE_INVALID",
-        `the data directory ${path} was written by a newer Eddy (store format ${String(marker.format)}, this version reads ${STORE_FORMAT_VERSION}); run that version, or export with it and import here`,
-      );
-    }
-    if (marker.format < STORE_FORMAT_VERSION) {
-      throw new EddyError(
-        "EDDY_STORE_INVALID",
-        `the data directory ${path} has store format ${marker.format}, a pre-release layout this version does not read (it reads ${STORE_FORMAT_VERSION}); move it away to start empty`,
-      );
-    }
-  } else {
-    const entries = readdirSync(path).filter((e) => e !== LOCK);
-    if (entries.length > 0) {
-      throw new EddyError(
-        "EDDY_STORE_INVALID",
-        `${path} is not empty and is not an Eddy data directory (no ${MARKER}); point --data-dir at an empty or Eddy directory`,
-      );
-    }
-    try {
-      writeFileSync(markerPath, `${JSON.stringify({ format: STORE_FORMAT_VERSION, createdAt: new Date().toISOString() })}\n`, {
-        mode: FILE_MODE,
-      });
-    } catch (cause) {
-      throw new EddyError(
-        "EDDY_STORE_INVALID",
-        `cannot write to the data directory ${path}: ${systemErrorText(cause)}; choose a writable --data-dir`,
-        { cause },
-      );
-    }
-  }
-  acquireLock(path);
-}
-
-function acquireLock(path: string): void {
-  const lockPath = join(path, LOCK);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(lockPath, `${process.pid}\n`, { flag: "wx", mode: FILE_MODE });
-      return;
-    } catch {
-      const pid = Number(readFileSync(lockPath, "utf8").trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-        throw new EddyError(
-          "EDDY_STORE_LOCKED",
-          `the data directory ${path} is in use by another Eddy process (pid ${pid}); stop it or use another --data-dir`,
-        );
-      }
-      // The lock is stale: its process died without removing it.
-      rmSync(lockPath, { force: true });
-    }
-  }
-  throw new EddyError("EDDY_STORE_LOCKED", `cannot take the lock ${lockPath}`);
-}
-
-function releaseLock(path: string): void {
-  const lockPath = join(path, LOCK);
-  try {
-    if (Number(readFileSync(lockPath, "utf8").trim()) === process.pid) rmSync(lockPath, { force: true });
-  } catch {
-    // Already gone.
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
