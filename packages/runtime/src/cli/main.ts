@@ -78,7 +78,7 @@ program
   .argument("<module>", "path to module.yaml")
   .option("--host <host>", "address the playground ingress and egress bind to", "127.0.0.1")
   .option("--drain-timeout <ms>", "how long shutdown waits for accepted messages to be processed", "10000")
-  .option("--data-dir <dir>", "where state, pending messages and timers are kept (default: .eddy-data beside the module file)")
+  .option("--data-dir <dir>", "where state, pending messages and timers are kept (default: .eddy-data beside the module file); with --cluster, the worker's local cache of its partitions' state (default: none)")
   .option("--in-memory", "keep everything in memory: fastest, and lost on exit")
   .option("--quarantine-after <attempts>", "failed attempts before a message is parked, for function types module.yaml does not set (io.eddy.runtime.v1/quarantine)", "10")
   .option("--admin-port <port>", "port of the admin API (health, state inspection, quarantine); 0 picks a free one", String(DEFAULT_ADMIN_PORT))
@@ -164,7 +164,7 @@ program
         module: modulePath,
         functions: runtime.functions.patterns,
         partitions: runtime.partitionCount,
-        store: opts.cluster !== undefined ? `kafka (cluster ${opts.cluster})` : (dataDir ?? "in-memory"),
+        store: opts.cluster !== undefined ? `kafka (cluster ${opts.cluster}${opts.dataDir === undefined ? "" : `, local cache ${resolve(opts.dataDir)}`})` : (dataDir ?? "in-memory"),
         startupMs: Math.round(performance.now() - started),
       },
       "eddy is running; press Ctrl+C to stop",
@@ -202,8 +202,8 @@ function clusterSettings(opts: RunOptions): ClusterSettings | undefined {
   }
   checkClusterName(opts.cluster);
   if (opts.bootstrap === undefined) throw new EddyError("EDDY_CONFIG_INVALID", `--cluster ${opts.cluster} needs --bootstrap <host:port,...> (the Kafka brokers)`);
-  if (opts.dataDir !== undefined || opts.inMemory === true) {
-    throw new EddyError("EDDY_CONFIG_INVALID", "--data-dir and --in-memory do not apply with --cluster: a cluster worker keeps its state in Kafka");
+  if (opts.inMemory === true) {
+    throw new EddyError("EDDY_CONFIG_INVALID", "--in-memory does not apply with --cluster: a cluster worker keeps its state in Kafka (and, with --data-dir, a local cache of it)");
   }
   return {
     cluster: opts.cluster,
@@ -211,6 +211,7 @@ function clusterSettings(opts: RunOptions): ClusterSettings | undefined {
     partitions: positiveInteger(opts.partitions, "--partitions"),
     replicationFactor: positiveInteger(opts.replicationFactor, "--replication-factor"),
     sessionTimeoutMs: positiveInteger(opts.sessionTimeout, "--session-timeout"),
+    ...(opts.dataDir === undefined ? {} : { dataDir: resolve(opts.dataDir) }),
   };
 }
 

@@ -15,7 +15,10 @@ import { clusterGroup, clusterTopics, ensureClusterTopics } from "./cluster-topi
 import { IngressSource } from "./ingress-source.js";
 import { PartitionFetcher } from "../io/kafka/partition-fetcher.js";
 import { KafkaRouter } from "./kafka-router.js";
+import { PartitionCache } from "./partition-cache.js";
 import { PartitionTask } from "./partition-task.js";
+import type { LocalCache } from "./partition-task.js";
+import { tombstoneRetentionMs } from "./tombstone-retention.js";
 import { decodeMemberReport, encodeMemberReport } from "./member-report.js";
 import { stickyAssignment } from "./sticky-assignment.js";
 import { Backoff } from "../retry/backoff.js";
@@ -77,6 +80,7 @@ export class ClusterPlacement implements PartitionPlacement {
   readonly #ingressConsumer: Consumer;
   readonly #ingressFetcher: PartitionFetcher;
   #sources: IngressSource[] = [];
+  #cache: LocalCache | undefined;
   /** This worker as the others name it, and when it started: of two workers with different modules, the later one is refused. */
   readonly #worker = `host ${hostname()} pid ${process.pid}`;
   readonly #since = Date.now();
@@ -109,10 +113,13 @@ export class ClusterPlacement implements PartitionPlacement {
     this.#sources = this.#o.ingresses.map(
       (spec) => new IngressSource({ spec, consumer: this.#ingressConsumer, fetcher: this.#ingressFetcher, partitions: this.topics.partitions, logger: this.#o.logger, checkTarget: this.#o.checkTarget }),
     );
+    // Before the broker is asked anything: a data directory that is not usable is refused at once.
+    if (s.dataDir !== undefined) this.#cache = { store: new PartitionCache(s.dataDir, this.#log), tombstoneRetentionMs: 0 };
     await this.#untilBrokerAnswers("create or check the cluster topics", () =>
       ensureClusterTopics(this.topics, { brokers: s.brokers, replicationFactor: s.replicationFactor ?? 1, logger: this.#log }),
     );
     await this.#untilBrokerAnswers("read the cluster's members", () => this.#checkModule(undefined));
+    if (s.dataDir !== undefined) await this.#readTombstoneRetention();
     const sessionTimeout = s.sessionTimeoutMs ?? 6_000;
     // Members rejoin on their next heartbeat, at once (nothing is revoked before rejoining), so the coordinator
     // needs to wait little for them; a JoinGroup is answered within this time, so the request may not time out sooner.
@@ -156,6 +163,7 @@ export class ClusterPlacement implements PartitionPlacement {
       this.#abort.abort();
       await new Promise<void>((resolve) => membership.leaveGroup(true, () => resolve()));
       await closeQuietly(membership);
+      await this.#cache?.store.close();
       throw error;
     }
     this.#moduleChecked = true;
@@ -203,6 +211,21 @@ export class ClusterPlacement implements PartitionPlacement {
     await closeQuietly(this.#ingressConsumer);
     await this.#ingressFetcher.close();
     await this.router.close();
+    await this.#cache?.store.close();
+  }
+
+  /** How old the local cache may be (see LocalCache), from the changelog topic's delete.retention.ms. */
+  async #readTombstoneRetention(): Promise<void> {
+    const store = this.#cache!.store;
+    let retentionMs = 0;
+    await this.#untilBrokerAnswers("read the changelog's delete.retention.ms", async () => {
+      retentionMs = await tombstoneRetentionMs(this.topics.changelog, this.#o.settings.brokers, `eddy-${this.topics.cluster}-admin`);
+    });
+    this.#cache = { store, tombstoneRetentionMs: retentionMs };
+    this.#log.info(
+      { dataDir: store.path, tombstoneRetentionMs: retentionMs },
+      `local cache in ${store.path}: a partition restores from it and the changelog after its offset (it may be deleted at any time: it is rebuilt from Kafka)`,
+    );
   }
 
   /** Joins (or rejoins) the group, retrying with backoff while the coordinator is not there yet (a fresh broker creates it on first use). */
@@ -304,6 +327,7 @@ export class ClusterPlacement implements PartitionPlacement {
       host: this.#host!,
       logger: this.#log,
       transactionTimeoutMs: s.transactionTimeoutMs ?? 10_000,
+      ...(this.#cache === undefined ? {} : { cache: this.#cache }),
       onFailed: (failed, error, fenced) => this.#failed(failed, error, fenced),
     });
     this.#tasks.set(partition, task);

@@ -11,6 +11,8 @@ export interface ClusterSettings {
   readonly replicationFactor?: number;
   /** Group session timeout: how long a silent worker keeps its partitions. Default 6 s, the broker's smallest by default (group.min.session.timeout.ms); Kafka clients' 45 s would make failover slow. */
   readonly sessionTimeoutMs?: number;
+  /** The worker's local cache of its partitions' changelogs (`--data-dir`); none when undefined (every restore reads the changelog). */
+  readonly dataDir?: string;
   /** Transaction timeout of the partition producers. Default 10 s. */
   readonly transactionTimeoutMs?: number;
 }

@@ -17,6 +17,8 @@ export interface ReadResult {
   readonly next: bigint;
   /** The partition's last stable offset: everything below it is decided (committed or aborted). */
   readonly lastStable: bigint;
+  /** The topic's id: a topic deleted and created again under the same name has another one. */
+  readonly topicId: string;
 }
 
 /**
@@ -66,7 +68,7 @@ export class LogReader {
       return { offset, key: record.key, value: record.value, headers };
     });
     const next = read.next;
-    return { records, next, lastStable: p.lastStableOffset };
+    return { records, next, lastStable: p.lastStableOffset, topicId: topic.id };
   }
 }
 

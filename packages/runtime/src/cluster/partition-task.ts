@@ -14,7 +14,11 @@ import { partitionTransactionalId } from "./cluster-topics.js";
 import { decodeLogMessage, encodeLogMessage, WATERMARK_KEY } from "./cluster-records.js";
 import type { IngressSource } from "./ingress-source.js";
 import { KafkaPartitionStore } from "./kafka-partition-store.js";
+import type { RestoredPartition } from "./kafka-partition-store.js";
 import { LogReader } from "./log-reader.js";
+import type { ReadResult } from "./log-reader.js";
+import type { CachedPartition, PartitionCache } from "./partition-cache.js";
+import { RestoreProgress } from "./restore-progress.js";
 import { PartitionFetcher } from "../io/kafka/partition-fetcher.js";
 import { Backoff } from "../retry/backoff.js";
 import { sleep } from "../retry/sleep.js";
@@ -29,8 +33,17 @@ export interface PartitionTaskOptions {
   readonly host: PlacementHost;
   readonly logger: Logger;
   readonly transactionTimeoutMs: number;
+  /** The worker's local cache of its partitions' changelogs (`--data-dir`), if it has one. */
+  readonly cache?: LocalCache;
   /** Called once when the task stopped on its own (a failed transaction, a fenced producer). */
   readonly onFailed: (task: PartitionTask, error: unknown, fenced: boolean) => void;
+}
+
+/** A worker's local changelog cache, and how old a cache may be to have only the changelog after its offset read. */
+export interface LocalCache {
+  readonly store: PartitionCache;
+  /** The changelog topic's delete.retention.ms: how long the broker keeps a tombstone once compaction reached it. */
+  readonly tombstoneRetentionMs: number;
 }
 
 type Message = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
@@ -54,7 +67,7 @@ type Message = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
 export class PartitionTask {
   readonly partition: number;
   readonly #o: PartitionTaskOptions;
-  readonly #store: KafkaPartitionStore;
+  #store: KafkaPartitionStore;
   readonly #log: Logger;
   #producer: Producer<Buffer, Buffer, Buffer, Buffer> | undefined;
   /** Fetches this partition's log and changelog on its own connections, so partitions do not queue behind each other's long polls. */
@@ -87,12 +100,11 @@ export class PartitionTask {
     this.#o = options;
     this.partition = options.partition;
     this.#log = options.logger.child({ partition: options.partition });
-    this.#store = new KafkaPartitionStore({
-      partition: options.partition,
-      specs: options.specs,
-      kafkaEgresses: options.kafkaEgresses,
-      onWork: () => this.#wake?.(),
-    });
+    this.#store = this.#newStore();
+  }
+
+  #newStore(): KafkaPartitionStore {
+    return new KafkaPartitionStore({ partition: this.partition, specs: this.#o.specs, kafkaEgresses: this.#o.kafkaEgresses, onWork: () => this.#wake?.() });
   }
 
   /** True from the end of start() until close(): the partition is processing here. */
@@ -180,11 +192,13 @@ export class PartitionTask {
     if (this.#closing === undefined && this.#running && !this.#failed) {
       this.#input.abort();
       await this.#context?.close();
+      const until = performance.now() + timeoutMs;
       if (this.#store.hasWork || this.#inTransaction) {
         const timer = new AbortController();
         await Promise.race([new Promise<void>((resolve) => this.#idleWaiters.push(resolve)), sleep(timeoutMs, timer.signal)]);
         timer.abort();
       }
+      if (!this.#failed && !this.#store.hasWork && !this.#inTransaction) await this.#catchUpCache(until);
     }
     await this.close();
   }
@@ -199,41 +213,134 @@ export class PartitionTask {
     if (this.#abort.signal.aborted) throw new EddyError("EDDY_SHUTTING_DOWN", `partition ${this.partition} was closed while it was being opened`, { retryable: true });
   }
 
-  async #restore(): Promise<{ watermark: number; timers: DelayedMessage[]; positions: Map<string, string> }> {
+  /**
+   * Restores the partition: from the local cache when there is one (`--data-dir`) and it is usable, then the
+   * changelog after the cache's offset (nothing to read when the cache is current); otherwise the whole changelog.
+   * Whatever is read from the changelog is written to the cache, with the offset it reaches.
+   */
+  async #restore(): Promise<RestoredPartition> {
     const o = this.#o;
-    const reader = new LogReader(this.#fetcher!, o.topics.changelog, this.partition, 50);
-    const into = { watermark: 0, timers: new Map<string, DelayedMessage>(), positions: new Map<string, string>() };
+    const p = this.partition;
+    // The worker's logger, not the partition's child: every line names the partition itself.
+    const progress = new RestoreProgress(o.logger, p);
+    const reader = new LogReader(this.#fetcher!, o.topics.changelog, p, 50);
+    const cache = o.cache;
+    let into = emptyRestore();
+    let cached = 0;
     let from = 0n;
-    let restored = 0;
-    let total: bigint | undefined;
-    let lastReport = performance.now();
+    let readAt = Date.now();
+    let result: ReadResult | undefined;
+    const meta = cache?.store.meta(p);
+    if (cache !== undefined && meta !== undefined) {
+      let problem: string | undefined;
+      try {
+        result = await this.#read(reader, meta.offset);
+        problem = cacheProblem(meta, result, cache.tombstoneRetentionMs);
+        if (problem === undefined) {
+          for (const [key, value] of cache.store.records(p)) {
+            this.#store.restore(key, value.length === 0 ? null : value, into);
+            cached++;
+          }
+        }
+      } catch (error) {
+        if (this.#abort.signal.aborted) throw error;
+        problem = result === undefined ? `its changelog offset ${meta.offset} cannot be read (${describeError(error)})` : `it is damaged (${describeError(error)})`;
+      }
+      if (problem === undefined) from = meta.offset;
+      else {
+        this.#log.warn({ cachedOffset: String(meta.offset), reason: problem }, `partition ${p}: the local cache is not used: ${problem}; restoring from the changelog`);
+        this.#store = this.#newStore();
+        into = emptyRestore();
+        cached = 0;
+        result = undefined;
+      }
+    }
+    if (cache !== undefined && from === 0n) await cache.store.clear(p);
+    if (result === undefined) {
+      readAt = Date.now();
+      result = await this.#read(reader, from);
+    }
+    progress.begin({ cached, from, end: result.lastStable, source: cached === 0 && from === 0n ? "changelog" : from >= result.lastStable ? "cache" : "cache+tail" });
+    await this.#follow(reader, from, { result, readAt }, { progress, apply: (key, value) => this.#store.restore(key, value, into) });
+    progress.done();
+    return { watermark: into.watermark, timers: [...into.timers.values()], positions: into.positions };
+  }
+
+  /** Reads the changelog from `from`, waiting out a partition without a known leader yet (just created, or moving) rather than taking it as empty. */
+  async #read(reader: LogReader, from: bigint): Promise<ReadResult> {
     const backoff = new Backoff();
     for (;;) {
-      if (this.#abort.signal.aborted) break;
-      let result;
       try {
-        result = await reader.read(from);
+        return await reader.read(from);
       } catch (error) {
-        // A partition without a known leader yet (just created, or moving): wait for it rather than restore nothing.
-        if (!isEddyError(error, "EDDY_CLUSTER_FAILED") || !error.retryable) throw error;
+        if (!isEddyError(error, "EDDY_CLUSTER_FAILED") || !error.retryable || this.#abort.signal.aborted) throw error;
         await sleep(backoff.next(), this.#abort.signal);
-        continue;
       }
-      total ??= result.lastStable;
+    }
+  }
+
+  /**
+   * Brings the local cache up to the changelog's end before the partition closes cleanly (what this worker wrote
+   * since its restore, and anything a new owner wrote already), within `untilMs` (a performance.now() time), so a
+   * restart restores from the cache without reading the changelog. Stopping early leaves an older, still true prefix.
+   */
+  async #catchUpCache(untilMs: number): Promise<void> {
+    const cache = this.#o.cache;
+    const p = this.partition;
+    const meta = cache?.store.meta(p);
+    if (cache === undefined || meta === undefined) return;
+    const reader = new LogReader(this.#fetcher!, this.#o.topics.changelog, p, 50);
+    try {
+      const reached = await this.#follow(reader, meta.offset, undefined, { untilMs, topicId: meta.topicId });
+      if (reached.end) this.#log.info({ offset: String(reached.offset) }, `partition ${p}: local cache brought up to changelog offset ${reached.offset}`);
+      else this.#log.info({ offset: String(reached.offset) }, `partition ${p}: local cache left at changelog offset ${reached.offset} (out of time); the next restore reads the changelog after it`);
+    } catch (error) {
+      this.#log.info({ err: describeError(error) }, `partition ${p}: local cache not brought up to date; the next restore reads the changelog after its offset`);
+    }
+  }
+
+  /**
+   * Reads the changelog partition from `from` to its last stable offset (or until `untilMs`, a performance.now()
+   * time), starting with `first` when that read was made already; hands every record to `apply` and writes each
+   * batch to the local cache with the offset it reaches. Returns that offset and whether it is the end.
+   */
+  async #follow(
+    reader: LogReader,
+    from: bigint,
+    first: { result: ReadResult; readAt: number } | undefined,
+    options: { apply?: (key: string, value: Buffer | null) => void; progress?: RestoreProgress; untilMs?: number; topicId?: string },
+  ): Promise<{ offset: bigint; end: boolean }> {
+    const cache = this.#o.cache;
+    let next = first;
+    // The first batch is written even when empty: the cache then records the offset it covers (0 for a fresh partition).
+    let written = false;
+    for (;;) {
+      if (next === undefined) {
+        const readAt = Date.now();
+        // A catch-up at close has a deadline: it does not wait for a leader.
+        next = { result: options.untilMs === undefined ? await this.#read(reader, from) : await reader.read(from), readAt };
+      }
+      const { result, readAt } = next;
+      next = undefined;
+      // The topic was deleted and created again under this worker: nothing read from it belongs in this cache.
+      if (options.topicId !== undefined && result.topicId !== options.topicId) return { offset: from, end: false };
+      const records: [string, Buffer | null][] = [];
       for (const r of result.records) {
         if (r.key === null) continue;
-        this.#store.restore(r.key.toString(), r.value === null || r.value.length === 0 ? null : r.value, into);
-        restored++;
+        const key = r.key.toString();
+        const value = r.value === null || r.value.length === 0 ? null : r.value;
+        options.apply?.(key, value);
+        records.push([key, value]);
       }
+      if (cache !== undefined && (!written || records.length > 0 || result.next !== from)) {
+        await cache.store.write(this.partition, records, { topicId: result.topicId, offset: result.next, readAt });
+        written = true;
+      }
+      options.progress?.advance(records.length, result.next);
       from = result.next;
-      if (performance.now() - lastReport > 1000) {
-        lastReport = performance.now();
-        this.#log.info({ restored, offset: String(from), end: String(total) }, `partition ${this.partition}: restoring, ${restored} records (offset ${from} of ${total})`);
-      }
-      if (from >= result.lastStable && result.records.length === 0) break;
+      if (from >= result.lastStable && result.records.length === 0) return { offset: from, end: true };
+      if (this.#abort.signal.aborted || (options.untilMs !== undefined && performance.now() >= options.untilMs)) return { offset: from, end: false };
     }
-    if (restored > 0) this.#log.info({ restored }, `partition ${this.partition}: restored ${restored} changelog records`);
-    return { watermark: into.watermark, timers: [...into.timers.values()], positions: into.positions };
   }
 
   async #fetchLoop(): Promise<void> {
@@ -364,6 +471,26 @@ export class PartitionTask {
       for (const w of work?.waiters ?? []) w.resolve();
     }
   }
+}
+
+function emptyRestore(): { watermark: number; timers: Map<string, DelayedMessage>; positions: Map<string, string> } {
+  return { watermark: 0, timers: new Map(), positions: new Map() };
+}
+
+/**
+ * Why a partition's cache may not stand for the changelog below its offset, or undefined when it may. The
+ * changelog after the offset is read in any case; that is enough unless compaction dropped a tombstone there
+ * (a deleted timer or value the cache still holds): the broker keeps tombstones for delete.retention.ms, so a
+ * cache read longer ago than half of that (a margin for clock skew) is not used.
+ */
+function cacheProblem(meta: CachedPartition, read: ReadResult, tombstoneRetentionMs: number): string | undefined {
+  if (meta.topicId !== read.topicId) return `it was read from another changelog topic of that name (topic id ${meta.topicId}, now ${read.topicId}: the topic was deleted and created again)`;
+  if (meta.offset > read.lastStable) return `it is ahead of the changelog (cached up to offset ${meta.offset}, the changelog ends at ${read.lastStable}: the topic lost records)`;
+  const ageMs = Date.now() - meta.readAt;
+  if (meta.offset < read.lastStable && ageMs >= tombstoneRetentionMs / 2) {
+    return `it is ${Math.round(ageMs / 1000)} s old and behind the changelog, and the changelog keeps tombstones only ${Math.round(tombstoneRetentionMs / 1000)} s (delete.retention.ms)`;
+  }
+  return undefined;
 }
 
 /** The promise's value, or undefined as soon as `signal` aborts (what the promise does later is ignored). */

@@ -1,5 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { spawnEddy } from "../support/eddy-process.js";
 
 /** Runs `eddy run` with these flags and returns its exit code and output (it must refuse before starting anything). */
@@ -10,12 +13,16 @@ async function refused(args: string[]): Promise<{ code: number | null; output: s
 }
 
 describe("eddy run --cluster: flags are checked before anything starts", { timeout: 120_000 }, () => {
-  it("refuses --cluster without --bootstrap, --bootstrap without --cluster, a bad name, --data-dir with --cluster", async () => {
+  it("refuses --cluster without --bootstrap, --bootstrap without --cluster, a bad name, --in-memory with --cluster, an embedded data directory as a worker's cache", async () => {
+    const embedded = mkdtempSync(join(tmpdir(), "eddy-embedded-"));
+    writeFileSync(join(embedded, "eddy-store.json"), `${JSON.stringify({ format: 2 })}\n`);
     const cases: [string[], RegExp][] = [
       [["--cluster", "demo"], /--cluster demo needs --bootstrap <host:port,\.\.\.>/],
       [["--bootstrap", "127.0.0.1:1"], /--bootstrap needs --cluster <name>/],
       [["--cluster", "no/slash", "--bootstrap", "127.0.0.1:1"], /--cluster "no\/slash": a cluster name is 1 to 100 letters/],
-      [["--cluster", "demo", "--bootstrap", "127.0.0.1:1", "--data-dir", "/tmp/x"], /--data-dir and --in-memory do not apply with --cluster/],
+      [["--cluster", "demo", "--bootstrap", "127.0.0.1:1", "--in-memory"], /--in-memory does not apply with --cluster/],
+      // Refused before the (unreachable) broker is asked anything.
+      [["--cluster", "demo", "--bootstrap", "127.0.0.1:1", "--data-dir", embedded], /is not empty and is not an Eddy data directory \(no eddy-cluster-cache\.json\)/],
       [["--cluster", "demo", "--bootstrap", "127.0.0.1:1", "--partitions", "0"], /--partitions 0: expected a whole number ≥ 1/],
     ];
     const results = await Promise.all(cases.map(([args]) => refused(args)));
