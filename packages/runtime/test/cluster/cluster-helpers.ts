@@ -14,24 +14,40 @@ export interface ClusterSetup {
   readonly env: Record<string, string>;
 }
 
+/** How the pipeline's functions are deployed: embedded (default), behind a remote endpoint's `urlPathTemplate`, or co-located (pipeline-server.ts). */
+export type PipelineDeployment = { readonly remoteUrl: string } | { readonly colocated: true };
+
+function functionLines(deployment: PipelineDeployment | undefined): string[] {
+  if (deployment === undefined) {
+    return ["kind: io.eddy.functions.v1/embedded", "spec:", "  functions: test/*", `  module: ${join(repo, "packages/runtime/test/cluster/pipeline-fns.ts")}`];
+  }
+  if ("remoteUrl" in deployment) return ["kind: io.statefun.endpoints.v2/http", "spec:", "  functions: test/*", `  urlPathTemplate: ${deployment.remoteUrl}`];
+  return [
+    "kind: io.eddy.functions.v1/colocated",
+    "spec:",
+    "  functions: test/*",
+    `  command: [node, --import, tsx, ${join(repo, "packages/runtime/test/cluster/pipeline-server.ts")}]`,
+    `  cwd: ${repo}`,
+    "  env: { NODE_OPTIONS: --conditions=eddy-source }",
+    "  readiness: { timeout: 30 s }",
+  ];
+}
+
 /**
  * A fresh cluster name, input and output topics, and the pipeline module (pipeline-fns.ts) reading
- * `input`: embedded, or served by a remote endpoint at `remoteUrl` (`urlPathTemplate`).
+ * `input`, its functions deployed as `deployment` says.
  */
-export function clusterSetup(prefix: string, playgroundPort?: number, remoteUrl?: string): ClusterSetup {
+export function clusterSetup(prefix: string, playgroundPort?: number, deployment?: PipelineDeployment): ClusterSetup {
   const cluster = unique(prefix);
   const input = unique(`${prefix}-in`);
   const output = unique(`${prefix}-out`);
   const egressId = `test/${unique("out")}`;
   const dir = mkdtempSync(join(tmpdir(), "eddy-cluster-"));
   const moduleFile = join(dir, "module.yaml");
-  const fns = join(repo, "packages/runtime/test/cluster/pipeline-fns.ts");
   writeFileSync(
     moduleFile,
     [
-      ...(remoteUrl === undefined
-        ? ["kind: io.eddy.functions.v1/embedded", "spec:", "  functions: test/*", `  module: ${fns}`]
-        : ["kind: io.statefun.endpoints.v2/http", "spec:", "  functions: test/*", `  urlPathTemplate: ${remoteUrl}`]),
+      ...functionLines(deployment),
       "---",
       ...kafkaIngressLines({ id: "test/input", group: `${cluster}-input`, startup: "earliest", topic: input, valueType: "test/Input", target: "test/counter" }),
       "---",

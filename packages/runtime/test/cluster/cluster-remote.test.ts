@@ -25,7 +25,7 @@ describe("cluster mode with a remote function endpoint (real broker, real HTTP)"
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/{function.name}`;
-    const s = clusterSetup("remote", undefined, url);
+    const s = clusterSetup("remote", undefined, { remoteUrl: url });
     // The pipeline's functions read their egress id and output topic from the environment on import.
     Object.assign(process.env, s.env);
     const { counter, relay, emit } = await import("./pipeline-fns.js");
