@@ -5,25 +5,8 @@
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { brokerUp, createTopics, NO_BROKER } from "../kafka/kafka-helpers.js";
-import type { EddyProcess } from "../kafka/kafka-helpers.js";
+import { colocatedPid, groupAlive } from "../colocated/helpers.js";
 import { clusterSetup, generations, producePaced, readAllCommitted, startWorker, stopAll, verifyExactlyOnce } from "./cluster-helpers.js";
-
-/** The pid (and process group) of a worker's co-located process, from its log. */
-function colocatedPid(worker: EddyProcess): number {
-  for (const line of worker.stdout().split("\n")) {
-    if (line.includes("co-located process started")) return (JSON.parse(line) as { pid: number }).pid;
-  }
-  throw new Error(`no co-located process in:\n${worker.output()}`);
-}
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("cluster mode with co-located functions (real broker, real processes)", { timeout: 240_000 }, () => {
   let skip: string | undefined;
@@ -41,7 +24,7 @@ describe("cluster mode with co-located functions (real broker, real processes)",
     let killed = false;
     try {
       await Promise.all(workers.map((w) => w.waitFor("eddy is running", 60_000)));
-      const pids = workers.map(colocatedPid);
+      const pids = workers.map((w) => colocatedPid(w.stdout()));
       assert.notEqual(pids[0], pids[1], "each worker supervises its own co-located process");
       await Promise.all(workers.map((w) => w.waitFor(/partition \d+ assigned/, 60_000)));
       const producing = producePaced(s.input, inputs);

@@ -8,29 +8,11 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, greet, repo, takeGreetings, waitFor } from "./helpers.js";
+import { colocatedPid, freePort, greet, groupAlive, repo, takeGreetings, waitFor } from "./helpers.js";
 import type { Ports } from "./helpers.js";
 import { startEddy } from "../support/eddy-process.js";
 
 const example = join(repo, "examples/colocated-greeter");
-
-/** The pid (and process group) of the co-located process, from the runtime's log. */
-function colocatedPid(output: string): number {
-  for (const line of output.split("\n")) {
-    if (!line.includes("co-located process started")) continue;
-    return (JSON.parse(line) as { pid: number }).pid;
-  }
-  throw new Error(`no co-located process in:\n${output}`);
-}
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("co-located functions across a SIGKILL of the runtime", () => {
   it("the process dies with the runtime, and a restart starts it before recovering its messages", { timeout: 90_000 }, async () => {

@@ -35,6 +35,25 @@ export async function waitFor(what: string, condition: () => boolean | Promise<b
   }
 }
 
+/** The pid (and process group) of the co-located process, from a runtime's log. */
+export function colocatedPid(output: string): number {
+  for (const line of output.split("\n")) {
+    if (!line.includes("co-located process started")) continue;
+    return (JSON.parse(line) as { pid: number }).pid;
+  }
+  throw new Error(`no co-located process in:\n${output}`);
+}
+
+/** True while any process of the group `pgid` lives. */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface Ports {
   readonly ingress: number;
   readonly egress: number;
