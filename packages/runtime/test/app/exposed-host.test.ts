@@ -1,7 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { buildRuntime, parseModuleYaml } from "@eddy/runtime";
-import { capturingLogger } from "../runtime/helpers.js";
+import { capturingLogger } from "../support/capturing-logger.js";
+
 
 const module = [
   "kind: io.statefun.playground.v1/ingress",

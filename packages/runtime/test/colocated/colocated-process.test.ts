@@ -4,7 +4,7 @@ import { existsSync, rmSync } from "node:fs";
 import { isEddyError } from "@eddy/sdk";
 import type { ColocatedFunctionsSpec } from "../../src/config/index.js";
 import { ColocatedProcess } from "../../src/colocated/colocated-process.js";
-import { capturingLogger } from "../remote/http-fixtures.js";
+import { capturingLogger } from "../support/capturing-logger.js";
 import { isAlive, waitFor, writeScript } from "./helpers.js";
 
 /** A plain HTTP server on EDDY_LISTEN (socket path or host:port), answering 200 to anything. */
@@ -41,7 +41,7 @@ describe("ColocatedProcess", () => {
   for (const transport of ["unix", "tcp"] as const) {
     it(`starts the command with EDDY_LISTEN for ${transport}, forwards its output, and stop() leaves no process behind`, async () => {
       const { dir, file } = writeScript(LISTENING_CHILD);
-      const { logger, lines } = capturingLogger();
+      const { logger, entries: lines } = capturingLogger();
       const supervisor = new ColocatedProcess({ spec: spec([process.execPath, file], dir, { transport }), logger, where: "m.yaml:1:1" });
       try {
         await supervisor.start();
@@ -72,7 +72,7 @@ describe("ColocatedProcess", () => {
 
   it("refuses to start when the command never becomes ready, naming the module location and the command, and kills it", async () => {
     const { dir, file } = writeScript(`console.log("warming up forever"); setInterval(() => {}, 1000);`);
-    const { logger, lines } = capturingLogger();
+    const { logger, entries: lines } = capturingLogger();
     const supervisor = new ColocatedProcess({
       spec: spec([process.execPath, file], dir, { readiness: { timeout: 1500 } }),
       logger,
@@ -113,7 +113,7 @@ describe("ColocatedProcess", () => {
   it("restarts a crashed process with exponential backoff capped at maxBackoff, logging code and next attempt", async () => {
     // Becomes ready, then crashes 150 ms later, every time.
     const { dir, file } = writeScript(`${LISTENING_CHILD}\nsetTimeout(() => process.exit(7), 150);`);
-    const { logger, lines } = capturingLogger();
+    const { logger, entries: lines } = capturingLogger();
     const supervisor = new ColocatedProcess({
       spec: spec([process.execPath, file], dir, { restart: { minBackoff: 20, maxBackoff: 80 } }),
       logger,
@@ -139,7 +139,7 @@ describe("ColocatedProcess", () => {
 
   it("starts the backoff over once the process has stayed up long enough", async () => {
     const { dir, file } = writeScript(`${LISTENING_CHILD}\nsetTimeout(() => process.exit(1), 150);`);
-    const { logger, lines } = capturingLogger();
+    const { logger, entries: lines } = capturingLogger();
     const supervisor = new ColocatedProcess({
       spec: spec([process.execPath, file], dir, { restart: { minBackoff: 20, maxBackoff: 1000 } }),
       logger,
@@ -158,7 +158,7 @@ describe("ColocatedProcess", () => {
 
   it("sends SIGKILL to a process that ignores SIGTERM after the grace period", async () => {
     const { dir, file } = writeScript(`process.on("SIGTERM", () => console.log("ignoring SIGTERM"));\n${LISTENING_CHILD}`);
-    const { logger, lines } = capturingLogger();
+    const { logger, entries: lines } = capturingLogger();
     const supervisor = new ColocatedProcess({ spec: spec([process.execPath, file], dir), logger, stopGraceMs: 300 });
     await supervisor.start();
     const pid = supervisor.pid!;

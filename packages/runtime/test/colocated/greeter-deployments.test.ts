@@ -9,8 +9,9 @@ import { PlaygroundIngress } from "../../src/io/playground/playground-ingress.js
 import { EndpointPools } from "../../src/remote/endpoint-pools.js";
 import { Runtime } from "../../src/runtime/runtime.js";
 import { greetText } from "../../../../examples/greeter/greeter.js";
-import { capturingLogger } from "../remote/http-fixtures.js";
+
 import { freePort, greet, isAlive, loadExample, repo, SOURCE_CONDITIONS, takeGreetings, waitFor } from "./helpers.js";
+import { capturingLogger } from "../support/capturing-logger.js";
 
 function startedPids(lines: Record<string, unknown>[]): number[] {
   return lines.filter((l) => l["msg"] === "co-located process started").map((l) => l["pid"] as number);
@@ -20,7 +21,7 @@ describe("examples/colocated-greeter: the greeter in a co-located process", () =
   for (const transport of ["unix", "tcp"] as const) {
     it(`greets through the playground ingress and egress over ${transport}, and stops the process with the runtime`, async () => {
       const { config, ports } = await loadExample("colocated-greeter", { colocated: { transport } });
-      const { logger, lines } = capturingLogger();
+      const { logger, entries: lines } = capturingLogger();
       const runtime = await buildRuntime(config, { logger });
       try {
         await runtime.start();
@@ -46,7 +47,7 @@ describe("examples/colocated-greeter: the greeter in a co-located process", () =
     const { config } = await loadExample("colocated-greeter");
     const component = config.components.find((c) => c.kind === "io.eddy.functions.v1/colocated");
     assert.ok(component?.kind === "io.eddy.functions.v1/colocated");
-    const { logger, lines } = capturingLogger();
+    const { logger, entries: lines } = capturingLogger();
     const runtime = new Runtime({ logger });
     const pools = new EndpointPools();
     const supervisor = bindColocatedFunctions(runtime, component.spec, { logger, pools, where: "test" });
@@ -96,7 +97,7 @@ describe("examples/colocated-greeter: the greeter in a co-located process", () =
     const { config } = await loadExample("colocated-greeter", {
       colocated: { command: [process.execPath, "-e", "setInterval(() => {}, 1000)"], readiness: { timeout: 500 } },
     });
-    const { logger, lines } = capturingLogger();
+    const { logger, entries: lines } = capturingLogger();
     const runtime = await buildRuntime(config, { logger });
     try {
       await assert.rejects(runtime.start(), (error: Error) => {

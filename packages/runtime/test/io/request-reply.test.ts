@@ -10,7 +10,8 @@ import type { AddressInfo } from "node:net";
 import { defineFunction, jsonType, message, nodeHttpHandler, REPLY_NAMESPACE, Types } from "@eddy/sdk";
 import { EndpointPools, PlaygroundEgress, PlaygroundIngress, remoteInvoker, Runtime, silentLogger } from "@eddy/runtime";
 import { greeter, GreetResponseType } from "../../../../examples/greeter/greeter.js";
-import { capturingLogger, deferred, until } from "../runtime/helpers.js";
+import { deferred, until } from "../runtime/helpers.js";
+import { capturingLogger } from "../support/capturing-logger.js";
 
 const GREET = { "Content-Type": "application/vnd.apache/GreetRequest" };
 

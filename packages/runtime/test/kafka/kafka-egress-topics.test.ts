@@ -6,8 +6,9 @@ import assert from "node:assert/strict";
 import { address, defineFunction, kafkaEgressMessage, Types } from "@eddy/sdk";
 import { Runtime } from "@eddy/runtime";
 import { KafkaEgress } from "@eddy/runtime/kafka";
-import { capturingLogger, until } from "../runtime/helpers.js";
+import { until } from "../runtime/helpers.js";
 import { BROKER, brokerUp, createTopics, NO_BROKER, readCommitted, unique } from "./kafka-helpers.js";
+import { capturingLogger } from "../support/capturing-logger.js";
 
 describe("Kafka egress topic names", () => {
   // No broker is a failure, not a skip: `npm test` starts one (scripts/run-tests.mjs).

@@ -3,9 +3,10 @@ import assert from "node:assert/strict";
 import { CreateStreamCommand, PutRecordCommand, PutRecordsCommand, SplitShardCommand } from "@aws-sdk/client-kinesis";
 import { isEddyError, type RoutedMessage } from "@eddy/sdk";
 import { createLogger, silentLogger } from "@eddy/runtime";
-import type { IngressSink, InputPosition, TargetProblem } from "@eddy/runtime";
+import type { IngressSink, Logger, InputPosition, TargetProblem } from "@eddy/runtime";
 import type { KinesisIngressSpec, KinesisStartupPosition } from "../../src/config/index.js";
 import { KinesisIngress, shardPartition } from "../../src/io/kinesis/kinesis-ingress.js";
+import { capturingLogger } from "../support/capturing-logger.js";
 import type { Kinesalite } from "./kinesalite.js";
 import {
   ACCESS_KEY_ID,
@@ -72,8 +73,9 @@ describe("KinesisIngress against kinesalite", () => {
     };
   }
 
-  async function start(s: KinesisIngressSpec, sink: IngressSink): Promise<KinesisIngress> {
-    const ingress = new KinesisIngress({ spec: s, logger: process.env["KDEBUG"] ? createLogger({ level: "trace" }) : silentLogger(), maxIdleBackoffMs: 100, maxErrorBackoffMs: 200, shardDiscoveryIntervalMs: 200 });
+  async function start(s: KinesisIngressSpec, sink: IngressSink, logger?: Logger): Promise<KinesisIngress> {
+    logger ??= process.env["KDEBUG"] ? createLogger({ level: "trace" }) : silentLogger();
+    const ingress = new KinesisIngress({ spec: s, logger, maxIdleBackoffMs: 100, maxErrorBackoffMs: 200, shardDiscoveryIntervalMs: 200 });
     running.push(ingress);
     await ingress.start(sink);
     return ingress;
@@ -210,11 +212,13 @@ describe("KinesisIngress against kinesalite", () => {
   test("an unreachable endpoint is retried, and stop() ends the retries", async () => {
     const s = spec("nowhere", { type: "earliest" });
     const sink = new RecordingSink(["test/a"]);
-    const ingress = await start({ ...s, awsRegion: { type: "custom-endpoint", endpoint: "http://127.0.0.1:1", id: REGION } }, sink);
-    await new Promise((r) => setTimeout(r, 300));
+    const { logger, entries } = capturingLogger();
+    const ingress = await start({ ...s, awsRegion: { type: "custom-endpoint", endpoint: "http://127.0.0.1:1", id: REGION } }, sink, logger);
+    const retries = () => entries.filter((e) => e.msg === "cannot list the stream's shards; retrying");
+    await waitFor(() => retries().length >= 2, "two retries of the unreachable endpoint");
     const t0 = Date.now();
     await ingress.stop();
-    assert.ok(Date.now() - t0 < 1000, "stop() returns promptly");
+    assert.ok(Date.now() - t0 < 5_000, "stop() returns promptly");
     assert.equal(sink.messages.length, 0);
   });
 

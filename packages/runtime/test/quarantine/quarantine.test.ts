@@ -7,7 +7,8 @@ import { address, defineFunction, EddyError, formatAddress, jsonType, Types } fr
 import type { Address } from "@eddy/sdk";
 import { LmdbStateStore, ManualClock, QuarantinePolicy, Runtime } from "@eddy/runtime";
 import type { AddressEvent, StateStore } from "@eddy/runtime";
-import { capturingLogger, str, until } from "../runtime/helpers.js";
+import { str, until } from "../runtime/helpers.js";
+import { capturingLogger } from "../support/capturing-logger.js";
 
 const Ledger = jsonType<string[]>("test/Ledger");
 

@@ -3,8 +3,6 @@
 import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { pino } from "pino";
-import type { Logger } from "pino";
 
 export interface TestServer {
   readonly server: Server;
@@ -48,13 +46,3 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export interface CapturingLogger {
-  readonly logger: Logger;
-  readonly lines: Record<string, unknown>[];
-}
-
-export function capturingLogger(): CapturingLogger {
-  const lines: Record<string, unknown>[] = [];
-  const logger = pino({ level: "debug", base: null }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
-  return { logger, lines };
-}

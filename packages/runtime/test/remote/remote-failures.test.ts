@@ -12,8 +12,9 @@ import type { Logger } from "../../src/log/logger.js";
 import { EndpointPools } from "../../src/remote/endpoint-pools.js";
 import { remoteInvoker } from "../../src/remote/remote-invoker.js";
 import type { TransportOptions } from "../../src/remote/transport-options.js";
-import { capturingLogger, closedPort, readBody, startServer } from "./http-fixtures.js";
+import { closedPort, readBody, startServer } from "./http-fixtures.js";
 import type { Listener, TestServer } from "./http-fixtures.js";
+import { capturingLogger } from "../support/capturing-logger.js";
 
 const batch: InvocationBatch = {
   target: address("com.example/fn", "a1"),
@@ -84,12 +85,12 @@ describe("remote invoker failure handling", () => {
     const s = await serve((n, _req, res) =>
       n === 1 ? reply(res, 500, "text/plain", "boom") : reply(res, 200, "application/octet-stream", OK_BODY),
     );
-    const { logger, lines } = capturingLogger();
+    const { logger, entries: lines } = capturingLogger();
     const outcome = await invoker(s.url, { type: "async", callMs: 2_000 }, logger).invoke(batch);
     assert.deepEqual(outcome, EMPTY_RESULT);
     assert.equal(s.attempts(), 2);
     // The address's state changes are the processor's to log; an attempt is only worth a debug line.
-    assert.deepEqual(lines.filter((l) => (l["level"] as number) > 20), []);
+    assert.deepEqual(lines.filter((l) => l.level > 20), []);
     const attempts = lines.filter((l) => l["msg"] === "remote function call attempt failed");
     assert.equal(attempts.length, 1);
     assert.equal(attempts[0]?.["level"], 20);
@@ -192,7 +193,7 @@ describe("remote invoker failure handling", () => {
 
   it("fails within the budget when the port is closed, naming the endpoint", async () => {
     const url = `http://127.0.0.1:${await closedPort()}/statefun`;
-    const { logger, lines } = capturingLogger();
+    const { logger, entries: lines } = capturingLogger();
     const started = performance.now();
     const error = await failure(invoker(url, ASYNC_300, logger).invoke(batch));
     const elapsed = performance.now() - started;

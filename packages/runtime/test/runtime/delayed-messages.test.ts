@@ -4,7 +4,8 @@ import { Types, address, defineFunction, formatAddress, jsonType, stringMessage 
 import { ManualClock, QuarantinePolicy, Runtime, silentLogger } from "@eddy/runtime";
 import type { DelayedMessage, Logger } from "@eddy/runtime";
 import { DelayedMessageService } from "../../src/runtime/delayed-message-service.js";
-import { capturingLogger, turns, until } from "./helpers.js";
+import { turns, until } from "./helpers.js";
+import { capturingLogger } from "../support/capturing-logger.js";
 
 /** What the timer function does with one message. */
 type Action =

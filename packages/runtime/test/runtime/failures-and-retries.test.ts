@@ -12,7 +12,8 @@ import {
 import type { Address, BatchOutcome, InvocationBatch, InvocationEffects, StateSpec, TypedValue } from "@eddy/sdk";
 import { ManualClock, QuarantinePolicy, Runtime, silentLogger } from "@eddy/runtime";
 import type { Egress, FunctionInvoker } from "@eddy/runtime";
-import { capturingLogger, str, turns, until } from "./helpers.js";
+import { str, turns, until } from "./helpers.js";
+import { capturingLogger } from "../support/capturing-logger.js";
 
 const NO_EFFECTS: InvocationEffects = { mutations: [], messages: [], delayed: [], egress: [] };
 

@@ -4,7 +4,8 @@ import { address, defineFunction, jsonType, stringMessage } from "@eddy/sdk";
 import type { BatchOutcome, InvocationEffects } from "@eddy/sdk";
 import { ManualClock, MAX_TIMER_STEP_MS, Runtime, silentLogger, systemClock, timerClock } from "@eddy/runtime";
 import type { Clock, TimerHost } from "@eddy/runtime";
-import { capturingLogger, until } from "./helpers.js";
+import { until } from "./helpers.js";
+import { capturingLogger } from "../support/capturing-logger.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 const Delays = jsonType<{ delays: number[] }>("test/Delays");

@@ -2,11 +2,10 @@
 // processors' event-loop turns instead of sleeping, typed values, a logger
 // that keeps what it logs, and invokers that record the batches they see.
 
-import { pino } from "pino";
 import { Types } from "@eddy/sdk";
 import type { Address, InvocationBatch, StatefulFunction, TypedValue } from "@eddy/sdk";
 import { embeddedInvoker } from "@eddy/runtime";
-import type { FunctionInvoker, Logger } from "@eddy/runtime";
+import type { FunctionInvoker } from "@eddy/runtime";
 
 export interface Deferred<T = void> {
   readonly promise: Promise<T>;
@@ -53,29 +52,6 @@ export function int(n: number): TypedValue {
 
 export function textOf(value: TypedValue): string {
   return Types.string.deserialize(value.value ?? new Uint8Array(0));
-}
-
-export interface LogEntry {
-  readonly level: number;
-  readonly msg: string;
-  readonly code?: string;
-  readonly address?: string;
-  readonly attempt?: number;
-  readonly [key: string]: unknown;
-}
-
-/** A pino logger at debug level whose lines are parsed into `entries`. */
-export function capturingLogger(): { logger: Logger; entries: LogEntry[]; errors: () => LogEntry[] } {
-  const entries: LogEntry[] = [];
-  const captured = pino(
-    { level: "debug" },
-    {
-      write(line: string) {
-        for (const part of line.split("\n")) if (part.trim() !== "") entries.push(JSON.parse(part) as LogEntry);
-      },
-    },
-  );
-  return { logger: captured, entries, errors: () => entries.filter((e) => e.level >= 50) };
 }
 
 /** An embedded invoker for `fn` that records every batch it is handed. */

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { address, defineFunction, Types } from "@eddy/sdk";
 import type { BatchOutcome, InvocationBatch, StateSpec } from "@eddy/sdk";
 import { ManualClock, MAX_STATE_SPECS_PER_FUNCTION, MemoryStateStore, QuarantinePolicy, Runtime } from "@eddy/runtime";
-import { capturingLogger, str, until } from "./helpers.js";
+import { str, until } from "./helpers.js";
+import { capturingLogger } from "../support/capturing-logger.js";
 
 const spec = (name: string): StateSpec => ({ name, typename: Types.int.typename, expireMode: "none", expireAfterMs: 0 });
 
