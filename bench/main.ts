@@ -77,19 +77,13 @@ endToEndRows(colocated);
 const colocatedPaced = await benchColocated(keys, 64, remoteMs, 8_000);
 row("  at 8,000 messages/s offered: p50 / p99 ms", `${colocatedPaced.ingressToEgressP50Ms.toFixed(2)} / ${colocatedPaced.ingressToEgressP99Ms.toFixed(2)}`, "");
 
-// (e) Kafka → greeter → Kafka, exactly once, on the project's own broker (scripts/kafka/kafka.mjs):
-// started here when none is running (the first start fetches its jars from Maven Central) and
-// stopped at the end only if this run started it, as npm test does.
+// (e) Kafka → greeter → Kafka, exactly once, on the project's own broker (scripts/kafka/use-broker.mjs,
+// as npm test does).
 const kafkaPort = Number(process.env.EDDY_KAFKA_PORT ?? 9092);
 let kafka: unknown = `skipped: no broker at 127.0.0.1:${kafkaPort}`;
 {
-  const { spawnSync } = await import("node:child_process");
-  const kafkaScript = new URL("../scripts/kafka/kafka.mjs", import.meta.url).pathname;
-  const wasRunning = spawnSync(process.execPath, [kafkaScript, "status"], { stdio: "ignore" }).status === 0;
-  const brokerUp = wasRunning || spawnSync(process.execPath, [kafkaScript, "start"], { stdio: ["ignore", "inherit", "inherit"] }).status === 0;
-  if (brokerUp && !wasRunning) {
-    process.on("exit", () => spawnSync(process.execPath, [kafkaScript, "stop"], { stdio: "ignore" }));
-  }
+  const { useKafkaBroker } = await import("../scripts/kafka/use-broker.mjs");
+  const brokerUp = useKafkaBroker();
   process.stdout.write("(e) Kafka → embedded greeter → Kafka, exactly-once egress, LMDB store, 1,000 keys\n");
   if (!brokerUp) {
     process.stdout.write(`  skipped: the broker at 127.0.0.1:${kafkaPort} did not start (see the [kafka] lines above)\n`);

@@ -60,23 +60,14 @@ if (files.some((f) => f.startsWith(`compat${sep}`))) {
   }
 }
 
-// The Kafka tests run against a real broker: start it (idempotent; the first start fetches the jars
-// from Maven Central, see docs/kafka.md) and stop it afterwards only if this run started it.
+// The Kafka tests run against the project's real broker (scripts/kafka/use-broker.mjs).
 const kafkaFolders = ["kafka", "cluster"].map((d) => join("packages", "runtime", "test", d) + sep);
-const kafkaTests = files.some((f) => kafkaFolders.some((d) => f.startsWith(d)));
-let stopKafka = false;
-if (kafkaTests) {
-  const kafkaScript = join(root, "scripts", "kafka", "kafka.mjs");
-  stopKafka = spawnSync(process.execPath, [kafkaScript, "status"], { cwd: root, stdio: "ignore" }).status !== 0;
-  const started = spawnSync(process.execPath, [kafkaScript, "start"], { cwd: root, stdio: "inherit" });
-  if (started.status !== 0) {
+if (files.some((f) => kafkaFolders.some((d) => f.startsWith(d)))) {
+  const { useKafkaBroker } = await import("./kafka/use-broker.mjs");
+  if (!useKafkaBroker()) {
     process.stderr.write("run-tests: the Kafka broker for packages/runtime/test/kafka and test/cluster did not start (see the [kafka] lines above).\n");
     process.exit(1);
   }
-  // Quietly: the test runner's summary must stay the last thing printed (CI reads it).
-  process.on("exit", () => {
-    if (stopKafka) spawnSync(process.execPath, [kafkaScript, "stop"], { cwd: root, stdio: "ignore" });
-  });
 }
 
 // The web console's tests drive a real Chromium (Debian's package): install it when missing.
