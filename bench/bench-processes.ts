@@ -1,5 +1,6 @@
 /** Child processes for the remote and co-located benchmarks: the load client, and servers that print a ready line. */
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import type { ChildProcess } from "node:child_process";
 
 const here = new URL(".", import.meta.url).pathname;
@@ -21,7 +22,22 @@ export interface LoadResult {
   readonly failed: number;
   readonly requestP50Ms: number;
   readonly requestP99Ms: number;
+  /** The load client's own CPU time (user + system) over its run, and that run's length. */
+  readonly cpuMs: number;
+  readonly wallMs: number;
 }
+
+/** CPU time (user + system, ms) a process has used so far, from /proc; NaN where there is none (not Linux). */
+export function processCpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+/** Linux's USER_HZ, the unit of /proc/<pid>/stat's times: 100 on every common kernel. */
+const CLOCK_TICKS = 100;
 
 /** Runs put-load-client.ts to completion and returns its summary. */
 export async function runLoad(config: LoadConfig): Promise<LoadResult> {

@@ -34,8 +34,8 @@ import type { RoutedMessage, TypedValue } from "@eddy/sdk";
 import type { FunctionInvoker, Ingress, IngressSink } from "@eddy/runtime";
 import { EndpointPools, LmdbStateStore, loadModuleFile, PlaygroundEgress, PlaygroundIngress, remoteInvoker, Runtime, silentLogger } from "@eddy/runtime";
 import { ColocatedProcess, functionUrl } from "@eddy/runtime";
-import { ECHO_SERVER_SOURCE, runLoad, startServer } from "./bench-processes.js";
-import type { LoadConfig } from "./bench-processes.js";
+import { ECHO_SERVER_SOURCE, processCpuMs, runLoad, startServer } from "./bench-processes.js";
+import type { LoadConfig, LoadResult } from "./bench-processes.js";
 import { percentile } from "./stats.js";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -58,12 +58,25 @@ export interface EndToEndResult {
   readonly runtimeCpuUsPerMessage: number;
   /** Which store the runtime committed to. */
   readonly store: "memory" | "lmdb";
+  /**
+   * Share of the machine's cores each process used over the load window (CPU
+   * seconds per second; 2 = both cores of this box): the runtime, the function
+   * server (NaN when it is not measured) and the load client.
+   */
+  readonly runtimeCores: number;
+  readonly functionServerCores: number;
+  readonly loadClientCores: number;
+  /** The function server's CPU time per delivered message, in microseconds. */
+  readonly functionServerCpuUsPerMessage: number;
 }
 
 export interface EchoResult {
   readonly requestsPerSecond: number;
   readonly requestP50Ms: number;
   readonly requestP99Ms: number;
+  /** Cores the echo server and the load client used (CPU seconds per second). */
+  readonly serverCores: number;
+  readonly clientCores: number;
 }
 
 /** Turns a greeting into (key, 1-based visit number), or undefined for another text. */
@@ -113,6 +126,8 @@ class MeasuredRuntime {
   latencies: number[] = [];
   #cpuStart: NodeJS.CpuUsage = process.cpuUsage();
   #cpu: NodeJS.CpuUsage = { user: 0, system: 0 };
+  #wallMs = 0;
+  #serverCpuMs = Number.NaN;
 
   /** Forgets what the warm-up measured (JIT, connections, lazy state registration); visit matching carries on. */
   resetStats(): void {
@@ -180,7 +195,7 @@ class MeasuredRuntime {
    * Starts the runtime, warms it up (the first seconds measure JIT compilation
    * and connection set-up, not Eddy), then measures one load run and stops.
    */
-  async measure(load: Omit<LoadConfig, "port" | "ratePerSecond"> & { ratePerSecond: number | undefined }): Promise<EndToEndResult> {
+  async measure(load: Omit<LoadConfig, "port" | "ratePerSecond"> & { ratePerSecond: number | undefined }, serverPid?: number): Promise<EndToEndResult> {
     await this.runtime.start();
     const { ratePerSecond, ...rest } = load;
     const config: LoadConfig = { ...rest, port: this.ingress.port, ...(ratePerSecond === undefined ? {} : { ratePerSecond }) };
@@ -188,6 +203,8 @@ class MeasuredRuntime {
     await this.runtime.idle();
     this.resetStats();
     this.#cpuStart = process.cpuUsage();
+    const wallStart = performance.now();
+    const serverCpuStart = processCpuMs(serverPid);
     const sampler = process.env["BENCH_DEBUG"] === "1" ? setInterval(() => {
       const backlog = [...this.runtime.backlogByFunctionType().values()].reduce((a, b) => a + b, 0);
       process.stderr.write(`pending=${this.runtime.pendingMessages} backlog=${backlog} endpoints=${JSON.stringify(this.pools.concurrency())} req=${this.requests} inv=${this.invocations}\n`);
@@ -196,6 +213,8 @@ class MeasuredRuntime {
     clearInterval(sampler);
     await this.runtime.idle();
     this.#cpu = process.cpuUsage(this.#cpuStart);
+    this.#wallMs = performance.now() - wallStart;
+    this.#serverCpuMs = processCpuMs(serverPid) - serverCpuStart;
     await this.runtime.stop();
     if (this.#dataDir !== undefined) rmSync(this.#dataDir, { recursive: true, force: true });
     return this.result(result);
@@ -213,7 +232,7 @@ class MeasuredRuntime {
     };
   }
 
-  result(load: { ok: number; failed: number; requestP50Ms: number; requestP99Ms: number }): EndToEndResult {
+  result(load: LoadResult): EndToEndResult {
     const seconds = Math.max(1e-9, (this.lastDelivery - this.firstAccept) / 1000);
     this.latencies.sort((a, b) => a - b);
     return {
@@ -230,6 +249,10 @@ class MeasuredRuntime {
       requestsPerMessage: this.delivered === 0 ? 0 : this.requests / this.delivered,
       runtimeCpuUsPerMessage: this.delivered === 0 ? 0 : (this.#cpu.user + this.#cpu.system) / this.delivered,
       store: this.#storeKind,
+      runtimeCores: (this.#cpu.user + this.#cpu.system) / 1000 / this.#wallMs,
+      functionServerCores: this.#serverCpuMs / this.#wallMs,
+      loadClientCores: load.cpuMs / load.wallMs,
+      functionServerCpuUsPerMessage: this.delivered === 0 ? 0 : (this.#serverCpuMs * 1000) / this.delivered,
     };
   }
 }
@@ -256,6 +279,7 @@ export async function benchHttpEcho(keys: number, concurrency: number, durationM
   const echo = await startServer(["-e", ECHO_SERVER_SOURCE], { ready: /READY (\d+)/u });
   try {
     const port = Number(/READY (\d+)/u.exec(echo.output)?.[1]);
+    const serverCpuStart = processCpuMs(echo.child.pid);
     const load = await runLoad({
       port,
       path: "/echo/{key}",
@@ -265,7 +289,8 @@ export async function benchHttpEcho(keys: number, concurrency: number, durationM
       concurrency,
       durationMs,
     });
-    return { requestsPerSecond: load.ok / (durationMs / 1000), requestP50Ms: load.requestP50Ms, requestP99Ms: load.requestP99Ms };
+    const serverCores = (processCpuMs(echo.child.pid) - serverCpuStart) / load.wallMs;
+    return { requestsPerSecond: load.ok / (durationMs / 1000), requestP50Ms: load.requestP50Ms, requestP99Ms: load.requestP99Ms, serverCores, clientCores: load.cpuMs / load.wallMs };
   } finally {
     await echo.stop();
   }
@@ -290,7 +315,7 @@ export async function benchJsSdkRemote(keys: number, concurrency: number, durati
     ),
   );
   try {
-    return await measured.measure({ path: "/example/person/{key}", contentType: "application/vnd.example/GreetRequest", body: '{"name":"{key}"}', keys, concurrency, durationMs, ratePerSecond });
+    return await measured.measure({ path: "/example/person/{key}", contentType: "application/vnd.example/GreetRequest", body: '{"name":"{key}"}', keys, concurrency, durationMs, ratePerSecond }, server.child.pid);
   } finally {
     await server.stop();
   }

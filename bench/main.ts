@@ -45,13 +45,23 @@ function endToEndRows(r: EndToEndResult): void {
   row("  mean batch size (invocations per request)", r.meanBatchSize.toFixed(2), "");
   row("  remote requests per message / runtime CPU µs per message", `${r.requestsPerMessage.toFixed(2)} / ${r.runtimeCpuUsPerMessage.toFixed(0)}`, "");
   row("  failed requests / unmatched greetings", `${r.failedRequests} / ${r.unmatched}`, "");
+  const cores = (n: number) => (Number.isNaN(n) ? "—" : n.toFixed(2));
+  row("  cores used: runtime / function server / load client", `${cores(r.runtimeCores)} / ${cores(r.functionServerCores)} / ${cores(r.loadClientCores)}`, "of 2");
+  if (!Number.isNaN(r.functionServerCores)) row("  function server CPU µs per message", r.functionServerCpuUsPerMessage.toFixed(0), "");
 }
+
+process.stdout.write("(c0) one remote call's cost in the runtime: remoteInvoker against a server with a fixed answer, 16 in flight\n");
+const { benchRemoteCall } = await import("./remote-call.js");
+const remoteCall = await benchRemoteCall(quick ? 10_000 : 50_000);
+row("  runtime CPU µs per call", remoteCall.cpuUsPerCall.toFixed(1), "");
+row("  calls/s", Math.round(remoteCall.callsPerSecond).toLocaleString("en"), "");
 
 const remoteMs = quick ? 3_000 : 10_000;
 process.stdout.write("(c) greeter as remote functions served by the official JS SDK over HTTP, 64 clients, 1,000 keys, memory store\n");
 const echo = await benchHttpEcho(keys, 64, quick ? 2_000 : 10_000);
 row("  plain node:http echo, requests/s", Math.round(echo.requestsPerSecond).toLocaleString("en"), "same client, for comparison");
 row("  plain node:http echo, p50 / p99 ms", `${echo.requestP50Ms.toFixed(2)} / ${echo.requestP99Ms.toFixed(2)}`, "");
+row("  plain node:http echo, cores used: server / load client", `${echo.serverCores.toFixed(2)} / ${echo.clientCores.toFixed(2)}`, "of 2");
 const jsSdk = await benchJsSdkRemote(keys, 64, remoteMs);
 endToEndRows(jsSdk);
 // Below saturation, latency is the function's and Eddy's, not the length of a queue.
@@ -223,6 +233,7 @@ const summary = {
   remoteJsSdkDurableHalfRate: { offeredPerSecond: halfRate, ...jsSdkDurableHalf },
   remoteJsSdkHotKey: jsSdkHotKey,
   plainHttpEcho: echo,
+  remoteCall,
   colocatedUnixSocket: colocated,
   colocatedUnixSocketPaced8k: colocatedPaced,
   kafka,

@@ -9,7 +9,7 @@
  * schedule, catching up when behind), so latency is measured below saturation.
  *
  * argv: one JSON object: {port, path, contentType, body, keys, concurrency, durationMs, ratePerSecond?}
- * stdout: {ok, failed, requestP50Ms, requestP99Ms}
+ * stdout: {ok, failed, requestP50Ms, requestP99Ms, cpuMs, wallMs} (cpuMs: this process's user + system time)
  */
 import { Pool } from "undici";
 
@@ -32,6 +32,7 @@ let failed = 0;
 const requestMs: number[] = [];
 
 const started = performance.now();
+const cpuStart = process.cpuUsage();
 const intervalMs = config.ratePerSecond === undefined ? 0 : (1000 * config.concurrency) / config.ratePerSecond;
 
 async function loop(worker: number): Promise<void> {
@@ -62,7 +63,9 @@ async function loop(worker: number): Promise<void> {
 
 await Promise.all(Array.from({ length: config.concurrency }, (_, w) => loop(w)));
 await pool.close();
+const cpu = process.cpuUsage(cpuStart);
+const wallMs = performance.now() - started;
 requestMs.sort((a, b) => a - b);
 process.stdout.write(
-  `${JSON.stringify({ ok, failed, requestP50Ms: requestMs[Math.floor(requestMs.length * 0.5)] ?? 0, requestP99Ms: requestMs[Math.floor(requestMs.length * 0.99)] ?? 0 })}\n`,
+  `${JSON.stringify({ ok, failed, requestP50Ms: requestMs[Math.floor(requestMs.length * 0.5)] ?? 0, requestP99Ms: requestMs[Math.floor(requestMs.length * 0.99)] ?? 0, cpuMs: (cpu.user + cpu.system) / 1000, wallMs })}\n`,
 );

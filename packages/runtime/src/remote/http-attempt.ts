@@ -48,77 +48,129 @@ export type AttemptResult =
   | { readonly ok: true; readonly outcome: BatchOutcome }
   | { readonly ok: false; readonly failure: AttemptFailure };
 
-class AttemptTimeout extends Error {}
+/**
+ * One attempt, on undici's dispatch API: the response arrives as callbacks
+ * into this handler, without the per-request AbortController, Readable body
+ * stream and async iteration of `pool.request()` (a tenth of the runtime's
+ * CPU per remote message; docs/performance.md). `settle` is called once;
+ * whatever undici reports after that (the abort this handler asked for) is
+ * ignored.
+ */
+class AttemptHandler implements Dispatcher.DispatchHandler {
+  readonly #req: AttemptRequest;
+  readonly #timeoutMs: number;
+  readonly #settle: (result: AttemptResult) => void;
+  readonly #timer: NodeJS.Timeout;
+  #controller: Dispatcher.DispatchController | undefined;
+  #settled = false;
+  #statusCode = 0;
+  #headers: Record<string, string | string[] | undefined> = {};
+  /** Reading an error response's start for the failure reason, not a FromFunction. */
+  #snippet = false;
+  #chunks: Buffer[] = [];
+  #size = 0;
 
-function ignore(): void {}
+  constructor(req: AttemptRequest, settle: (result: AttemptResult) => void) {
+    this.#req = req;
+    this.#timeoutMs = Math.max(1, Math.ceil(req.timeoutMs));
+    this.#settle = settle;
+    this.#timer = setTimeout(() => this.#fail({ kind: "timeout", reason: `no complete response within ${this.#timeoutMs} ms` }), this.#timeoutMs);
+  }
 
-export async function attemptCall(req: AttemptRequest): Promise<AttemptResult> {
-  const controller = new AbortController();
-  const timeoutMs = Math.max(1, Math.ceil(req.timeoutMs));
-  const timer = setTimeout(() => controller.abort(new AttemptTimeout()), timeoutMs);
-  try {
-    const response = await req.pool.request({
-      method: "POST",
-      path: req.target.path,
-      headers: req.traceparent === undefined ? REQUEST_HEADERS : { ...REQUEST_HEADERS, traceparent: req.traceparent },
-      body: req.body,
-      signal: controller.signal,
-      // The abort timer bounds an async attempt; OkHttp's read timeout bounds each wait on the server.
-      headersTimeout: req.readMs ?? 0,
-      bodyTimeout: req.readMs ?? 0,
-    });
-    return await readResponse(req, response);
-  } catch (error) {
-    if (controller.signal.aborted) {
-      return failed({ kind: "timeout", reason: `no complete response within ${timeoutMs} ms`, cause: error });
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    // Timed out while the request waited for a connection.
+    if (this.#settled) controller.abort(new Error("attempt settled"));
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (this.#settled) return;
+    this.#statusCode = statusCode;
+    this.#headers = headers;
+    if (statusCode < 200 || statusCode > 299) {
+      this.#snippet = true;
+      return;
     }
-    return failed(describeIoError(error, req));
-  } finally {
-    clearTimeout(timer);
+    const contentType = headerValues(headers["content-type"]);
+    if (!contentTypeAccepted(this.#req.transport, contentType)) {
+      const got = contentType.length === 0 ? "is missing" : `${contentType.join(", ")} is not`;
+      this.#fail({ kind: "content-type", reason: `response Content-Type ${got} ${OCTET_STREAM}` });
+      return;
+    }
+    const declared = Number(headerValues(headers["content-length"])[0] ?? "0");
+    if (declared > this.#req.payloadMaxBytes) this.#fail(tooLarge(this.#req, declared));
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#settled) return;
+    this.#size += chunk.byteLength;
+    this.#chunks.push(chunk);
+    if (this.#snippet) {
+      if (this.#size >= ERROR_SNIPPET_BYTES) this.#failStatus();
+    } else if (this.#size > this.#req.payloadMaxBytes) {
+      this.#fail(tooLarge(this.#req, this.#size));
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.#settled) return;
+    if (this.#snippet) {
+      this.#failStatus();
+      return;
+    }
+    clearTimeout(this.#timer);
+    void decodeResponse(this.#req, this.#headers, Buffer.concat(this.#chunks, this.#size)).then((result) => this.#finish(result));
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.#settled) return;
+    // The status is the failure; a body cut off while reading its start adds nothing.
+    if (this.#snippet) this.#failStatus();
+    else this.#fail(describeIoError(error, this.#req));
+  }
+
+  #failStatus(): void {
+    const snippet = snippetText(Buffer.concat(this.#chunks, this.#size));
+    const status = this.#statusCode;
+    this.#fail({ kind: "status", status, reason: snippet === "" ? `HTTP ${status}` : `HTTP ${status}: ${snippet}` });
+  }
+
+  /** Settles with a failure and stops the request if it is still running (its socket closes, as destroying a body does). */
+  #fail(failure: AttemptFailure): void {
+    if (this.#settled) return;
+    this.#finish({ ok: false, failure });
+    if (this.#controller !== undefined && !this.#controller.aborted) this.#controller.abort(new Error(failure.reason));
+  }
+
+  #finish(result: AttemptResult): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    clearTimeout(this.#timer);
+    this.#settle(result);
   }
 }
 
-function failed(failure: AttemptFailure): AttemptResult {
-  return { ok: false, failure };
+export function attemptCall(req: AttemptRequest): Promise<AttemptResult> {
+  return new Promise((resolve) => {
+    const handler = new AttemptHandler(req, resolve);
+    req.pool.dispatch(
+      {
+        method: "POST",
+        path: req.target.path,
+        headers: req.traceparent === undefined ? REQUEST_HEADERS : { ...REQUEST_HEADERS, traceparent: req.traceparent },
+        body: req.body,
+        // The attempt's timer bounds an async attempt; OkHttp's read timeout bounds each wait on the server.
+        headersTimeout: req.readMs ?? 0,
+        bodyTimeout: req.readMs ?? 0,
+      },
+      handler,
+    );
+  });
 }
 
-async function readResponse(req: AttemptRequest, response: Dispatcher.ResponseData): Promise<AttemptResult> {
-  const { statusCode, headers, body } = response;
-  // undici emits "error" when a body is destroyed before its end; without a
-  // listener that would be an uncaught exception. Reads still see real errors.
-  body.on("error", ignore);
-  if (statusCode < 200 || statusCode > 299) {
-    const snippet = await readSnippet(body);
-    return failed({
-      kind: "status",
-      status: statusCode,
-      reason: snippet === "" ? `HTTP ${statusCode}` : `HTTP ${statusCode}: ${snippet}`,
-    });
-  }
-  const contentType = headerValues(headers["content-type"]);
-  if (!contentTypeAccepted(req.transport, contentType)) {
-    body.destroy();
-    const got = contentType.length === 0 ? "is missing" : `${contentType.join(", ")} is not`;
-    return failed({ kind: "content-type", reason: `response Content-Type ${got} ${OCTET_STREAM}` });
-  }
-  const declared = Number(headerValues(headers["content-length"])[0] ?? "0");
-  if (declared > req.payloadMaxBytes) {
-    body.destroy();
-    return failed(tooLarge(req, declared));
-  }
-
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.byteLength;
-    if (size > req.payloadMaxBytes) {
-      body.destroy();
-      return failed(tooLarge(req, size));
-    }
-    chunks.push(chunk);
-  }
-  let bytes: Uint8Array = Buffer.concat(chunks, size);
-
+/** A complete 2xx body: decompressed as its Content-Encoding says, then decoded as a FromFunction. */
+async function decodeResponse(req: AttemptRequest, headers: Record<string, string | string[] | undefined>, body: Uint8Array): Promise<AttemptResult> {
+  let bytes = body;
   const encoding = (headerValues(headers["content-encoding"])[0] ?? "identity").toLowerCase();
   if (encoding !== "identity") {
     const decompress = encoding === "gzip" || encoding === "x-gzip" ? gunzipAsync : encoding === "deflate" ? inflateAsync : undefined;
@@ -143,6 +195,10 @@ async function readResponse(req: AttemptRequest, response: Dispatcher.ResponseDa
   }
 }
 
+function failed(failure: AttemptFailure): AttemptResult {
+  return { ok: false, failure };
+}
+
 function tooLarge(req: AttemptRequest, size: number): AttemptFailure {
   return { kind: "too-large", reason: `response body of ${size} bytes exceeds payload_max_bytes (${req.payloadMaxBytes})` };
 }
@@ -162,21 +218,8 @@ function contentTypeAccepted(transport: TransportType, values: readonly string[]
 }
 
 /** The start of an error body as one line of text, for the failure reason. */
-async function readSnippet(body: Dispatcher.ResponseData["body"]): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      chunks.push(chunk);
-      size += chunk.byteLength;
-      if (size >= ERROR_SNIPPET_BYTES) break;
-    }
-  } catch {
-    // The status is the failure; an unreadable body adds nothing.
-  } finally {
-    body.destroy();
-  }
-  const bytes = Buffer.concat(chunks, size).subarray(0, ERROR_SNIPPET_BYTES);
+function snippetText(body: Buffer): string {
+  const bytes = body.subarray(0, ERROR_SNIPPET_BYTES);
   // Binary bodies say nothing useful in a log line.
   if (bytes.some((b) => b < 0x09 || (b > 0x0d && b < 0x20))) return "";
   return bytes.toString("utf8").replace(/\s+/gu, " ").trim();
