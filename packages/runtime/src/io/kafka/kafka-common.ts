@@ -16,15 +16,19 @@ export function bootstrapBrokers(address: string): string[] {
  * CONCURRENT_TRANSACTIONS / COORDINATOR_LOAD_IN_PROGRESS for a few
  * milliseconds after every transaction commit; the client's default 1 s retry
  * delay made transactions ~45× slower (1.4 instead of 63 per second), so those
- * retry at once while connection errors back off.
+ * retry soon while connection errors back off. "Soon" grows (10, 20, 40, 80,
+ * 160 ms): on a loaded broker the previous transaction's markers took longer
+ * than five 10 ms retries, and the transaction failed (a cluster partition
+ * then closes and restores).
  */
 export function retryDelay(_client: unknown, _operation: string, attempt: number, _retries: number, error: Error): number {
   const ids = kafkaErrorIds(error);
-  if (QUICK_RETRY_ERRORS.some((id) => ids.has(id))) return 10;
+  if (QUICK_RETRY_ERRORS.some((id) => ids.has(id))) return backoffDelay(QUICK_RETRY_BACKOFF, attempt - 1);
   return backoffDelay(CLIENT_RETRY_BACKOFF, attempt);
 }
 
 const CLIENT_RETRY_BACKOFF: BackoffPolicy = { initialMs: 50, maxMs: 1_000, jitter: 0 };
+const QUICK_RETRY_BACKOFF: BackoffPolicy = { initialMs: 10, maxMs: 160, jitter: 0 };
 const QUICK_RETRY_ERRORS = ["CONCURRENT_TRANSACTIONS", "COORDINATOR_LOAD_IN_PROGRESS", "NOT_COORDINATOR", "REBALANCE_IN_PROGRESS"];
 
 /**

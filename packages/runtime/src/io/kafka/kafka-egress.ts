@@ -7,6 +7,7 @@ import type { KafkaEgressSpec } from "../../config/index.js";
 import type { Logger } from "../../log/logger.js";
 import type { Egress, EgressContext } from "../../model/egress.js";
 import { bootstrapBrokers, closeQuietly, describeError, hasKafkaError, intProperty, retryDelay, warnUnsupported } from "./kafka-common.js";
+import { TransactionPipeline } from "./transaction-pipeline.js";
 import { Backoff } from "../../retry/backoff.js";
 import { sleep } from "../../retry/sleep.js";
 
@@ -57,6 +58,8 @@ const MIN_TRANSACTION_TIMEOUT_MS = 5_000;
  * configured timeout is capped here.
  */
 const MAX_TRANSACTION_TIMEOUT_MS = 60_000;
+/** A transaction begun ahead (TransactionPipeline) and still empty after this long is committed empty. */
+const IDLE_TRANSACTION_MS = 1_000;
 
 /**
  * `io.statefun.kafka.v1/egress`. Accepts only KafkaProducerRecord values.
@@ -85,6 +88,8 @@ export class KafkaEgress implements Egress {
   readonly #maxBatch: number;
   #context: EgressContext | undefined;
   #producer: Producer<Buffer, Buffer, Buffer, Buffer> | undefined;
+  /** With exactly-once: begins the producer's next transaction while records gather. */
+  #transactions: TransactionPipeline | undefined;
   readonly #queue: Pending[] = [];
   #queueHead = 0;
   #worker: Promise<void> | undefined;
@@ -272,6 +277,11 @@ export class KafkaEgress implements Egress {
         retryDelay,
         autocreateTopics: true,
       });
+      this.#transactions = new TransactionPipeline(this.#producer, {
+        offsetsGroup: egressProgressGroup(this.id),
+        idleMs: IDLE_TRANSACTION_MS,
+        onIdleFailure: (error) => this.#logger.warn({ err: describeError(error) }, "Kafka egress: ending an idle transaction failed; the next delivery reconnects"),
+      });
       return;
     }
     const acks = props["acks"] === undefined ? (semantic.type === "none" ? 1 : -1) : props["acks"] === "all" ? -1 : Number(props["acks"]);
@@ -319,27 +329,33 @@ export class KafkaEgress implements Egress {
    * to `progress` (every id below it that the store still holds is in Kafka).
    */
   async #transaction(messages: MessageToProduce<Buffer, Buffer, Buffer, Buffer>[], progress: number): Promise<void> {
-    const producer = this.#producer!;
-    const transaction = await producer.beginTransaction();
+    const transactions = this.#transactions!;
+    const transaction = await transactions.take();
     try {
-      if (messages.length > 0) await transaction.send({ messages });
       const groupId = egressProgressGroup(this.id);
-      // addConsumer only reads the group id: the progress group has no members, it just holds an offset.
-      await transaction.addConsumer({ groupId } as unknown as Consumer);
-      await transaction.addOffset({
-        topic: EGRESS_PROGRESS_TOPIC,
-        partition: 0,
-        // The client commits `offset + 1`.
-        offset: BigInt(progress - 1),
-        key: Buffer.alloc(0),
-        value: Buffer.alloc(0),
-        headers: new Map(),
-        timestamp: 0n,
-        metadata: { consumer: { groupId, generationId: -1, memberId: "", coordinatorId: await this.#groupCoordinator() } },
-        commit: () => undefined,
-      } as never);
+      // The records and the progress offset go out side by side: Produce to the topics' leaders,
+      // TxnOffsetCommit to the group's coordinator.
+      const [sent] = await Promise.all([
+        messages.length > 0 ? transaction.send({ messages }) : undefined,
+        this.#groupCoordinator().then((coordinatorId) =>
+          transaction.addOffset({
+            topic: EGRESS_PROGRESS_TOPIC,
+            partition: 0,
+            // The client commits `offset + 1`.
+            offset: BigInt(progress - 1),
+            key: Buffer.alloc(0),
+            value: Buffer.alloc(0),
+            headers: new Map(),
+            timestamp: 0n,
+            metadata: { consumer: { groupId, generationId: -1, memberId: "", coordinatorId } },
+            commit: () => undefined,
+          } as never),
+        ),
+      ]);
       await transaction.commit();
+      transactions.committed([sent]);
     } catch (error) {
+      transactions.drop();
       if (!hasKafkaError(error, "PRODUCER_FENCED")) await transaction.abort().catch(() => undefined);
       else await transaction.cancel().catch(() => undefined);
       throw error;
@@ -428,6 +444,9 @@ export class KafkaEgress implements Egress {
   async #closeProducer(): Promise<void> {
     const producer = this.#producer;
     this.#producer = undefined;
+    const transactions = this.#transactions;
+    this.#transactions = undefined;
+    await transactions?.close();
     if (producer !== undefined) await closeQuietly(producer);
   }
 }
