@@ -33,10 +33,16 @@ interface Worker {
   kill(signal: NodeJS.Signals): void;
 }
 
+/** BENCH_CPU_PROF=dir: the workers write V8 CPU profiles there (docs/performance.md), on a SIGTERM stop. */
+function profileArgs(): string[] {
+  const dir = process.env["BENCH_CPU_PROF"];
+  return dir === undefined || dir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${dir}`];
+}
+
 function startWorker(moduleFile: string, cluster: string, sessionTimeoutMs: number, env: Record<string, string>): Worker {
   const child = spawn(
     process.execPath,
-    ["--conditions=eddy-source", "--import", "tsx", join(repo, "packages/runtime/src/cli/main.ts"), "run", moduleFile, "--cluster", cluster, "--bootstrap", KAFKA_BROKER, "--partitions", String(PARTITIONS), "--session-timeout", String(sessionTimeoutMs), "--admin-port", "0"],
+    [...profileArgs(), "--conditions=eddy-source", "--import", "tsx", join(repo, "packages/runtime/src/cli/main.ts"), "run", moduleFile, "--cluster", cluster, "--bootstrap", KAFKA_BROKER, "--partitions", String(PARTITIONS), "--session-timeout", String(sessionTimeoutMs), "--admin-port", "0"],
     { cwd: repo, env: { ...process.env, EDDY_LOG_LEVEL: "info", ...env } },
   );
   let out = "";
@@ -192,8 +198,21 @@ async function startCluster(s: Setup, workers: number, sessionTimeoutMs: number)
 
 /** SIGKILL: a measurement needs no drain (its topics are its own), and a 3-worker SIGTERM drain was seen to hang here (not yet understood). */
 async function stopCluster(list: Worker[]): Promise<void> {
+  if (profileArgs().length > 0) {
+    // A profile is written when the process exits on its own; a drain that hangs is killed after 20 s.
+    for (const w of list) w.kill("SIGTERM");
+    const timer = setTimeout(() => list.forEach((w) => w.kill("SIGKILL")), 20_000);
+    await Promise.all(list.map((w) => w.exited));
+    clearTimeout(timer);
+  }
   for (const w of list) w.kill("SIGKILL");
   await Promise.all(list.map((w) => w.exited));
+  // BENCH_DEBUG=1: what the workers warned about (a failed transaction closes and restores a partition).
+  if (process.env["BENCH_DEBUG"] === "1") {
+    for (const [i, w] of list.entries()) {
+      for (const line of w.output().split("\n")) if (/"level":(40|50)/.test(line)) process.stderr.write(`worker ${i}: ${line.slice(0, 400)}\n`);
+    }
+  }
 }
 
 /** One measurement: a fresh cluster of `workers`, `messages` inputs offered at `rate`/s (0 = a backlog as fast as possible). */

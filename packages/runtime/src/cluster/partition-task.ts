@@ -9,6 +9,7 @@ import type { PlacementHost } from "../runtime/partition-placement.js";
 import type { DelayedMessage } from "../model/commit-unit.js";
 import type { SpecRegistry } from "../store/spec-registry.js";
 import { closeQuietly, describeError, hasKafkaError, retryDelay } from "../io/kafka/kafka-common.js";
+import { TransactionPipeline } from "../io/kafka/transaction-pipeline.js";
 import type { ClusterTopics } from "./cluster-topics.js";
 import { partitionTransactionalId } from "./cluster-topics.js";
 import { decodeLogMessage, encodeLogMessage, WATERMARK_KEY } from "./cluster-records.js";
@@ -70,6 +71,8 @@ export class PartitionTask {
   #store: KafkaPartitionStore;
   readonly #log: Logger;
   #producer: Producer<Buffer, Buffer, Buffer, Buffer> | undefined;
+  /** Begins the producer's next transaction while the work for it gathers. */
+  #transactions: TransactionPipeline | undefined;
   /** Fetches this partition's log and changelog on its own connections, so partitions do not queue behind each other's long polls. */
   #consumer: Consumer | undefined;
   #fetcher: PartitionFetcher | undefined;
@@ -136,6 +139,11 @@ export class PartitionTask {
     this.#fetcher = new PartitionFetcher(this.#consumer, `eddy-${o.topics.cluster}-p${this.partition}-reader`);
     const fence = await this.#producer.beginTransaction();
     await fence.cancel();
+    this.#transactions = new TransactionPipeline(this.#producer, {
+      // Far below the transaction timeout, after which the broker would abort it and fence this producer.
+      idleMs: Math.min(1_000, o.transactionTimeoutMs / 4),
+      onIdleFailure: (error) => this.#log.warn({ err: describeError(error) }, `partition ${this.partition}: ending an idle transaction failed; the next one fails too and the partition reopens`),
+    });
     this.#throwIfClosed();
     const restored = await this.#restore();
     this.#throwIfClosed();
@@ -199,6 +207,8 @@ export class PartitionTask {
         timer.abort();
       }
       if (!this.#failed && !this.#store.hasWork && !this.#inTransaction) await this.#catchUpCache(until);
+      // The transaction begun ahead would otherwise stay open until the next owner's fence aborts it.
+      await this.#transactions?.close();
     }
     await this.close();
   }
@@ -384,15 +394,21 @@ export class PartitionTask {
   async #ingressLoop(source: IngressSource): Promise<void> {
     const signal = this.#input.signal;
     const positions = this.#positions;
+    let previous: Promise<void> | undefined;
     while (!signal.aborted) {
       try {
         // A read has no effects, so a close need not wait for it (the shared ingress client stays open).
         const read = await untilAborted(source.read(this.partition, (key) => positions.get(key), signal), signal);
         if (read === undefined || signal.aborted) continue;
         positions.set(read.positionKey, read.next);
-        const messages = read.messages;
-        await this.#store.position(read.ingress, read.source, read.next, messages);
+        // One read goes ahead of the commit: it is read while the previous one's transaction runs and goes into the
+        // next. A failed transaction closes the whole partition (positions, memory), so nothing read ahead is lost.
+        const committing = this.#store.position(read.ingress, read.source, read.next, read.messages);
+        committing.catch(() => undefined);
+        await previous;
+        previous = committing;
       } catch (error) {
+        previous = undefined;
         if (signal.aborted || isEddyError(error, "EDDY_SHUTTING_DOWN")) return;
         this.#log.warn({ err: describeError(error) }, `partition ${this.partition}: an ingress read failed; retrying`);
         await sleep(500, signal);
@@ -440,12 +456,15 @@ export class PartitionTask {
       }
       if (watermark !== this.#watermark) changelog(WATERMARK_KEY, String(watermark));
       this.#inTransaction = true;
+      const transactions = this.#transactions!;
       try {
-        const transaction = await this.#producer!.beginTransaction();
+        const transaction = await transactions.take();
         try {
-          await transaction.send({ messages });
+          const sent = await transaction.send({ messages });
           await transaction.commit();
+          transactions.committed([sent]);
         } catch (error) {
+          transactions.drop();
           if (!hasKafkaError(error, "PRODUCER_FENCED") && !hasKafkaError(error, "INVALID_PRODUCER_EPOCH")) await transaction.abort().catch(() => undefined);
           else await transaction.cancel().catch(() => undefined);
           throw error;

@@ -26,13 +26,13 @@ export interface TransactionPipelineOptions {
  * EndTxn also often waits for the broker to finish writing the previous
  * transaction's markers (CONCURRENT_TRANSACTIONS, retried). Right after each
  * commit, the pipeline begins the next transaction and adds to it the
- * partitions the last one wrote (a steady stream writes the same ones again)
+ * partitions the last two wrote (a steady stream writes the same ones again)
  * and the offsets group. The caller's critical path is then Produce (with
  * TxnOffsetCommit beside it) and EndTxn; a record for a partition not added
  * ahead adds it as before.
  *
  * A partition added ahead that then gets no record only receives the
- * transaction's commit marker, which consumers skip; nothing is written to
+ * transaction's commit marker, which consumers skip; no data is written to
  * it. A transaction begun ahead that gets no records within `idleMs` is
  * committed empty, and the next one is begun only when asked for.
  *
@@ -48,6 +48,8 @@ export class TransactionPipeline {
   #ending: Promise<void> | undefined;
   #endingError: Error | undefined;
   #closed = false;
+  /** "topic NUL partition" of what the last committed transaction wrote. */
+  #lastWrote = new Set<string>();
 
   constructor(producer: Producer<Buffer, Buffer, Buffer, Buffer>, options: TransactionPipelineOptions) {
     this.#producer = producer;
@@ -69,19 +71,28 @@ export class TransactionPipeline {
     return this.#begin([]);
   }
 
-  /** After a commit: begins the next transaction with the partitions these sends wrote. */
+  /**
+   * After a commit: begins the next transaction with the partitions that
+   * this one and the one before both wrote. A partition added ahead and then
+   * left without records still gets the transaction's marker, a write on the
+   * broker: transactions that alternate between two sets of partitions (the
+   * cluster's ingress and processing ones) would pay the markers of both sets
+   * every time, so only what repeats is added ahead.
+   */
   committed(results: readonly (ProduceResult | undefined)[]): void {
     if (this.#closed) return;
-    const partitions: MessageRecord[] = [];
-    const seen = new Set<string>();
+    const wrote = new Map<string, { topic: string; partition: number }>();
     for (const result of results) {
-      for (const { topic, partition } of result?.offsets ?? []) {
-        const key = `${topic}\u0000${partition}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        partitions.push({ topic, partition, key: undefined, value: undefined, headers: new Map(), timestamp: 0n } as unknown as MessageRecord);
-      }
+      for (const { topic, partition } of result?.offsets ?? []) wrote.set(`${topic}\u0000${partition}`, { topic, partition });
     }
+    const partitions: MessageRecord[] = [];
+    for (const [key, { topic, partition }] of wrote) {
+      if (this.#lastWrote.has(key)) partitions.push({ topic, partition, key: undefined, value: undefined, headers: new Map(), timestamp: 0n } as unknown as MessageRecord);
+    }
+    this.#lastWrote = new Set(wrote.keys());
+    // Beginning is client-side only: with nothing to add ahead there is nothing to gain (and an EndTxn of a
+    // transaction the broker never heard of would be refused).
+    if (partitions.length === 0 && this.#options.offsetsGroup === undefined) return;
     const ahead = this.#begin(partitions);
     // A failure here surfaces in take(), where the caller handles failed transactions.
     ahead.catch(() => undefined);
