@@ -1,5 +1,6 @@
 import type { Address, TypedValue } from "@eddy/sdk";
 import type { DelayedMessage } from "../model/commit-unit.js";
+import type { QuarantineRecord } from "../model/quarantine-record.js";
 import type { Envelope } from "../model/envelope.js";
 import { addressKey } from "../model/envelope.js";
 import type { CommittedRecord } from "./log-reader.js";
@@ -16,11 +17,13 @@ import type { CommittedRecord } from "./log-reader.js";
  * - `t` NUL sender key NUL seq → {@link TimerRecord}; a tombstone once fired or cancelled
  * - `w` → the log offset below which every message of the partition is processed
  * - `i` NUL ingress NUL topic/partition → the next offset of an ingress source partition
+ * - `q` NUL type NUL id → {@link ParkedRecord}: the address is parked (quarantined); a tombstone once retried or dropped
  */
 
 const NUL = "\u0000";
 
-function splitKey(key: string): Address {
+/** The address of an address key (type NUL id). */
+export function splitKey(key: string): Address {
   const at = key.indexOf(NUL);
   return { type: key.slice(0, at), id: key.slice(at + 1) };
 }
@@ -78,6 +81,19 @@ export interface TimerRecord {
   readonly v?: string;
 }
 
+/** A parked address: its failing message (with its log offset) and the failure, as the embedded store keeps it. */
+export interface ParkedRecord {
+  /** The message: log offset, typename, base64 value (absent for none), caller address key. */
+  readonly seq: number;
+  readonly n: string;
+  readonly v?: string;
+  readonly c?: string;
+  readonly e: { readonly code: string; readonly message: string; readonly retryable: boolean };
+  readonly a: number;
+  readonly f: number;
+  readonly l: number;
+}
+
 export const WATERMARK_KEY = "w";
 
 export function addressRecordKey(targetKey: string): string {
@@ -90,6 +106,39 @@ export function timerRecordKey(senderKey: string, seq: number): string {
 
 export function positionRecordKey(ingress: string, source: string): string {
   return `i${NUL}${ingress}${NUL}${source}`;
+}
+
+export function quarantineRecordKey(targetKey: string): string {
+  return `q${NUL}${targetKey}`;
+}
+
+export function encodeParked(record: QuarantineRecord): ParkedRecord {
+  const m = record.message;
+  return {
+    seq: m.seq,
+    n: m.argument.typename,
+    ...(m.argument.value === undefined ? {} : { v: bytes(m.argument.value).toString("base64") }),
+    ...(m.caller === undefined ? {} : { c: addressKey(m.caller) }),
+    e: record.error,
+    a: record.attempts,
+    f: record.firstFailureAt,
+    l: record.lastFailureAt,
+  };
+}
+
+export function decodeParked(targetKey: string, record: ParkedRecord): QuarantineRecord {
+  const target = splitKey(targetKey);
+  const argument: TypedValue = { typename: record.n, value: record.v === undefined ? undefined : new Uint8Array(Buffer.from(record.v, "base64")) };
+  if (typeof record.seq !== "number" || typeof record.n !== "string" || typeof record.e?.code !== "string") throw new Error("not a parked-address record");
+  return {
+    target,
+    targetKey,
+    message: { target, key: targetKey, caller: record.c === undefined ? undefined : splitKey(record.c), argument, seq: record.seq },
+    error: record.e,
+    attempts: record.a,
+    firstFailureAt: record.f,
+    lastFailureAt: record.l,
+  };
 }
 
 export function encodeTimer(message: DelayedMessage): TimerRecord {
@@ -130,12 +179,14 @@ export type ChangelogKey =
   | { readonly kind: "timer"; readonly key: string }
   | { readonly kind: "watermark" }
   | { readonly kind: "position"; readonly ingress: string; readonly source: string }
+  | { readonly kind: "parked"; readonly targetKey: string }
   | { readonly kind: "unknown" };
 
 export function parseChangelogKey(key: string): ChangelogKey {
   if (key === WATERMARK_KEY) return { kind: "watermark" };
   if (key.startsWith(`a${NUL}`)) return { kind: "address", targetKey: key.slice(2) };
   if (key.startsWith(`t${NUL}`)) return { kind: "timer", key };
+  if (key.startsWith(`q${NUL}`)) return { kind: "parked", targetKey: key.slice(2) };
   if (key.startsWith(`i${NUL}`)) {
     const parts = key.split(NUL);
     return { kind: "position", ingress: parts[1]!, source: parts.slice(2).join(NUL) };

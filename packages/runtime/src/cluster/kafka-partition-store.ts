@@ -8,7 +8,8 @@ import type { RecoveredState, StateStore } from "../store/state-store.js";
 import type { QuarantineRecord, StoredStateValue } from "../model/quarantine-record.js";
 import type { Envelope } from "../model/envelope.js";
 import type { AddressRecord, StoredState, TimerRecord } from "./cluster-records.js";
-import { addressRecordKey, decodeTimer, encodeTimer, parseChangelogKey, positionRecordKey, timerRecordKey } from "./cluster-records.js";
+import type { ParkedRecord } from "./cluster-records.js";
+import { addressRecordKey, decodeParked, splitKey, decodeTimer, encodeParked, encodeTimer, parseChangelogKey, positionRecordKey, quarantineRecordKey, timerRecordKey } from "./cluster-records.js";
 
 /** A record for a Kafka egress topic, written in the partition's transaction. */
 export interface EgressRecord {
@@ -37,6 +38,16 @@ export interface RestoredPartition {
   readonly watermark: number;
   readonly timers: DelayedMessage[];
   readonly positions: Map<string, string>;
+  /** Parked (quarantined) addresses, as they were when the partition's last owner committed. */
+  readonly parked: QuarantineRecord[];
+}
+
+/** What a restore collects besides state, per changelog key. */
+export interface RestoreInto {
+  watermark: number;
+  readonly timers: Map<string, DelayedMessage>;
+  readonly positions: Map<string, string>;
+  readonly parked: Map<string, QuarantineRecord>;
 }
 
 /**
@@ -56,6 +67,8 @@ export class KafkaPartitionStore implements StateStore {
   readonly #onWork: () => void;
   /** The highest log offset whose effects each address's state includes. */
   readonly #lastOffset = new Map<string, number>();
+  /** The log offset of each parked address's parked message: a replay does not hand it to the processor again. */
+  readonly #parkedAt = new Map<string, number>();
   #nextTimerSeq = 1;
   #work = emptyWork();
   #closed = false;
@@ -72,8 +85,13 @@ export class KafkaPartitionStore implements StateStore {
     return (this.#lastOffset.get(message.key) ?? -1) >= message.seq;
   }
 
+  /** True when a log message is the parked message of its (parked) address: the processor holds it already. */
+  parked(message: Envelope): boolean {
+    return this.#parkedAt.get(message.key) === message.seq;
+  }
+
   /** Applies one changelog record during restore. Throws EDDY_CLUSTER_FAILED on a record it cannot read. */
-  restore(key: string, value: Buffer | null, into: { watermark: number; timers: Map<string, DelayedMessage>; positions: Map<string, string> }): void {
+  restore(key: string, value: Buffer | null, into: RestoreInto): void {
     const parsed = parseChangelogKey(key);
     try {
       switch (parsed.kind) {
@@ -107,6 +125,19 @@ export class KafkaPartitionStore implements StateStore {
           if (value === null) into.positions.delete(`${parsed.ingress}\u0000${parsed.source}`);
           else into.positions.set(`${parsed.ingress}\u0000${parsed.source}`, value.toString());
           return;
+        case "parked": {
+          if (value === null) {
+            into.parked.delete(parsed.targetKey);
+            this.#parkedAt.delete(parsed.targetKey);
+            this.#memory.setQuarantine(splitKey(parsed.targetKey), parsed.targetKey, undefined);
+            return;
+          }
+          const record = decodeParked(parsed.targetKey, JSON.parse(value.toString()) as ParkedRecord);
+          into.parked.set(parsed.targetKey, record);
+          this.#parkedAt.set(parsed.targetKey, record.message.seq);
+          this.#memory.setQuarantine(record.target, parsed.targetKey, record);
+          return;
+        }
         default:
           return;
       }
@@ -150,11 +181,7 @@ export class KafkaPartitionStore implements StateStore {
       if (m.seq > last) last = m.seq;
     }
     this.#lastOffset.set(unit.targetKey, last);
-    const values: Record<string, StoredState> = {};
-    for (const [name, value, expiresAt] of this.#memory.entries(unit.targetKey)) {
-      values[name] = [value.typename, Buffer.from(value.value ?? new Uint8Array(0)).toString("base64"), expiresAt];
-    }
-    work.changelog.set(addressRecordKey(unit.targetKey), JSON.stringify({ o: last, s: values } satisfies AddressRecord));
+    this.#writeAddress(work, unit.targetKey, last);
     for (const m of unit.messages) work.messages.push(m);
     for (const op of unit.delayed) {
       if (op.kind === "send") {
@@ -174,6 +201,15 @@ export class KafkaPartitionStore implements StateStore {
       });
     }
     return this.#settled(work);
+  }
+
+  /** Queues the address's changelog record: its state values now and the highest log offset they include. */
+  #writeAddress(work: PendingWork, targetKey: string, last: number): void {
+    const values: Record<string, StoredState> = {};
+    for (const [name, value, expiresAt] of this.#memory.entries(targetKey)) {
+      values[name] = [value.typename, Buffer.from(value.value ?? new Uint8Array(0)).toString("base64"), expiresAt];
+    }
+    work.changelog.set(addressRecordKey(targetKey), JSON.stringify({ o: last, s: values } satisfies AddressRecord));
   }
 
   fireDelayed(message: DelayedMessage): Promise<void> {
@@ -207,7 +243,7 @@ export class KafkaPartitionStore implements StateStore {
 
   acknowledgeEgress(): void {}
 
-  // Held messages and quarantine live in this worker's memory only: a move or restart replays the log instead.
+  // Held messages live in this worker's memory only: a move or restart replays them from the log.
   hold(messages: readonly Envelope[]): void {
     this.#memory.hold(messages);
   }
@@ -216,8 +252,25 @@ export class KafkaPartitionStore implements StateStore {
     return this.#memory.takeHeld(target, targetKey, limit);
   }
 
-  setQuarantine(target: Address, targetKey: string, record: QuarantineRecord | undefined): void {
+  /**
+   * Parks or releases an address in the partition's next transaction (the changelog's `q` record), so the
+   * partition's next owner restores it parked. A dropped message counts as consumed: its address's last offset
+   * moves past it and the watermark may pass it.
+   */
+  setQuarantine(target: Address, targetKey: string, record: QuarantineRecord | undefined, dropped?: Envelope): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#closedError());
     this.#memory.setQuarantine(target, targetKey, record);
+    const work = this.#work;
+    if (record === undefined) this.#parkedAt.delete(targetKey);
+    else this.#parkedAt.set(targetKey, record.message.seq);
+    work.changelog.set(quarantineRecordKey(targetKey), record === undefined ? null : JSON.stringify(encodeParked(record)));
+    if (dropped !== undefined) {
+      work.consumed.push(dropped.seq);
+      const last = Math.max(this.#lastOffset.get(targetKey) ?? -1, dropped.seq);
+      this.#lastOffset.set(targetKey, last);
+      this.#writeAddress(work, targetKey, last);
+    }
+    return this.#settled(work);
   }
 
   inspectState(target: Address, targetKey: string): StoredStateValue[] {

@@ -6,7 +6,6 @@ import type { Envelope } from "../model/envelope.js";
 import { partitionOf } from "../runtime/partitioner.js";
 import type { PartitionContext } from "../runtime/partition-context.js";
 import type { PlacementHost } from "../runtime/partition-placement.js";
-import type { DelayedMessage } from "../model/commit-unit.js";
 import type { SpecRegistry } from "../store/spec-registry.js";
 import { closeQuietly, describeError, hasKafkaError, retryDelay } from "../io/kafka/kafka-common.js";
 import { TransactionPipeline } from "../io/kafka/transaction-pipeline.js";
@@ -15,7 +14,7 @@ import { partitionTransactionalId } from "./cluster-topics.js";
 import { decodeLogMessage, encodeLogMessage, WATERMARK_KEY } from "./cluster-records.js";
 import type { IngressSource } from "./ingress-source.js";
 import { KafkaPartitionStore } from "./kafka-partition-store.js";
-import type { RestoredPartition } from "./kafka-partition-store.js";
+import type { RestoredPartition, RestoreInto } from "./kafka-partition-store.js";
 import { LogReader } from "./log-reader.js";
 import type { ReadResult } from "./log-reader.js";
 import type { CachedPartition, PartitionCache } from "./partition-cache.js";
@@ -152,8 +151,10 @@ export class PartitionTask {
     for (const [k, v] of restored.positions) this.#positions.set(k, v);
     this.#context = o.host.open(this.partition, this.#store);
     for (const t of restored.timers) this.#context.timers.add(t);
+    // Parked before any message is read, so the messages behind a parked one wait behind it again.
+    for (const q of restored.parked) this.#context.processor.restoreParked(q);
     this.#log.info(
-      { timers: restored.timers.length, watermark: restored.watermark, ms: Math.round(performance.now() - started) },
+      { timers: restored.timers.length, parked: restored.parked.length, watermark: restored.watermark, ms: Math.round(performance.now() - started) },
       `partition ${this.partition} assigned: restored, processing from log offset ${restored.watermark}`,
     );
     this.#loops = [this.#fetchLoop(), this.#commitLoop(), ...o.ingressSources.map((s) => this.#ingressLoop(s))];
@@ -273,7 +274,7 @@ export class PartitionTask {
     progress.begin({ cached, from, end: result.lastStable, source: cached === 0 && from === 0n ? "changelog" : from >= result.lastStable ? "cache" : "cache+tail" });
     await this.#follow(reader, from, { result, readAt }, { progress, apply: (key, value) => this.#store.restore(key, value, into) });
     progress.done();
-    return { watermark: into.watermark, timers: [...into.timers.values()], positions: into.positions };
+    return { watermark: into.watermark, timers: [...into.timers.values()], positions: into.positions, parked: [...into.parked.values()] };
   }
 
   /** Reads the changelog from `from`, waiting out a partition without a known leader yet (just created, or moving) rather than taking it as empty. */
@@ -372,10 +373,13 @@ export class PartitionTask {
       for (const record of result.records) {
         const message = decodeLogMessage(record);
         if (message === undefined || this.#store.applied(message)) continue;
-        fresh.push(message);
+        // Offsets enter #delivered in log order, or the watermark could pass a message not yet processed. A restored
+        // parked message is not handed over (the processor holds it already) but is delivered and not done, so the
+        // watermark stays below it until it is retried or dropped.
+        this.#delivered.push(message.seq);
+        if (!this.#store.parked(message)) fresh.push(message);
       }
       if (fresh.length > 0) {
-        for (const m of fresh) this.#delivered.push(m.seq);
         const context = this.#context;
         if (context === undefined) return;
         try {
@@ -492,8 +496,8 @@ export class PartitionTask {
   }
 }
 
-function emptyRestore(): { watermark: number; timers: Map<string, DelayedMessage>; positions: Map<string, string> } {
-  return { watermark: 0, timers: new Map(), positions: new Map() };
+function emptyRestore(): RestoreInto {
+  return { watermark: 0, timers: new Map(), positions: new Map(), parked: new Map() };
 }
 
 /**

@@ -4,7 +4,8 @@
  * test/emit → Kafka egress. Each stage counts per key in its state, so a
  * doubled or lost effect shows as a gap or repeat in the output's counters.
  * The egress id and output topic come from EDDY_TEST_EGRESS_ID and
- * EDDY_TEST_OUTPUT_TOPIC (fresh per test).
+ * EDDY_TEST_OUTPUT_TOPIC (fresh per test). An input starting with "poison"
+ * makes test/counter throw, every time (for the quarantine tests).
  */
 import { address, defineFunction, kafkaEgressMessage, rawType, stringMessage, Types } from "@eddy/sdk";
 
@@ -19,6 +20,7 @@ export const counter = defineFunction({
   accepts: [InputType],
   fn(ctx, message) {
     const input = decoder.decode(message.as(InputType));
+    if (input.startsWith("poison")) throw new Error(`test/counter cannot count ${input}`);
     const n = (ctx.storage.n ?? 0) + 1;
     ctx.storage.n = n;
     ctx.send(stringMessage(address("test/relay", `${ctx.self.id}~relay`), `${n}:${input}`));
