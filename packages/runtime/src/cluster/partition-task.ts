@@ -207,9 +207,10 @@ export class PartitionTask {
         await Promise.race([new Promise<void>((resolve) => this.#idleWaiters.push(resolve)), sleep(timeoutMs, timer.signal)]);
         timer.abort();
       }
-      if (!this.#failed && !this.#store.hasWork && !this.#inTransaction) await this.#catchUpCache(until);
       // The transaction begun ahead would otherwise stay open until the next owner's fence aborts it.
       await this.#transactions?.close();
+      // After that close: ending the transaction begun ahead writes its marker to the changelog, which the cache then covers.
+      if (!this.#failed && !this.#store.hasWork && !this.#inTransaction) await this.#catchUpCache(until);
     }
     await this.close();
   }
