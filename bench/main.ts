@@ -208,8 +208,17 @@ target("4. eddy run greeter: spawn → ready ms", startup.eddyRunReadyMs, { atMo
 const rssEntry = [...durableFigures.rss].filter((r) => r.rssMb !== undefined).sort((x, y) => y.keys - x.keys).find((r) => r.keys <= 1_000_000);
 target("4. RSS MB with 1M keys stored", rssEntry?.rssMb, { atMost: 150 }, rssEntry !== undefined && rssEntry.keys !== 1_000_000 ? `quick run: ${rssEntry.keys.toLocaleString("en")} keys` : undefined);
 target("5. hot key (64 clients, one address): messages/s", jsSdkHotKey.messagesPerSecond, { atLeast: Math.round(jsSdkDurable.messagesPerSecond) }, "target: the 1,000-key figure of this run");
+// Issue 8 (cluster mode), item 7.
+type ClusterRunFigures = { messagesPerSecond: number; offeredPerSecond: number; produceToCommittedP99Ms: number };
+const clusterFigures = typeof cluster === "string" ? undefined : (cluster as { one: ClusterRunFigures; three: ClusterRunFigures; pacedOne: ClusterRunFigures; pacedThree: ClusterRunFigures; failover: { killToProcessingMs: number } });
+const clusterNote = clusterFigures === undefined ? (cluster as string) : undefined;
+target("cluster: 1 worker, messages/s (exactly-once)", clusterFigures?.one.messagesPerSecond, { atLeast: 20_000 }, clusterNote);
+target("cluster: 3 workers, messages/s in total", clusterFigures?.three.messagesPerSecond, clusterFigures === undefined ? undefined : { atLeast: Math.round(clusterFigures.one.messagesPerSecond) }, clusterNote ?? "target: the 1-worker figure of this run");
+target("cluster: p99 ms at half of 1 worker's rate, 1 worker", clusterFigures?.pacedOne.produceToCommittedP99Ms, { atMost: 100 }, clusterNote ?? `${clusterFigures!.pacedOne.offeredPerSecond.toLocaleString("en")} msg/s offered`);
+target("cluster: p99 ms at that rate, 3 workers", clusterFigures?.pacedThree.produceToCommittedP99Ms, { atMost: 100 }, clusterNote);
+target("cluster: SIGKILL → its partitions processing again, ms", clusterFigures?.failover.killToProcessingMs, { atMost: 10_000 }, clusterNote);
 
-process.stdout.write("\nTargets (issue 11; compare within this run, the machine is small and shared)\n");
+process.stdout.write("\nTargets (issue 11, and issue 8's cluster figures; compare within this run, the machine is small and shared)\n");
 for (const t of targets) {
   const value = t.value === null ? "—" : t.value >= 100 ? Math.round(t.value).toLocaleString("en") : t.value.toFixed(2);
   const verdict = t.met === null ? "" : t.met ? "met" : "NOT met";
