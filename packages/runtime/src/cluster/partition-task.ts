@@ -8,7 +8,6 @@ import type { PartitionContext } from "../runtime/partition-context.js";
 import type { PlacementHost } from "../runtime/partition-placement.js";
 import type { SpecRegistry } from "../store/spec-registry.js";
 import { closeQuietly, describeError, hasKafkaError, retryDelay } from "../io/kafka/kafka-common.js";
-import { TransactionPipeline } from "../io/kafka/transaction-pipeline.js";
 import type { ClusterTopics } from "./cluster-topics.js";
 import { partitionTransactionalId } from "./cluster-topics.js";
 import { decodeLogMessage, encodeLogMessage, WATERMARK_KEY } from "./cluster-records.js";
@@ -70,8 +69,6 @@ export class PartitionTask {
   #store: KafkaPartitionStore;
   readonly #log: Logger;
   #producer: Producer<Buffer, Buffer, Buffer, Buffer> | undefined;
-  /** Begins the producer's next transaction while the work for it gathers. */
-  #transactions: TransactionPipeline | undefined;
   /** Fetches this partition's log and changelog on its own connections, so partitions do not queue behind each other's long polls. */
   #consumer: Consumer | undefined;
   #fetcher: PartitionFetcher | undefined;
@@ -138,11 +135,6 @@ export class PartitionTask {
     this.#fetcher = new PartitionFetcher(this.#consumer, `eddy-${o.topics.cluster}-p${this.partition}-reader`);
     const fence = await this.#producer.beginTransaction();
     await fence.cancel();
-    this.#transactions = new TransactionPipeline(this.#producer, {
-      // Far below the transaction timeout, after which the broker would abort it and fence this producer.
-      idleMs: Math.min(1_000, o.transactionTimeoutMs / 4),
-      onIdleFailure: (error) => this.#log.warn({ err: describeError(error) }, `partition ${this.partition}: ending an idle transaction failed; the next one fails too and the partition reopens`),
-    });
     this.#throwIfClosed();
     const restored = await this.#restore();
     this.#throwIfClosed();
@@ -207,9 +199,6 @@ export class PartitionTask {
         await Promise.race([new Promise<void>((resolve) => this.#idleWaiters.push(resolve)), sleep(timeoutMs, timer.signal)]);
         timer.abort();
       }
-      // The transaction begun ahead would otherwise stay open until the next owner's fence aborts it.
-      await this.#transactions?.close();
-      // After that close: ending the transaction begun ahead writes its marker to the changelog, which the cache then covers.
       if (!this.#failed && !this.#store.hasWork && !this.#inTransaction) await this.#catchUpCache(until);
     }
     await this.close();
@@ -461,15 +450,12 @@ export class PartitionTask {
       }
       if (watermark !== this.#watermark) changelog(WATERMARK_KEY, String(watermark));
       this.#inTransaction = true;
-      const transactions = this.#transactions!;
       try {
-        const transaction = await transactions.take();
+        const transaction = await this.#producer!.beginTransaction();
         try {
-          const sent = await transaction.send({ messages });
+          await transaction.send({ messages });
           await transaction.commit();
-          transactions.committed([sent]);
         } catch (error) {
-          transactions.drop();
           if (!hasKafkaError(error, "PRODUCER_FENCED") && !hasKafkaError(error, "INVALID_PRODUCER_EPOCH")) await transaction.abort().catch(() => undefined);
           else await transaction.cancel().catch(() => undefined);
           throw error;
