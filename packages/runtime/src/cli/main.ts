@@ -9,7 +9,7 @@ import { isSystemError, systemErrorText } from "../log/system-error.js";
 import { MemoryStateStore } from "../store/memory-state-store.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { dirname, join, resolve } from "node:path";
-import { LmdbStateStore } from "../store/lmdb-state-store.js";
+import type { LmdbStateStore, LmdbStateStoreOptions } from "../store/lmdb-state-store.js";
 import { exportSnapshot, importSnapshot } from "../store/snapshot.js";
 import type { StateStore } from "../store/state-store.js";
 import { createRuntimeAdmin } from "../admin/runtime-admin.js";
@@ -40,6 +40,12 @@ function fail(error: unknown): never {
     process.stderr.write(`${error instanceof Error ? (error.stack ?? "") : ""}\n`);
   }
   process.exit(1);
+}
+
+/** Loads lmdb (its native module is a tenth of `eddy run`'s startup) only for a command that uses a data directory. */
+async function openLmdbStore(options: LmdbStateStoreOptions): Promise<LmdbStateStore> {
+  const { LmdbStateStore } = await import("../store/lmdb-state-store.js");
+  return new LmdbStateStore(options);
 }
 
 /** loadModuleFile, with a missing or unreadable file named in words rather than as an fs error. */
@@ -109,7 +115,7 @@ program
       }
       const cluster = clusterSettings(opts);
       const config = await readModule(modulePath);
-      store = dataDir === undefined ? undefined : new LmdbStateStore({ path: dataDir });
+      store = dataDir === undefined ? undefined : await openLmdbStore({ path: dataDir });
       // OTEL_EXPORTER_OTLP_ENDPOINT turns tracing on (docs/observability.md); without it nothing is loaded.
       const tracing = await tracingFromEnvironment(process.env, logger);
       runtime = await buildRuntime(config, { logger, host: opts.host, tracing, quarantineAfter, ...(store === undefined ? {} : { store }), ...(cluster === undefined ? {} : { cluster }) });
@@ -233,7 +239,7 @@ state
   .action(async (dataDir: string, file: string) => {
     try {
       // mustExist: a mistyped path is refused, never created as an empty store.
-      const store = new LmdbStateStore({ path: resolve(dataDir), mustExist: true });
+      const store = await openLmdbStore({ path: resolve(dataDir), mustExist: true });
       try {
         const count = await exportSnapshot(store, file);
         process.stdout.write(`exported ${count} records from ${dataDir} to ${file}\n`);
@@ -252,7 +258,7 @@ state
   .argument("<data-dir>", "an empty (or new) data directory")
   .action(async (file: string, dataDir: string) => {
     try {
-      const store = new LmdbStateStore({ path: resolve(dataDir) });
+      const store = await openLmdbStore({ path: resolve(dataDir) });
       try {
         const count = await importSnapshot(file, store);
         process.stdout.write(`imported ${count} records from ${file} into ${dataDir}\n`);
