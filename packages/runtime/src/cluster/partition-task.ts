@@ -388,21 +388,15 @@ export class PartitionTask {
   async #ingressLoop(source: IngressSource): Promise<void> {
     const signal = this.#input.signal;
     const positions = this.#positions;
-    let previous: Promise<void> | undefined;
     while (!signal.aborted) {
       try {
         // A read has no effects, so a close need not wait for it (the shared ingress client stays open).
         const read = await untilAborted(source.read(this.partition, (key) => positions.get(key), signal), signal);
         if (read === undefined || signal.aborted) continue;
         positions.set(read.positionKey, read.next);
-        // One read goes ahead of the commit: it is read while the previous one's transaction runs and goes into the
-        // next. A failed transaction closes the whole partition (positions, memory), so nothing read ahead is lost.
-        const committing = this.#store.position(read.ingress, read.source, read.next, read.messages);
-        committing.catch(() => undefined);
-        await previous;
-        previous = committing;
+        const messages = read.messages;
+        await this.#store.position(read.ingress, read.source, read.next, messages);
       } catch (error) {
-        previous = undefined;
         if (signal.aborted || isEddyError(error, "EDDY_SHUTTING_DOWN")) return;
         this.#log.warn({ err: describeError(error) }, `partition ${this.partition}: an ingress read failed; retrying`);
         await sleep(500, signal);
