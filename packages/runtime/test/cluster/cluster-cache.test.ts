@@ -5,9 +5,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { brokerUp, createTopics, NO_BROKER, produce } from "../kafka/kafka-helpers.js";
+import { createTopics, produce, requireBroker } from "../kafka/kafka-helpers.js";
 import { open } from "lmdb";
 import type { EddyProcess } from "../kafka/kafka-helpers.js";
 import { clusterSetup, readAllCommitted, startWorker, stopAll, verifyExactlyOnce } from "./cluster-helpers.js";
@@ -92,13 +92,10 @@ function batchOf(n: number): TestRecord[] {
 }
 
 describe("cluster mode: --data-dir is a worker's local cache of its partitions (real broker)", { timeout: 420_000 }, () => {
-  let skip: string | undefined;
-  before(async () => {
-    if (!(await brokerUp())) skip = NO_BROKER;
-  });
+  const broker = requireBroker();
 
   it("restarted with its data dir, a worker restores from the cache (nothing read from the changelog); after another worker ran, only the changelog after the cache's offset; damaged or deleted, from the changelog", async () => {
-    assert.equal(skip, undefined, skip);
+    broker.assertUp();
     const s = clusterSetup("cache");
     await createTopics([s.input, s.output], 4);
     const dirA = join(mkdtempSync(join(tmpdir(), "eddy-cache-")), "worker-a");

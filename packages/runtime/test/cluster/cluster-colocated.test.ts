@@ -2,20 +2,17 @@
 // pipeline's functions (pipeline-server.ts) and invokes it for the partitions it owns. One worker is
 // SIGKILLed mid-stream: its co-located process dies with it, the survivor takes its partitions over,
 // and every input's effects appear exactly once.
-import { before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { brokerUp, createTopics, NO_BROKER } from "../kafka/kafka-helpers.js";
+import { createTopics, requireBroker } from "../kafka/kafka-helpers.js";
 import { colocatedPid, groupAlive } from "../colocated/helpers.js";
 import { clusterSetup, generations, producePaced, readAllCommitted, startWorker, stopAll, verifyExactlyOnce } from "./cluster-helpers.js";
 
 describe("cluster mode with co-located functions (real broker, real processes)", { timeout: 240_000 }, () => {
-  let skip: string | undefined;
-  before(async () => {
-    if (!(await brokerUp())) skip = NO_BROKER;
-  });
+  const broker = requireBroker();
 
   it("each worker runs its own co-located process; one worker SIGKILLed mid-stream: its process dies with it, every input's effects exactly once", async () => {
-    assert.equal(skip, undefined, skip);
+    broker.assertUp();
     const s = clusterSetup("colocated", undefined, { colocated: true });
     await createTopics([s.input, s.output], 4);
     const N = 600;

@@ -1,18 +1,15 @@
 import { readFileSync, writeFileSync } from "node:fs";
-import { before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { brokerUp, createTopics, NO_BROKER } from "../kafka/kafka-helpers.js";
+import { createTopics, requireBroker } from "../kafka/kafka-helpers.js";
 import { freePort } from "../support/local-servers.js";
 import { clusterSetup, generations, producePaced, readAllCommitted, startWorker, stopAll, verifyExactlyOnce } from "./cluster-helpers.js";
 
 describe("cluster mode: three workers over Kafka (real broker)", { timeout: 300_000 }, () => {
-  let skip: string | undefined;
-  before(async () => {
-    if (!(await brokerUp())) skip = NO_BROKER;
-  });
+  const broker = requireBroker();
 
   it("one worker SIGKILLed mid-stream and restarted: every input's effect exactly once", async (t) => {
-    assert.equal(skip, undefined, skip);
+    broker.assertUp();
     const s = clusterSetup("sigkill");
     await createTopics([s.input, s.output], 4);
     const N = 1_200;
@@ -50,7 +47,7 @@ describe("cluster mode: three workers over Kafka (real broker)", { timeout: 300_
   });
 
   it("the playground ingress of either worker writes to the log and answers once Kafka has the message; its effects land wherever the address lives", async () => {
-    assert.equal(skip, undefined, skip);
+    broker.assertUp();
     const [portA, portB] = [await freePort(), await freePort()];
     const s = clusterSetup("http", portA);
     // The same module with another playground port: both workers run on this one machine.

@@ -1,17 +1,14 @@
 import { readFileSync, writeFileSync } from "node:fs";
-import { before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { brokerUp, createTopics, NO_BROKER } from "../kafka/kafka-helpers.js";
+import { createTopics, requireBroker } from "../kafka/kafka-helpers.js";
 import { clusterSetup, startWorker } from "./cluster-helpers.js";
 
 describe("cluster mode: every worker runs the same module file (real broker)", { timeout: 120_000 }, () => {
-  let skip: string | undefined;
-  before(async () => {
-    if (!(await brokerUp())) skip = NO_BROKER;
-  });
+  const broker = requireBroker();
 
   it("a worker started with another module file is refused, naming itself and the running worker; the running worker keeps its partitions", async () => {
-    assert.equal(skip, undefined, skip);
+    broker.assertUp();
     const s = clusterSetup("module");
     await createTopics([s.input, s.output], 4);
     const running = startWorker(s);

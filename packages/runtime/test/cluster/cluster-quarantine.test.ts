@@ -2,9 +2,9 @@
 // with the same failure, on the worker that takes its partition over (its message is not retried, the
 // messages behind it still wait); an operator's drop there lets them through, and stays done after
 // another move. Every other effect exactly once.
-import { before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { brokerUp, createTopics, NO_BROKER, produce } from "../kafka/kafka-helpers.js";
+import { createTopics, produce, requireBroker } from "../kafka/kafka-helpers.js";
 import type { EddyProcess } from "../kafka/kafka-helpers.js";
 import { clusterSetup, readAllCommitted, startWorker, stopAll, verifyExactlyOnce } from "./cluster-helpers.js";
 import type { ClusterSetup } from "./cluster-helpers.js";
@@ -48,13 +48,10 @@ async function startOne(s: ClusterSetup): Promise<EddyProcess> {
 }
 
 describe("cluster mode: a parked address stays parked when its partition moves (real broker)", { timeout: 300_000 }, () => {
-  let skip: string | undefined;
-  before(async () => {
-    if (!(await brokerUp())) skip = NO_BROKER;
-  });
+  const broker = requireBroker();
 
   it("parked on one worker, still parked with the same failure on the next; dropped there, its waiting messages proceed and the drop holds after another move", async () => {
-    assert.equal(skip, undefined, skip);
+    broker.assertUp();
     const s = clusterSetup("quarantine");
     await createTopics([s.input, s.output], 4);
     // q0's third input fails every time; its fourth and fifth wait behind it.

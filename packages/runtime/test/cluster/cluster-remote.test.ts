@@ -3,23 +3,20 @@
 // HTTP, written with @eddy/sdk's request-reply handler. Every input's effects appear exactly once.
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { nodeHttpHandler } from "@eddy/sdk";
-import { brokerUp, createTopics, NO_BROKER, produce } from "../kafka/kafka-helpers.js";
+import { createTopics, produce, requireBroker } from "../kafka/kafka-helpers.js";
 import { clusterSetup, readAllCommitted, startWorker, stopAll, verifyExactlyOnce } from "./cluster-helpers.js";
 
 const KEYS = 20;
 const PER_KEY = 10;
 
 describe("cluster mode with a remote function endpoint (real broker, real HTTP)", { timeout: 180_000 }, () => {
-  let skip: string | undefined;
-  before(async () => {
-    if (!(await brokerUp())) skip = NO_BROKER;
-  });
+  const broker = requireBroker();
 
   it("two workers invoke the endpoint for their partitions; every input's effects appear exactly once", async () => {
-    assert.equal(skip, undefined, skip);
+    broker.assertUp();
     let requests = 0;
     // Listening first: the module file needs the endpoint's port, the functions need the module's topics.
     const server = createServer();

@@ -1,19 +1,16 @@
-import { before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Admin } from "@platformatic/kafka";
 import { isEddyError } from "@eddy/sdk";
 import { clusterTopics, ensureClusterTopics, untilTopicsListed } from "../../src/cluster/cluster-topics.js";
 import { createLogger } from "../../src/log/logger.js";
-import { BROKER, brokerUp, createTopics, NO_BROKER, unique } from "../kafka/kafka-helpers.js";
+import { BROKER, createTopics, requireBroker, unique } from "../kafka/kafka-helpers.js";
 
 describe("cluster topics: workers starting together on a fresh cluster (real broker)", { timeout: 60_000 }, () => {
-  let skip: string | undefined;
-  before(async () => {
-    if (!(await brokerUp())) skip = NO_BROKER;
-  });
+  const broker = requireBroker();
 
   it("three workers creating the same cluster's topics at once all see them with their partitions", async () => {
-    assert.equal(skip, undefined, skip);
+    broker.assertUp();
     const topics = clusterTopics(unique("together"), 8);
     const logger = createLogger({ level: "silent" });
     await Promise.all([1, 2, 3].map(() => ensureClusterTopics(topics, { brokers: [BROKER], replicationFactor: 1, logger })));
@@ -27,7 +24,7 @@ describe("cluster topics: workers starting together on a fresh cluster (real bro
   });
 
   it("a topic the broker does not list yet is waited for (before, a worker whose broker had not caught up with the topics it had just created stopped with 'Unknown topic' and a stack trace)", async () => {
-    assert.equal(skip, undefined, skip);
+    broker.assertUp();
     const name = unique("listed-later");
     const admin = new Admin({ clientId: "eddy-test-admin", bootstrapBrokers: [BROKER] });
     try {
@@ -41,7 +38,7 @@ describe("cluster topics: workers starting together on a fresh cluster (real bro
   });
 
   it("a topic that never appears is a retryable EDDY_CLUSTER_FAILED naming it, after the wait", async () => {
-    assert.equal(skip, undefined, skip);
+    broker.assertUp();
     const name = unique("never-created");
     const admin = new Admin({ clientId: "eddy-test-admin", bootstrapBrokers: [BROKER] });
     try {

@@ -1,17 +1,14 @@
-import { before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { brokerUp, createTopics, NO_BROKER, PROXIED_PORT, PROXY_PORT } from "../kafka/kafka-helpers.js";
+import { createTopics, PROXIED_PORT, PROXY_PORT, requireBroker } from "../kafka/kafka-helpers.js";
 import { clusterSetup, generations, producePaced, readAllCommitted, startWorker, stopAll, verifyExactlyOnce } from "./cluster-helpers.js";
 import { FreezableProxy } from "../support/freezable-proxy.js";
 
 describe("cluster mode: a worker cut off from Kafka is fenced (real broker)", { timeout: 300_000 }, () => {
-  let skip: string | undefined;
-  before(async () => {
-    if (!(await brokerUp())) skip = NO_BROKER;
-  });
+  const broker = requireBroker();
 
   it("a worker whose connections freeze past the session timeout loses its partitions; what it writes after the release is fenced and no effect doubles", async (t) => {
-    assert.equal(skip, undefined, skip);
+    broker.assertUp();
     const s = clusterSetup("zombie");
     await createTopics([s.input, s.output], 4);
     // The zombie reaches the broker only through the proxy: the broker's second listener advertises the proxy's port.

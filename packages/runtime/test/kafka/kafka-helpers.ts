@@ -1,4 +1,6 @@
+import assert from "node:assert/strict";
 import { connect } from "node:net";
+import { before } from "node:test";
 import { join } from "node:path";
 import { Admin, Consumer, Producer } from "@platformatic/kafka";
 import { LogReader } from "../../src/cluster/log-reader.js";
@@ -28,6 +30,22 @@ export function brokerUp(): Promise<boolean> {
 }
 
 export const NO_BROKER = `no broker at ${BROKER} (npm run kafka:start)`;
+
+/**
+ * For a suite whose tests need the broker: looks for it once, before them, and each test starts
+ * with `assertUp()`. No broker is a failure naming how to start one, never a skip: `npm test`
+ * starts it (scripts/run-tests.mjs).
+ */
+export function requireBroker(): { readonly up: () => boolean; readonly assertUp: () => void } {
+  let up = false;
+  before(async () => {
+    up = await brokerUp();
+  });
+  return {
+    up: () => up,
+    assertUp: () => assert.ok(up, NO_BROKER),
+  };
+}
 
 /** Topic names unique per run, so tests never see each other's records. */
 export function unique(prefix: string): string {

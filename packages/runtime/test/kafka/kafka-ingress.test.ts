@@ -1,11 +1,11 @@
-import { after, before, describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Address, RoutedMessage, TypedValue } from "@eddy/sdk";
 import type { KafkaIngressSpec, KafkaStartupPosition } from "../../src/config/index.js";
 import type { InputPosition, IngressSink, TargetProblem } from "../../src/model/ingress.js";
 import { KafkaIngress } from "../../src/io/kafka/kafka-ingress.js";
 import { createLogger } from "../../src/log/logger.js";
-import { BROKER, brokerUp, createTopics, NO_BROKER, produce, produceTransactions, unique } from "./kafka-helpers.js";
+import { BROKER, createTopics, produce, produceTransactions, requireBroker, unique } from "./kafka-helpers.js";
 
 /** Collects what the ingress accepts, and serves stored positions like Eddy's store does. */
 class RecordingSink implements IngressSink {
@@ -56,15 +56,11 @@ async function until(condition: () => boolean, timeoutMs = 15_000): Promise<void
 const logger = createLogger({ level: "silent" });
 
 describe("Kafka ingress (real broker)", { timeout: 120_000 }, () => {
-  // No broker is a failure, not a skip: `npm test` starts one (scripts/run-tests.mjs).
-  let skip: string | undefined;
-  before(async () => {
-    if (!(await brokerUp())) skip = NO_BROKER;
-  });
+  const broker = requireBroker();
   after(() => undefined);
 
   it("routes each record to every target with the key as id, raw value bytes, and stores the next offset with the batch", async () => {
-    assert.equal(skip, undefined, skip);
+    broker.assertUp();
     const topic = unique("in");
     await createTopics([topic], 1);
     await produce(topic, [
@@ -90,7 +86,7 @@ describe("Kafka ingress (real broker)", { timeout: 120_000 }, () => {
   });
 
   it("skips a record without key with a logged error naming ingress, topic, partition and offset, and goes on", async () => {
-    assert.equal(skip, undefined, skip);
+    broker.assertUp();
     const topic = unique("in");
     await createTopics([topic], 1);
     await produce(topic, [{ key: "u1", value: "Ann" }, { value: "no key" }, { key: "u2", value: "Bob" }]);
@@ -117,7 +113,7 @@ describe("Kafka ingress (real broker)", { timeout: 120_000 }, () => {
   });
 
   it("startup positions: earliest, latest, specific-offsets, date, group-offsets", async () => {
-    assert.equal(skip, undefined, skip);
+    broker.assertUp();
     const topic = unique("in");
     await createTopics([topic], 2);
     await produce(topic, [
@@ -163,7 +159,7 @@ describe("Kafka ingress (real broker)", { timeout: 120_000 }, () => {
   });
 
   it("resumes from the position in Eddy's store rather than the startup position", async () => {
-    assert.equal(skip, undefined, skip);
+    broker.assertUp();
     const topic = unique("in");
     await createTopics([topic], 1);
     await produce(topic, ["0", "1", "2", "3", "4"].map((v) => ({ key: "k", value: v })));
@@ -181,7 +177,7 @@ describe("Kafka ingress (real broker)", { timeout: 120_000 }, () => {
   });
 
   it("skips a record whose value the target function rejects, says where, and goes on with the others", async () => {
-    assert.equal(skip, undefined, skip);
+    broker.assertUp();
     const topic = unique("in");
     await createTopics([topic], 1);
     await produce(topic, [{ key: "u1", value: "Ann" }, { key: "u2", value: "bad" }, { key: "u3", value: "Cid" }]);
@@ -208,13 +204,10 @@ describe("Kafka ingress (real broker)", { timeout: 120_000 }, () => {
 });
 
 describe("Kafka ingress with isolation.level=read_committed (real broker)", { timeout: 120_000 }, () => {
-  let skip: string | undefined;
-  before(async () => {
-    if (!(await brokerUp())) skip = NO_BROKER;
-  });
+  const broker = requireBroker();
 
   it("delivers only committed transactions' records, also when one producer aborted several transactions in a row", async () => {
-    assert.equal(skip, undefined, skip);
+    broker.assertUp();
     const topic = unique("txn-in");
     await createTopics([topic], 1);
     // One transactional id: every transaction has the same producer id, as a long-lived exactly-once writer's do.

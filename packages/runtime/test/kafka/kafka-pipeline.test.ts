@@ -1,9 +1,9 @@
-import { before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { brokerUp, createTopics, greeterModule, NO_BROKER, produce, readCommitted, startEddy, unique } from "./kafka-helpers.js";
+import { createTopics, greeterModule, produce, readCommitted, requireBroker, startEddy, unique } from "./kafka-helpers.js";
 import type { ReadRecord, TestRecord } from "./kafka-helpers.js";
 
 /** Each key's outputs must be exactly "1:…", "2:…", … "n:…": one output per input, none twice, none lost. */
@@ -37,14 +37,10 @@ function setup(prefix: string, startup = "earliest") {
 }
 
 describe("Kafka → greeter → Kafka (eddy run, real broker)", { timeout: 300_000 }, () => {
-  // No broker is a failure, not a skip: `npm test` starts one (scripts/run-tests.mjs).
-  let skip: string | undefined;
-  before(async () => {
-    if (!(await brokerUp())) skip = NO_BROKER;
-  });
+  const broker = requireBroker();
 
   it("exactly-once end to end: every input produces its output exactly once (read_committed)", async () => {
-    assert.equal(skip, undefined, skip);
+    broker.assertUp();
     const s = setup("e2e");
     await createTopics([s.names, s.greetings], 4);
     const inputs: TestRecord[] = Array.from({ length: 600 }, (_, i) => ({ key: `user-${i % 25}`, value: `Name${i % 25}` }));
@@ -75,7 +71,7 @@ describe("Kafka → greeter → Kafka (eddy run, real broker)", { timeout: 300_0
   });
 
   it("survives kill -9 three times at random moments: each input produces exactly one output", async (t) => {
-    assert.equal(skip, undefined, skip);
+    broker.assertUp();
     const s = setup("crash");
     await createTopics([s.names, s.greetings], 4);
     const N = 2_000;
