@@ -14,6 +14,7 @@ import { Admin, Consumer, Producer } from "@platformatic/kafka";
 import { LogReader } from "../packages/runtime/src/cluster/log-reader.js";
 import { PartitionFetcher } from "../packages/runtime/src/io/kafka/partition-fetcher.js";
 import { closeQuietly } from "../packages/runtime/src/io/kafka/kafka-common.js";
+import { kafkaEgressLines, kafkaIngressLines } from "../packages/runtime/test/kafka/kafka-helpers.js";
 import { KAFKA_BROKER } from "./kafka-greeter.js";
 import { percentile } from "./stats.js";
 import type { KafkaBenchResult } from "./kafka-greeter.js";
@@ -97,25 +98,9 @@ async function setup(): Promise<Setup> {
       "  functions: bench/*",
       `  module: ${join(repo, "bench/cluster-fns.ts")}`,
       "---",
-      "kind: io.statefun.kafka.v1/ingress",
-      "spec:",
-      "  id: bench/input",
-      `  address: ${KAFKA_BROKER}`,
-      `  consumerGroupId: ${s.cluster}`,
-      "  startupPosition:",
-      "    type: earliest",
-      "  topics:",
-      `    - topic: ${s.input}`,
-      "      valueType: bench/Input",
-      "      targets: [bench/counter]",
+      ...kafkaIngressLines({ id: "bench/input", group: s.cluster, startup: "earliest", topic: s.input, valueType: "bench/Input", target: "bench/counter" }),
       "---",
-      "kind: io.statefun.kafka.v1/egress",
-      "spec:",
-      `  id: ${egressId}`,
-      `  address: ${KAFKA_BROKER}`,
-      "  deliverySemantic:",
-      "    type: exactly-once",
-      "    transactionTimeout: 10s",
+      ...kafkaEgressLines(egressId, "10s"),
       "",
     ].join("\n"),
   );
