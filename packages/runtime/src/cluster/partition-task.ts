@@ -82,8 +82,6 @@ export class PartitionTask {
   readonly #done = new Set<number>();
   #next = 0;
   #watermark = -1;
-  #admitted = 0;
-  #committedConsumed = 0;
   #wake: (() => void) | undefined;
   #loops: Promise<void>[] = [];
   #failed = false;
@@ -179,8 +177,6 @@ export class PartitionTask {
     await Promise.all(clients);
     await Promise.allSettled(this.#loops);
     this.#notifyIdle();
-    this.#o.host.release(this.#admitted - this.#committedConsumed);
-    this.#admitted = this.#committedConsumed;
   }
 
   /**
@@ -374,7 +370,6 @@ export class PartitionTask {
         if (context === undefined) return;
         try {
           await o.host.admit(context, fresh, signal);
-          this.#admitted += fresh.length;
         } catch (error) {
           if (!isEddyError(error, "EDDY_SHUTTING_DOWN")) this.#log.error({ err: describeError(error) }, "cannot hand messages to the processor");
           return;
@@ -471,7 +466,6 @@ export class PartitionTask {
       }
       this.#inTransaction = false;
       this.#watermark = watermark;
-      this.#committedConsumed += work?.consumed.length ?? 0;
       for (const w of work?.waiters ?? []) w.resolve();
     }
   }

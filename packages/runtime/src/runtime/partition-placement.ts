@@ -5,12 +5,13 @@ import type { PartitionContext } from "./partition-context.js";
 
 /** What a placement can ask of the runtime: partitions to open, messages to hand over. */
 export interface PlacementHost {
-  /** Opens a partition's processor and timers over `store`; the context is removed from the runtime when closed. */
+  /**
+   * Opens a partition's processor and timers over `store`. Closing the context removes it from the runtime and
+   * gives back the backpressure credit of the messages it was handed and did not process (the partition moved).
+   */
   open(partition: number, store: StateStore): PartitionContext;
   /** Hands messages read from the partition's log to its processor; waits while the runtime pushes back, until `signal` aborts. */
   admit(context: PartitionContext, messages: readonly Envelope[], signal: AbortSignal): Promise<void>;
-  /** Returns the backpressure credit of admitted messages that will not be committed here (the partition moved). */
-  release(count: number): void;
 }
 
 /**

@@ -9,7 +9,7 @@ import type { CommitUnit } from "../model/commit-unit.js";
 import type { QuarantineRecord } from "../model/quarantine-record.js";
 import type { StateStore } from "../store/state-store.js";
 import { AddressMailbox } from "./address-mailbox.js";
-import type { BackpressureGate } from "./backpressure-gate.js";
+import type { ProcessorGate } from "./gate-account.js";
 import type { Clock } from "./clock.js";
 import type { Envelope } from "../model/envelope.js";
 import type { Admission, FunctionInvoker } from "./function-invoker.js";
@@ -25,7 +25,8 @@ export interface ProcessorHost {
   /** Counters the processor adds to (read by the metrics exporter). */
   readonly stats: RuntimeStats;
   readonly tracing: Tracing;
-  readonly gate: BackpressureGate;
+  /** The backpressure gate's counts of this partition's messages. */
+  readonly gate: ProcessorGate;
   resolve(functionType: string): FunctionInvoker | undefined;
   /** Failed attempts after which a message of this function type is parked. */
   quarantineAfter(functionType: string): number;

@@ -26,6 +26,8 @@ import { MemoryStateStore } from "../store/memory-state-store.js";
 import type { StateStore } from "../store/state-store.js";
 import type { AddressMailbox } from "./address-mailbox.js";
 import { BackpressureGate } from "./backpressure-gate.js";
+import { GateAccount } from "./gate-account.js";
+import type { ProcessorGate } from "./gate-account.js";
 import type { Clock } from "./clock.js";
 import { systemClock } from "./clock.js";
 import { planCommit } from "./commit-planner.js";
@@ -597,32 +599,35 @@ export class Runtime {
   }
 
   #placementHost(): PlacementHost {
+    // A placement's partition may close while the runtime runs on: its own account of the gate gives its count back.
+    const accounts = new WeakMap<PartitionContext, GateAccount>();
     return {
       open: (partition, store) => {
-        const context = this.#openPartition(partition, store);
+        const account = new GateAccount(this.#gate);
+        const context = this.#openPartition(partition, store, account);
         this.#contexts.set(partition, context);
-        return {
+        const opened: PartitionContext = {
           ...context,
           close: async () => {
             if (this.#contexts.get(partition) === context) this.#contexts.delete(partition);
             await context.close();
+            account.close();
           },
         };
+        accounts.set(opened, account);
+        return opened;
       },
       admit: async (context, messages, signal) => {
-        await this.#gate.enter(messages.length, signal);
+        await accounts.get(context)!.enter(messages.length, signal);
         for (const m of messages) context.processor.append(m);
-      },
-      release: (count) => {
-        if (count > 0) this.#gate.release(count);
       },
     };
   }
 
-  /** Opens the context of one partition: its processor and timers over `store`. */
-  #openPartition(partition: number, store: StateStore): PartitionContext {
+  /** Opens the context of one partition: its processor and timers over `store`, its messages counted on `gate`. */
+  #openPartition(partition: number, store: StateStore, gate: ProcessorGate = this.#gate): PartitionContext {
     const timers = new DelayedMessageService(this.clock, (m) => this.#fireDelayed(store, m));
-    const processor = new PartitionProcessor(partition, this.#processorHost(store, timers));
+    const processor = new PartitionProcessor(partition, this.#processorHost(store, timers, gate));
     return {
       partition,
       processor,
@@ -697,7 +702,7 @@ export class Runtime {
     }
   }
 
-  #processorHost(store: StateStore, timers: DelayedMessageService): ProcessorHost {
+  #processorHost(store: StateStore, timers: DelayedMessageService, gate: ProcessorGate): ProcessorHost {
     const planContext = {
       store,
       functions: this.functions,
@@ -711,7 +716,7 @@ export class Runtime {
       retryPolicy: this.#retryPolicy,
       stats: this.stats,
       tracing: this.tracing,
-      gate: this.#gate,
+      gate,
       resolve: (type: string): FunctionInvoker | undefined => this.functions.resolve(type),
       quarantineAfter: (type: string): number => this.#quarantine.afterAttempts(type),
       plan: (

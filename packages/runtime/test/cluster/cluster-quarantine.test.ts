@@ -4,6 +4,7 @@
 // another move. Every other effect exactly once.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { partitionOf } from "@eddy/runtime";
 import { createTopics, produce, requireBroker } from "../kafka/kafka-helpers.js";
 import type { EddyProcess } from "../kafka/kafka-helpers.js";
 import { clusterSetup, readAllCommitted, startWorker, stopAll, verifyExactlyOnce } from "./cluster-helpers.js";
@@ -41,8 +42,8 @@ async function parkedWhen(worker: EddyProcess, ok: (items: Parked[]) => boolean,
   }
 }
 
-async function startOne(s: ClusterSetup): Promise<EddyProcess> {
-  const worker = startWorker(s, ["--quarantine-after", "3"]);
+async function startOne(s: ClusterSetup, extra: readonly string[] = []): Promise<EddyProcess> {
+  const worker = startWorker(s, ["--quarantine-after", "3", ...extra]);
   await worker.waitFor("eddy is running", 60_000);
   return worker;
 }
@@ -86,6 +87,44 @@ describe("cluster mode: a parked address stays parked when its partition moves (
       assert.deepEqual(await parked(c), [], "the drop holds after the partition moved again");
       const after = await readAllCommitted(s.output, good.length + 1, 5_000, 1_000);
       assert.deepEqual(verifyExactlyOnce(after, good).slice(0, 10), [], "nothing ran again");
+    } finally {
+      assert.deepEqual(await stopAll(running), []);
+    }
+  });
+
+  it("a worker that hands a partition with a parked address over to a new worker still drains at once on SIGTERM", async () => {
+    broker.assertUp();
+    const s = clusterSetup("handover");
+    await createTopics([s.input, s.output], 4);
+    // The parked address's partition is one the first worker hands over: the sticky assignment lets it keep
+    // its lowest partitions (0-3 of 8) and gives the new worker the others.
+    const key = Array.from({ length: 100 }, (_, i) => `h${i}`).find((k) => partitionOf(k, 8) >= 4)!;
+    const moved = partitionOf(key, 8);
+    const inputs = Array.from({ length: 40 }, (_, i) => ({ key: i % 8 === 0 ? key : `k${i % 8}`, value: i === 16 ? "poison-16" : `i${i}` }));
+    const good = inputs.filter((i) => !i.value.startsWith("poison"));
+    const running: EddyProcess[] = [];
+    try {
+      // A drain that waits out its timeout exits 1; 3 s is ample for this worker's few messages.
+      const a = await startOne(s, ["--drain-timeout", "3000"]);
+      running.push(a);
+      await produce(s.input, inputs);
+      await parkedWhen(a, (items) => items.length === 1 && items[0]!.waiting === 2, `worker A parks test/counter/${key} with 2 messages waiting`);
+      await readAllCommitted(s.output, good.length - 2, 60_000, 1_000);
+
+      const b = await startOne(s);
+      running.push(b);
+      await b.waitFor(new RegExp(`partition ${moved} assigned: restored`), 60_000);
+      await a.waitFor(new RegExp(`partition ${moved} revoked`), 60_000);
+      const metrics = await fetch(`${adminUrl(a)}/v1/functions`, { signal: AbortSignal.timeout(10_000) });
+      const pending = ((await metrics.json()) as { pendingMessages: number }).pendingMessages;
+      assert.equal(pending, 0, "worker A holds no accepted message any more: the parked one and the two behind it moved with the partition");
+      assert.deepEqual(await stopAll([running.shift()!]), [], "worker A drains at once (it gave the parked address's messages up with the partition)");
+
+      await parkedWhen(b, (items) => items.length === 1 && items[0]!.waiting === 2, `worker B holds test/counter/${key} parked with its 2 waiting messages`);
+      const drop = await fetch(`${adminUrl(b)}/v1/quarantine/test/counter/${key}/drop`, { method: "POST", signal: AbortSignal.timeout(10_000) });
+      assert.equal(drop.status, 200, await drop.text());
+      const out = await readAllCommitted(s.output, good.length, 60_000, 1_000);
+      assert.deepEqual(verifyExactlyOnce(out, good).slice(0, 10), []);
     } finally {
       assert.deepEqual(await stopAll(running), []);
     }
