@@ -1,6 +1,6 @@
 /** Child processes for the remote and co-located benchmarks: the load client, and servers that print a ready line. */
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import type { ChildProcess } from "node:child_process";
 
 const here = new URL(".", import.meta.url).pathname;
@@ -27,8 +27,27 @@ export interface LoadResult {
   readonly wallMs: number;
 }
 
-/** CPU time (user + system, ms) a process has used so far, from /proc; NaN where there is none (not Linux). */
+/**
+ * CPU time (ms) a process has used so far, from /proc: the sum of its threads'
+ * run times in /proc/<pid>/task/<tid>/schedstat (nanoseconds, so a short run
+ * still measures precisely), or utime + stime from /proc/<pid>/stat (10 ms
+ * ticks) where schedstat is missing; NaN where there is neither (not Linux).
+ */
 export function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      } catch {
+        // A thread that ended between the listing and the read: its time is in no file any more.
+      }
+    }
+    if (ns > 0) return ns / 1e6;
+  } catch {
+    // No schedstat (a kernel without CONFIG_SCHEDSTATS): the coarser stat below.
+  }
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;

@@ -24,11 +24,10 @@
  * no production hook, no proxy hop that would cost CPU on this small machine
  * and distort the figures; the HTTP between runtime and SDK stays real.
  */
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { PLAYGROUND_EGRESS_ID, PlaygroundEgressRecordType } from "@eddy/sdk";
 import type { RoutedMessage, TypedValue } from "@eddy/sdk";
 import type { FunctionInvoker, Ingress, IngressSink } from "@eddy/runtime";
@@ -37,8 +36,11 @@ import { ColocatedProcess, functionUrl } from "@eddy/runtime";
 import { ECHO_SERVER_SOURCE, processCpuMs, runLoad, startServer } from "./bench-processes.js";
 import type { LoadConfig, LoadResult } from "./bench-processes.js";
 import { percentile } from "./stats.js";
+import { ensureJsSdk, JS_SDK_SERVER } from "./js-sdk.js";
+import { freePort } from "../packages/runtime/test/support/local-servers.js";
 
 const root = new URL("..", import.meta.url).pathname;
+
 
 export interface EndToEndResult {
   /** Greetings delivered per second, first ingress accept to last delivery. */
@@ -68,6 +70,16 @@ export interface EndToEndResult {
   readonly loadClientCores: number;
   /** The function server's CPU time per delivered message, in microseconds. */
   readonly functionServerCpuUsPerMessage: number;
+  /**
+   * Where the ingress acknowledgement's time goes: from the ingress handing a
+   * message to the runtime to its acceptance (durable, with the LMDB store),
+   * and the runtime's event-loop delay over the load window (a stall delays
+   * every acknowledgement waiting behind it); p50 / p99, ms.
+   */
+  readonly acceptP50Ms: number;
+  readonly acceptP99Ms: number;
+  readonly eventLoopDelayP50Ms: number;
+  readonly eventLoopDelayP99Ms: number;
 }
 
 export interface EchoResult {
@@ -77,6 +89,9 @@ export interface EchoResult {
   /** Cores the echo server and the load client used (CPU seconds per second). */
   readonly serverCores: number;
   readonly clientCores: number;
+  /** CPU time per request of the echo server and of the load client, µs: the floor of an ingress's HTTP hop and of its sender. */
+  readonly serverCpuUsPerRequest: number;
+  readonly clientCpuUsPerRequest: number;
 }
 
 /** Turns a greeting into (key, 1-based visit number), or undefined for another text. */
@@ -124,6 +139,8 @@ class MeasuredRuntime {
   delivered = 0;
   unmatched = 0;
   latencies: number[] = [];
+  acceptMs: number[] = [];
+  readonly #loopDelay = monitorEventLoopDelay({ resolution: 2 });
   #cpuStart: NodeJS.CpuUsage = process.cpuUsage();
   #cpu: NodeJS.CpuUsage = { user: 0, system: 0 };
   #wallMs = 0;
@@ -138,6 +155,8 @@ class MeasuredRuntime {
     this.delivered = 0;
     this.unmatched = 0;
     this.latencies = [];
+    this.acceptMs = [];
+    this.#loopDelay.reset();
   }
   readonly #acceptedAt = new Map<string, number[]>();
 
@@ -163,7 +182,9 @@ class MeasuredRuntime {
               if (times === undefined) this.#acceptedAt.set(m.target.id, [now]);
               else times.push(now);
             }
-            return sink.accept(messages);
+            const accepting = sink.accept(messages);
+            void accepting.then(() => this.acceptMs.push(performance.now() - now), () => undefined);
+            return accepting;
           },
           position: (id, partition) => sink.position(id, partition),
           checkTarget: (target, argument) => sink.checkTarget(target, argument),
@@ -201,6 +222,7 @@ class MeasuredRuntime {
     const config: LoadConfig = { ...rest, port: this.ingress.port, ...(ratePerSecond === undefined ? {} : { ratePerSecond }) };
     await runLoad({ ...config, durationMs: WARM_UP_MS });
     await this.runtime.idle();
+    this.#loopDelay.enable();
     this.resetStats();
     this.#cpuStart = process.cpuUsage();
     const wallStart = performance.now();
@@ -210,6 +232,7 @@ class MeasuredRuntime {
       process.stderr.write(`pending=${this.runtime.pendingMessages} backlog=${backlog} endpoints=${JSON.stringify(this.pools.concurrency())} req=${this.requests} inv=${this.invocations}\n`);
     }, 250) : undefined;
     const result = await runLoad(config);
+    this.#loopDelay.disable();
     clearInterval(sampler);
     await this.runtime.idle();
     this.#cpu = process.cpuUsage(this.#cpuStart);
@@ -235,6 +258,7 @@ class MeasuredRuntime {
   result(load: LoadResult): EndToEndResult {
     const seconds = Math.max(1e-9, (this.lastDelivery - this.firstAccept) / 1000);
     this.latencies.sort((a, b) => a - b);
+    this.acceptMs.sort((a, b) => a - b);
     return {
       messagesPerSecond: this.delivered / seconds,
       delivered: this.delivered,
@@ -253,23 +277,12 @@ class MeasuredRuntime {
       functionServerCores: this.#serverCpuMs / this.#wallMs,
       loadClientCores: load.cpuMs / load.wallMs,
       functionServerCpuUsPerMessage: this.delivered === 0 ? 0 : (this.#serverCpuMs * 1000) / this.delivered,
+      acceptP50Ms: percentile(this.acceptMs, 0.5),
+      acceptP99Ms: percentile(this.acceptMs, 0.99),
+      eventLoopDelayP50Ms: this.#loopDelay.percentile(50) / 1e6,
+      eventLoopDelayP99Ms: this.#loopDelay.percentile(99) / 1e6,
     };
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function ensureJsSdk(): void {
-  if (existsSync(`${root}compat/js/node_modules/apache-flink-statefun`)) return;
-  const setup = spawnSync("bash", [`${root}compat/setup.sh`, "js"], { stdio: "inherit" });
-  if (setup.status !== 0) throw new Error("compat/setup.sh js failed: the official JS SDK is needed for benchmark (c)");
 }
 
 const WARM_UP_MS = 1500;
@@ -289,8 +302,17 @@ export async function benchHttpEcho(keys: number, concurrency: number, durationM
       concurrency,
       durationMs,
     });
-    const serverCores = (processCpuMs(echo.child.pid) - serverCpuStart) / load.wallMs;
-    return { requestsPerSecond: load.ok / (durationMs / 1000), requestP50Ms: load.requestP50Ms, requestP99Ms: load.requestP99Ms, serverCores, clientCores: load.cpuMs / load.wallMs };
+    const serverCpuMs = processCpuMs(echo.child.pid) - serverCpuStart;
+    const requests = Math.max(1, load.ok + load.failed);
+    return {
+      requestsPerSecond: load.ok / (durationMs / 1000),
+      requestP50Ms: load.requestP50Ms,
+      requestP99Ms: load.requestP99Ms,
+      serverCores: serverCpuMs / load.wallMs,
+      clientCores: load.cpuMs / load.wallMs,
+      serverCpuUsPerRequest: (serverCpuMs * 1000) / requests,
+      clientCpuUsPerRequest: (load.cpuMs * 1000) / requests,
+    };
   } finally {
     await echo.stop();
   }
@@ -300,7 +322,7 @@ export async function benchHttpEcho(keys: number, concurrency: number, durationM
 export async function benchJsSdkRemote(keys: number, concurrency: number, durationMs: number, ratePerSecond?: number, options: { durable?: boolean } = {}): Promise<EndToEndResult> {
   ensureJsSdk();
   const port = await freePort();
-  const server = await startServer([`${root}compat/js/server.js`], { env: { PORT: String(port) }, ready: /READY/u });
+  const server = await startServer([JS_SDK_SERVER], { env: { PORT: String(port) }, ready: /READY/u });
   const measured = new MeasuredRuntime("example/person", parseSdkGreeting, options);
   const logger = measured.runtime.logger;
   measured.runtime.bindInvoker("example/*", (functionType) =>

@@ -56,12 +56,29 @@ const remoteCall = await benchRemoteCall(quick ? 10_000 : 50_000);
 row("  runtime CPU µs per call", remoteCall.cpuUsPerCall.toFixed(1), "");
 row("  calls/s", Math.round(remoteCall.callsPerSecond).toLocaleString("en"), "");
 
+process.stdout.write("(c1) the official JS SDK server alone: its CPU per message (one example/person + one example/greeter invocation) by batch size, real HTTP, 4 requests in flight\n");
+const { benchSdkBatchCost } = await import("./sdk-batch-cost.js");
+const sdkBatchCost = await benchSdkBatchCost([1, 2, 5, 10, 50], quick ? 1_000 : 10_000);
+for (const c of sdkBatchCost) {
+  row(`  batch ${c.batch}: SDK server CPU µs per message`, c.serverCpuUsPerMessage.toFixed(1), `≤ ${Math.round(c.boundPerCore).toLocaleString("en")} messages/s per core`);
+}
+
 const remoteMs = quick ? 3_000 : 10_000;
 process.stdout.write("(c) greeter as remote functions served by the official JS SDK over HTTP, 64 clients, 1,000 keys, memory store\n");
 const echo = await benchHttpEcho(keys, 64, quick ? 2_000 : 10_000);
 row("  plain node:http echo, requests/s", Math.round(echo.requestsPerSecond).toLocaleString("en"), "same client, for comparison");
 row("  plain node:http echo, p50 / p99 ms", `${echo.requestP50Ms.toFixed(2)} / ${echo.requestP99Ms.toFixed(2)}`, "");
 row("  plain node:http echo, cores used: server / load client", `${echo.serverCores.toFixed(2)} / ${echo.clientCores.toFixed(2)}`, "of 2");
+row("  plain node:http echo, CPU µs per request: server / load client", `${echo.serverCpuUsPerRequest.toFixed(0)} / ${echo.clientCpuUsPerRequest.toFixed(0)}`, "");
+// What this 2-core box allows the remote rows at best: the load client and an HTTP server's floor per
+// ingress request, plus the SDK server at a batch size, with the runtime costing nothing else.
+const boxBound = (batch: number): number => {
+  const sdk = sdkBatchCost.find((c) => c.batch === batch)!.serverCpuUsPerMessage;
+  return 2e6 / (echo.serverCpuUsPerRequest + echo.clientCpuUsPerRequest + sdk);
+};
+for (const batch of [5, 10, 50]) {
+  row(`  bound of this box at batch ${batch}, runtime free beyond HTTP, msg/s`, Math.round(boxBound(batch)).toLocaleString("en"), "2 cores / (client + HTTP server + SDK) µs");
+}
 const jsSdk = await benchJsSdkRemote(keys, 64, remoteMs);
 endToEndRows(jsSdk);
 // Below saturation, latency is the function's and Eddy's, not the length of a queue.
@@ -76,6 +93,8 @@ const halfRate = Math.max(100, Math.round(jsSdkDurable.messagesPerSecond / 2));
 const jsSdkDurableHalf = await benchJsSdkRemote(keys, 64, targetMs, halfRate, { durable: true });
 row(`  at ${halfRate.toLocaleString("en")} messages/s offered (half): ingress ack p50 / p99 ms`, `${jsSdkDurableHalf.requestP50Ms.toFixed(2)} / ${jsSdkDurableHalf.requestP99Ms.toFixed(2)}`, "target p99 ≤ 20");
 row("    ingress accept→egress p50 / p99 ms", `${jsSdkDurableHalf.ingressToEgressP50Ms.toFixed(2)} / ${jsSdkDurableHalf.ingressToEgressP99Ms.toFixed(2)}`, "");
+row("    of the ack: runtime accept → durable p50 / p99 ms", `${jsSdkDurableHalf.acceptP50Ms.toFixed(2)} / ${jsSdkDurableHalf.acceptP99Ms.toFixed(2)}`, "");
+row("    runtime event-loop delay p50 / p99 ms", `${jsSdkDurableHalf.eventLoopDelayP50Ms.toFixed(2)} / ${jsSdkDurableHalf.eventLoopDelayP99Ms.toFixed(2)}`, "");
 row("    remote requests per message / runtime CPU µs per message", `${jsSdkDurableHalf.requestsPerMessage.toFixed(2)} / ${jsSdkDurableHalf.runtimeCpuUsPerMessage.toFixed(0)}`, "");
 process.stdout.write("(c3) hot key: the durable (c2) with all 64 clients sending to one address\n");
 const jsSdkHotKey = await benchJsSdkRemote(1, 64, targetMs, undefined, { durable: true });
@@ -199,6 +218,8 @@ target("1. remote JS SDK, durable: messages/s", jsSdkDurable.messagesPerSecond, 
 target("1. remote: ingress ack p99 ms at half that rate", jsSdkDurableHalf.requestP99Ms, { atMost: 20 }, `${halfRate.toLocaleString("en")} msg/s offered`);
 target("1. remote: accept→egress p99 ms at half that rate", jsSdkDurableHalf.ingressToEgressP99Ms, undefined);
 target("1. remote: requests per message (saturated / half)", jsSdkDurable.requestsPerMessage, undefined, `half rate: ${jsSdkDurableHalf.requestsPerMessage.toFixed(2)}`);
+target("1. remote: bound of this box at batch 10, msg/s", boxBound(10), undefined, `runtime free beyond its HTTP floor; batch 50: ${Math.round(boxBound(50)).toLocaleString("en")}; this run's batch ${jsSdkDurable.meanBatchSize.toFixed(1)}`);
+target("1. remote: SDK server CPU µs per message (saturated)", jsSdkDurable.functionServerCpuUsPerMessage, undefined, `alone at batch 1 / 10 / 50: ${[1, 10, 50].map((b) => sdkBatchCost.find((c) => c.batch === b)!.serverCpuUsPerMessage.toFixed(0)).join(" / ")}`);
 target("1. remote: runtime CPU µs per message (saturated / half)", jsSdkDurable.runtimeCpuUsPerMessage, undefined, `half rate: ${jsSdkDurableHalf.runtimeCpuUsPerMessage.toFixed(0)}`);
 target("2. embedded durable / memory, in-process", durableFigures.inProcess.ratio, { atLeast: 0.6 });
 target("2. embedded durable / memory, over HTTP", durableFigures.playgroundHttp.ratio, { atLeast: 0.8 });
@@ -243,6 +264,7 @@ const summary = {
   remoteJsSdkHotKey: jsSdkHotKey,
   plainHttpEcho: echo,
   remoteCall,
+  sdkBatchCost,
   colocatedUnixSocket: colocated,
   colocatedUnixSocketPaced8k: colocatedPaced,
   kafka,
