@@ -393,12 +393,18 @@ export class Runtime {
     }
     const spans = this.tracing.enabled ? this.#ingressSpans(messages, envelopes) : undefined;
     const logging = this.#router.log(envelopes, position);
+    // Processing starts before the log write is on disk: the store orders the
+    // write before the commits that consume them (a commit in the same group
+    // commit cancels it), so no effect of a message is durable before the
+    // message is, and the ingress acknowledges only once the write is on disk.
+    for (const m of envelopes) this.#route(m);
     if (logging !== undefined) {
       try {
         await logging;
       } catch (cause) {
         if (spans !== undefined) endSpans(spans, cause);
-        this.#gate.release(envelopes.length);
+        // The messages are with their processors now and release the gate there: a failed log write
+        // fails the store for good, so none of their commits can succeed either.
         if (isEddyError(cause, "EDDY_STORE_FAILED")) {
           // The store has stopped writing: say so once, then refuse input with its reason.
           if (this.#storeFailure !== cause) this.logger.error({ err: cause }, cause.message);
@@ -414,7 +420,6 @@ export class Runtime {
       }
     }
     if (spans !== undefined) endSpans(spans, undefined);
-    for (const m of envelopes) this.#route(m);
   }
 
   /**

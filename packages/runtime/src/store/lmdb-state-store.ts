@@ -16,6 +16,8 @@ import type { DirectoryKind } from "./data-directory.js";
 
 /** Bumped when the layout changes incompatibly; a newer store is refused, never misread. */
 export const STORE_FORMAT_VERSION = 2;
+/** The longest a group commit waits for more writes of its batch while they keep coming (see #schedule). */
+const GROUP_COMMIT_LINGER_MS = 2;
 /** An embedded data directory. */
 const STORE_DIRECTORY: DirectoryKind = {
   marker: "eddy-store.json",
@@ -171,10 +173,10 @@ export interface LmdbStateStoreOptions {
 /**
  * The embedded durable store (LMDB). One environment holds function state,
  * registered specs, the log of accepted-but-unprocessed messages, pending
- * delayed messages and egress records not yet taken. Every commit unit is one
- * LMDB write; lmdb-js groups the writes of one event-loop turn into one
- * transaction with one fsync (group commit), and a write's promise resolves
- * only once it is on disk, so acknowledgements never run ahead of durability.
+ * delayed messages and egress records not yet taken. Writes are queued in
+ * order and run as one transaction with one fsync per group commit (#write),
+ * and a write's promise resolves only once it is on disk, so acknowledgements
+ * never run ahead of durability.
  */
 export class LmdbStateStore implements StateStore {
   readonly path: string;
@@ -196,9 +198,20 @@ export class LmdbStateStore implements StateStore {
   readonly #specs = new SpecRegistry();
   #nextSeq = 1;
   #closed = false;
-  /** Writes waiting for the next group commit, and the promise they all share. */
+  /** Writes waiting for the next group commit, the promise they all share and how to settle it. */
   #writes: (() => void)[] = [];
   #groupCommit: Promise<void> | undefined;
+  #settle: { resolve: () => void; reject: (error: unknown) => void } | undefined;
+  #scheduled = false;
+  /** The group commit LMDB is writing; the next one starts once it is on disk. */
+  #inFlight: Promise<void> | undefined;
+  /**
+   * Log puts of the next group commit, by seq, each with a token naming the put.
+   * A removal of the same seq in the same group commit cancels the put instead:
+   * a message accepted and consumed before its commit starts never touches the log.
+   */
+  #logPuts = new Map<number, object>();
+  #cancelledLogPuts = 0;
   /** The first failed write (a full disk, a file size limit, an I/O error); from then on every write is refused. */
   #failure: EddyError | undefined;
 
@@ -244,48 +257,128 @@ export class LmdbStateStore implements StateStore {
   }
 
   /**
-   * Group commit: every write queued in one event-loop turn goes into one LMDB
+   * Group commit: the writes queued while the previous group commit is on its
+   * way to disk (or, when none is, in one event-loop turn) go into one LMDB
    * transaction, made durable with one fsync; all of them resolve together once
    * it is on disk. Thousands of commit units per second then cost a handful of
-   * transactions, not thousands.
+   * transactions, not thousands, and a message accepted while one group commit
+   * is being written is mostly consumed before the next one starts.
    */
   #write(write: () => void): Promise<void> {
     this.#writes.push(write);
     this.#groupCommit ??= new Promise<void>((resolve, reject) => {
-      setImmediate(() => {
-        const writes = this.#writes;
-        this.#writes = [];
-        this.#groupCommit = undefined;
-        if (this.#closed) {
-          reject(new EddyError("EDDY_SHUTTING_DOWN", `the store at ${this.path} is closed`));
-          return;
-        }
-        if (this.#failure !== undefined) {
-          reject(this.#failure);
-          return;
-        }
-        this.#root
-          .transaction(() => {
-            for (const w of writes) w();
-            this.#meta.putSync("nextSeq", this.#nextSeq);
-          })
-          .then(
-            () => resolve(),
-            async (cause: unknown) => {
-              const reason = await writeFailureReason(cause);
-              // A transaction that fails writes nothing; what committed before stays. Writing on (into a
-              // full disk) would only fail again, so the store stops here and says what to do.
-              this.#failure ??= new EddyError(
-                "EDDY_STORE_FAILED",
-                `the store at ${this.path} could not write (${reason}); it takes no more input until Eddy is restarted. Free disk space (or fix the cause) and restart: everything committed before is kept`,
-                { cause },
-              );
-              reject(this.#failure);
-            },
-          );
-      });
+      this.#settle = { resolve, reject };
     });
+    this.#schedule();
     return this.#groupCommit;
+  }
+
+  /**
+   * Starts the next group commit after the event loop has run what was
+   * already waiting (a partition's turn processing the messages just
+   * accepted), and while the batch keeps growing, for up to
+   * GROUP_COMMIT_LINGER_MS: commits that consume messages of the same batch
+   * cancel their log writes, and the batch's writes share one fsync.
+   */
+  #schedule(): void {
+    if (this.#scheduled || this.#inFlight !== undefined) return;
+    this.#scheduled = true;
+    let since = 0;
+    let seen = -1;
+    const hop = (): void => {
+      // The first hop always waits one more turn: what was queued with the writes runs first.
+      if (seen === -1) since = performance.now();
+      if (this.#writes.length !== seen && (seen === -1 || performance.now() - since < GROUP_COMMIT_LINGER_MS)) {
+        seen = this.#writes.length;
+        setImmediate(hop);
+        return;
+      }
+      this.#scheduled = false;
+      this.#startGroupCommit();
+    };
+    setImmediate(hop);
+  }
+
+  #startGroupCommit(): void {
+    if (this.#inFlight !== undefined || this.#writes.length === 0) return;
+    const writes = this.#writes;
+    const settle = this.#settle!;
+    this.#writes = [];
+    this.#groupCommit = undefined;
+    this.#settle = undefined;
+    this.#logPuts = new Map();
+    const committing = this.#transaction(writes);
+    this.#inFlight = committing;
+    const done = (): void => {
+      this.#inFlight = undefined;
+      if (this.#writes.length > 0) this.#schedule();
+    };
+    committing.then(
+      () => {
+        settle.resolve();
+        done();
+      },
+      (error: unknown) => {
+        settle.reject(error);
+        done();
+      },
+    );
+  }
+
+  /** Runs the writes as one LMDB transaction; resolves once it is on disk. */
+  #transaction(writes: readonly (() => void)[]): Promise<void> {
+    if (this.#closed) return Promise.reject(new EddyError("EDDY_SHUTTING_DOWN", `the store at ${this.path} is closed`));
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    return this.#root
+      .transaction(() => {
+        for (const w of writes) w();
+        this.#meta.putSync("nextSeq", this.#nextSeq);
+      })
+      .then(
+        () => undefined,
+        async (cause: unknown) => {
+          const reason = await writeFailureReason(cause);
+          // A transaction that fails writes nothing; what committed before stays. Writing on (into a
+          // full disk) would only fail again, so the store stops here and says what to do.
+          this.#failure ??= new EddyError(
+            "EDDY_STORE_FAILED",
+            `the store at ${this.path} could not write (${reason}); it takes no more input until Eddy is restarted. Free disk space (or fix the cause) and restart: everything committed before is kept`,
+            { cause },
+          );
+          throw this.#failure;
+        },
+      );
+  }
+
+  /**
+   * A log put for the next group commit: the returned write does it, unless a
+   * removal of the same seq queued for that group commit has cancelled it.
+   */
+  #putLog(m: Envelope): () => void {
+    const token = {};
+    const puts = this.#logPuts;
+    puts.set(m.seq, token);
+    return () => {
+      if (puts.get(m.seq) === token) this.#log.putSync(m.seq, toLogged(m));
+    };
+  }
+
+  /**
+   * A log removal for the next group commit. When that group commit also holds
+   * the message's put, the put is cancelled instead and nothing is written: the
+   * transaction's outcome is the same, with two writes fewer.
+   */
+  #removeLog(seq: number): (() => void) | undefined {
+    if (this.#logPuts.delete(seq)) {
+      this.#cancelledLogPuts++;
+      return undefined;
+    }
+    return () => this.#log.removeSync(seq);
+  }
+
+  /** Log puts a removal in the same group commit cancelled (a benchmark figure). */
+  get cancelledLogPuts(): number {
+    return this.#cancelledLogPuts;
   }
 
   registerSpecs(functionType: string, specs: readonly StateSpec[]): readonly StateSpec[] {
@@ -327,8 +420,9 @@ export class LmdbStateStore implements StateStore {
 
   appendInput(messages: readonly Envelope[], position?: InputPosition): Promise<void> {
     for (const m of messages) m.seq = this.#seq();
+    const puts = messages.map((m) => this.#putLog(m));
     return this.#write(() => {
-      for (const m of messages) this.#log.putSync(m.seq, toLogged(m));
+      for (const put of puts) put();
       if (position !== undefined) this.#positions.putSync([position.ingress, position.partition], position.next);
     });
   }
@@ -354,9 +448,11 @@ export class LmdbStateStore implements StateStore {
         if (pending?.size === 0) this.#holding.delete(m.key);
       }
     };
+    const removes = messages.map((m) => this.#removeLog(m.seq));
     const writing = this.#write(() => {
-      for (const m of messages) {
-        this.#log.removeSync(m.seq);
+      for (let i = 0; i < messages.length; i++) {
+        const m = messages[i]!;
+        removes[i]?.();
         this.#held.putSync([m.target.type, m.target.id, m.seq], toLogged(m));
       }
     });
@@ -381,10 +477,11 @@ export class LmdbStateStore implements StateStore {
     const moved = (): void => {
       for (const m of taken) this.#taken.delete(m.seq);
     };
+    const puts = taken.map((m) => this.#putLog(m));
     this.#write(() => {
-      for (const m of taken) {
-        this.#held.removeSync([target.type, target.id, m.seq]);
-        this.#log.putSync(m.seq, toLogged(m));
+      for (let i = 0; i < taken.length; i++) {
+        this.#held.removeSync([target.type, target.id, taken[i]!.seq]);
+        puts[i]!();
       }
     }).then(moved, moved); // on failure they stay held, and a restart recovers them from there
     return taken;
@@ -393,9 +490,10 @@ export class LmdbStateStore implements StateStore {
   setQuarantine(target: Address, _targetKey: string, record: QuarantineRecord | undefined, dropped?: Envelope): Promise<void> {
     const key: [string, string] = [target.type, target.id];
     if (record === undefined) {
+      const remove = dropped !== undefined && dropped.seq > 0 ? this.#removeLog(dropped.seq) : undefined;
       return this.#write(() => {
         this.#quarantine.removeSync(key);
-        if (dropped !== undefined && dropped.seq > 0) this.#log.removeSync(dropped.seq);
+        remove?.();
       });
     }
     const logged: LoggedQuarantine = {
@@ -442,8 +540,14 @@ export class LmdbStateStore implements StateStore {
     for (const r of unit.egress) r.id = this.#seq();
     const specs = this.#specs.specsOf(unit.functionType);
     const { type, id } = unit.target;
+    const removes: (() => void)[] = [];
+    for (const m of unit.consumed) {
+      if (m.seq === 0) continue;
+      const remove = this.#removeLog(m.seq);
+      if (remove !== undefined) removes.push(remove);
+    }
     return this.#write(() => {
-      for (const m of unit.consumed) if (m.seq > 0) this.#log.removeSync(m.seq);
+      for (const remove of removes) remove();
       for (const m of unit.mutations) {
         const key = [type, id, m.name];
         if (m.kind === "delete") {
@@ -632,6 +736,7 @@ export class LmdbStateStore implements StateStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     // Let writes queued before close (acknowledgements of egress records) reach the disk first.
+    await this.#inFlight?.catch(() => undefined);
     await this.#groupCommit?.catch(() => undefined);
     this.#closed = true;
     await this.#root.close();
