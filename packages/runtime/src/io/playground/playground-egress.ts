@@ -73,6 +73,12 @@ export class PlaygroundEgress implements Egress {
   readonly #http: HttpListener;
   readonly #allowedOrigins: ReadonlySet<string>;
   #dropped = 0;
+  /**
+   * Records `check` has decoded, for `deliver`: the runtime hands it the same
+   * value object after the commit, so the JSON is parsed once, not twice.
+   * Records recovered after a restart are new objects and are decoded again.
+   */
+  readonly #checked = new WeakMap<TypedValue, { readonly topic: string; readonly payload: string }>();
 
   constructor(options: PlaygroundEgressOptions) {
     this.#options = options;
@@ -103,13 +109,14 @@ export class PlaygroundEgress implements Egress {
     if (!this.#queues.has(topic)) {
       return `topic "${topic}" is not configured (topics: ${[...this.#queues.keys()].join(", ")})`;
     }
+    this.#checked.set(record, { topic, payload });
     return undefined;
   }
 
   deliver(records: readonly TypedValue[], ids: readonly number[]): void {
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;
-      const { topic, payload } = PlaygroundEgressRecordType.deserialize(record.value ?? new Uint8Array(0));
+      const { topic, payload } = this.#checked.get(record) ?? PlaygroundEgressRecordType.deserialize(record.value ?? new Uint8Array(0));
       const queue = this.#queues.get(topic)!;
       if (queue.size >= this.#capacity) {
         this.#dropped++;
