@@ -171,6 +171,7 @@ const startup = await benchStartup(quick ? 3 : 7);
 row("  import @eddy/runtime ms", startup.importRuntimeMs.toFixed(0), "");
 row("  build check, nothing changed, ms", startup.noopBuildMs.toFixed(0), "");
 row("  eddy run greeter: spawn → ready ms", startup.eddyRunReadyMs.toFixed(0), "");
+row("  the same, first start after a change (compiles) ms", startup.eddyRunFirstReadyMs.toFixed(0), "");
 row("  npm run demo start → ready ms (sum)", startup.demoStartMs.toFixed(0), "target < 2,000");
 
 // (h) Observability: a busy /metrics scraper and OTLP tracing against the plain in-process greeter (bench/observability.ts).

@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { EddyError, isEddyModule, isStatefulFunction } from "@eddy/sdk";
 import type { EddyModule, StatefulFunction } from "@eddy/sdk";
+import { compiledModuleUrl } from "./compiled-module-cache.js";
 
 export interface LoadedEmbeddedModule {
   readonly functions: StatefulFunction[];
@@ -30,12 +31,22 @@ function packageTypeOf(path: string): string | undefined {
  * project without `"type": "module"` then fails as a require() cycle). A
  * `.js` file of a CommonJS project goes through tsx too, so it may use
  * `import` as well as `require`; ESM JavaScript (`.mjs`, or `.js` under
- * `"type": "module"`) and `.cjs` load natively, without tsx.
+ * `"type": "module"`) and `.cjs` load natively, without tsx. ES module
+ * TypeScript is compiled once and cached where it can be without changing
+ * its meaning (compiled-module-cache.ts), and then loads natively too.
  */
 async function importModule(path: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(path).href;
   const native = /\.(mjs|cjs)$/.test(path) || (path.endsWith(".js") && packageTypeOf(path) === "module");
   if (native) return (await import(url)) as Record<string, unknown>;
+  if (/\.(m?ts|tsx)$/u.test(path)) {
+    const compiled = await compiledModuleUrl(path);
+    if (compiled !== undefined) {
+      // Stack traces point into the TypeScript sources, as they do through tsx.
+      process.setSourceMapsEnabled(true);
+      return (await import(compiled)) as Record<string, unknown>;
+    }
+  }
   const [{ register: registerEsm, tsImport }, { register: registerCjs }] = await Promise.all([import("tsx/esm/api"), import("tsx/cjs/api")]);
   if (path.endsWith(".cts")) return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
   // What tsImport does (a scoped CommonJS and ESM registration under one
