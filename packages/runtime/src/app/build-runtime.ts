@@ -19,6 +19,7 @@ import { remoteInvoker } from "../remote/remote-invoker.js";
 import type { TransportOptions } from "../remote/transport-options.js";
 import type { HttpTransport, KafkaIngressSpec } from "../config/index.js";
 import type { ClusterSettings } from "../cluster/cluster-settings.js";
+import type { StreamIngress } from "../cluster/stream-ingress.js";
 import { MemoryStateStore } from "../store/memory-state-store.js";
 import { SpecRegistry } from "../store/spec-registry.js";
 
@@ -65,6 +66,7 @@ export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOp
       : { partitions: settings.spec.partitions, maxPendingMessages: settings.spec.maxPendingMessages }),
   };
   const clusterIngresses: KafkaIngressSpec[] = [];
+  const streamIngresses: StreamIngress[] = [];
   const clusterEgresses = new Set<string>();
   if (options.cluster !== undefined) {
     if (options.store !== undefined) {
@@ -80,20 +82,23 @@ export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOp
       specs,
       kafkaEgresses: clusterEgresses,
       ingresses: clusterIngresses,
+      streamIngresses,
       checkTarget: (target, argument) => runtimeRef.current!.checkTarget(target, argument),
       moduleDigest: moduleDigest(config),
     });
     const runtime = new Runtime({ ...runtimeOptions, partitions: placement.topics.partitions, store: new MemoryStateStore({ specs }), placement });
     runtimeRef.current = runtime;
-    return bindComponents(runtime, config, options, { ingresses: clusterIngresses, egresses: clusterEgresses });
+    return bindComponents(runtime, config, options, { ingresses: clusterIngresses, streamIngresses, egresses: clusterEgresses });
   }
   const runtime = new Runtime(runtimeOptions);
   return bindComponents(runtime, config, options, undefined);
 }
 
-/** Kafka components of a cluster worker: collected for the partitions' transactions instead of bound on their own. */
+/** Ingresses and Kafka egresses of a cluster worker: collected for the partitions' transactions instead of bound on their own. */
 interface ClusterKafka {
   readonly ingresses: KafkaIngressSpec[];
+  /** Kinesis ingresses: each stream is read in the partition task that owns it (cluster/stream-ingress.ts). */
+  readonly streamIngresses: StreamIngress[];
   readonly egresses: Set<string>;
 }
 
@@ -144,11 +149,17 @@ async function bindComponents(runtime: Runtime, config: ModuleConfig, options: B
         );
         break;
       case "io.statefun.kinesis.v1/ingress": {
-        if (cluster !== undefined) {
-          throw new EddyError("EDDY_CONFIG_INVALID", `${at(c.location)}: a Kinesis ingress cannot run in the cluster mode yet (docs/cluster.md); run this module without --cluster`);
-        }
         const { KinesisIngress } = await loadConnector("kinesis", () => import("../io/kinesis/kinesis-ingress.js"), at(c.location));
-        runtime.bindIngress(new KinesisIngress({ spec: c.spec, logger: options.logger }), { source: at(c.location) });
+        const spec = c.spec;
+        if (cluster !== undefined) {
+          cluster.streamIngresses.push({
+            id: spec.id,
+            streams: spec.streams.map((s) => s.stream),
+            create: (streams) => new KinesisIngress({ spec: { ...spec, streams: spec.streams.filter((s) => streams.includes(s.stream)) }, logger: options.logger }),
+          });
+          break;
+        }
+        runtime.bindIngress(new KinesisIngress({ spec, logger: options.logger }), { source: at(c.location) });
         break;
       }
       case "io.statefun.kinesis.v1/egress": {

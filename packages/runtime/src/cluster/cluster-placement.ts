@@ -13,6 +13,7 @@ import type { ClusterSettings } from "./cluster-settings.js";
 import type { ClusterTopics } from "./cluster-topics.js";
 import { clusterGroup, clusterTopics, ensureClusterTopics } from "./cluster-topics.js";
 import { IngressSource } from "./ingress-source.js";
+import type { StreamIngress } from "./stream-ingress.js";
 import { PartitionFetcher } from "../io/kafka/partition-fetcher.js";
 import { KafkaRouter } from "./kafka-router.js";
 import { PartitionCache } from "./partition-cache.js";
@@ -32,6 +33,8 @@ export interface ClusterPlacementOptions {
   /** Kafka egresses whose records go into the partitions' transactions. */
   readonly kafkaEgresses: ReadonlySet<string>;
   readonly ingresses: readonly KafkaIngressSpec[];
+  /** Ingresses with readers of their own (Kinesis), run in the partition tasks that own their streams. */
+  readonly streamIngresses: readonly StreamIngress[];
   readonly checkTarget: (target: Address, argument: TypedValue) => TargetProblem | undefined;
   /** moduleDigest() of this worker's module file: every worker of a cluster must run the same. */
   readonly moduleDigest: string;
@@ -324,6 +327,8 @@ export class ClusterPlacement implements PartitionPlacement {
       specs: this.#o.specs,
       kafkaEgresses: this.#o.kafkaEgresses,
       ingressSources: this.#sources,
+      streamIngresses: this.#o.streamIngresses,
+      checkTarget: this.#o.checkTarget,
       host: this.#host!,
       logger: this.#log,
       transactionTimeoutMs: s.transactionTimeoutMs ?? 10_000,

@@ -108,6 +108,11 @@ export function positionRecordKey(ingress: string, source: string): string {
   return `i${NUL}${ingress}${NUL}${source}`;
 }
 
+/** How a partition task keys the ingress positions it restored and keeps: ingress NUL source ("topic/partition", "stream/shard"). */
+export function sourcePositionKey(ingress: string, source: string): string {
+  return `${ingress}${NUL}${source}`;
+}
+
 export function quarantineRecordKey(targetKey: string): string {
   return `q${NUL}${targetKey}`;
 }

@@ -7,6 +7,7 @@ import type { Logger } from "../log/logger.js";
 import type { Envelope } from "../model/envelope.js";
 import { envelope } from "../model/envelope.js";
 import { LogReader } from "./log-reader.js";
+import { sourcePositionKey } from "./cluster-records.js";
 import { routeIngressRecord } from "../io/kafka/ingress-record.js";
 import type { PartitionFetcher } from "../io/kafka/partition-fetcher.js";
 import { sleep } from "../retry/sleep.js";
@@ -65,7 +66,7 @@ export class IngressSource {
     }
     const { topic, partition } = sources[this.#turn++ % sources.length]!;
     const source = `${topic}/${partition}`;
-    const positionKey = `${this.id}\u0000${source}`;
+    const positionKey = sourcePositionKey(this.id, source);
     let reader = this.#readers.get(source);
     if (reader === undefined) {
       reader = new LogReader(this.#fetcher, topic, partition, 100);

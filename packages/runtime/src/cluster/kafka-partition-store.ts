@@ -9,7 +9,7 @@ import type { QuarantineRecord, StoredStateValue } from "../model/quarantine-rec
 import type { Envelope } from "../model/envelope.js";
 import type { AddressRecord, StoredState, TimerRecord } from "./cluster-records.js";
 import type { ParkedRecord } from "./cluster-records.js";
-import { addressRecordKey, decodeParked, splitKey, decodeTimer, encodeParked, encodeTimer, parseChangelogKey, positionRecordKey, quarantineRecordKey, timerRecordKey } from "./cluster-records.js";
+import { addressRecordKey, decodeParked, splitKey, decodeTimer, encodeParked, encodeTimer, parseChangelogKey, positionRecordKey, quarantineRecordKey, sourcePositionKey, timerRecordKey } from "./cluster-records.js";
 
 /** A record for a Kafka egress topic, written in the partition's transaction. */
 export interface EgressRecord {
@@ -122,8 +122,8 @@ export class KafkaPartitionStore implements StateStore {
           if (value !== null) into.watermark = Number(value.toString());
           return;
         case "position":
-          if (value === null) into.positions.delete(`${parsed.ingress}\u0000${parsed.source}`);
-          else into.positions.set(`${parsed.ingress}\u0000${parsed.source}`, value.toString());
+          if (value === null) into.positions.delete(sourcePositionKey(parsed.ingress, parsed.source));
+          else into.positions.set(sourcePositionKey(parsed.ingress, parsed.source), value.toString());
           return;
         case "parked": {
           if (value === null) {

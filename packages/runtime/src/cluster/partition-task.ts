@@ -1,8 +1,11 @@
 import { Consumer, Producer } from "@platformatic/kafka";
 import type { MessageToProduce } from "@platformatic/kafka";
 import { EddyError, isEddyError } from "@eddy/sdk";
+import type { Address, TypedValue } from "@eddy/sdk";
 import type { Logger } from "../log/logger.js";
 import type { Envelope } from "../model/envelope.js";
+import { envelope } from "../model/envelope.js";
+import type { Ingress, IngressSink, TargetProblem } from "../model/ingress.js";
 import { partitionOf } from "../runtime/partitioner.js";
 import type { PartitionContext } from "../runtime/partition-context.js";
 import type { PlacementHost } from "../runtime/partition-placement.js";
@@ -10,8 +13,10 @@ import type { SpecRegistry } from "../store/spec-registry.js";
 import { closeQuietly, describeError, hasKafkaError, retryDelay } from "../io/kafka/kafka-common.js";
 import type { ClusterTopics } from "./cluster-topics.js";
 import { partitionTransactionalId } from "./cluster-topics.js";
-import { decodeLogMessage, encodeLogMessage, WATERMARK_KEY } from "./cluster-records.js";
+import { decodeLogMessage, encodeLogMessage, sourcePositionKey, WATERMARK_KEY } from "./cluster-records.js";
 import type { IngressSource } from "./ingress-source.js";
+import type { StreamIngress } from "./stream-ingress.js";
+import { streamPartition } from "./stream-ingress.js";
 import { KafkaPartitionStore } from "./kafka-partition-store.js";
 import type { RestoredPartition, RestoreInto } from "./kafka-partition-store.js";
 import { LogReader } from "./log-reader.js";
@@ -29,6 +34,9 @@ export interface PartitionTaskOptions {
   readonly specs: SpecRegistry;
   readonly kafkaEgresses: ReadonlySet<string>;
   readonly ingressSources: readonly IngressSource[];
+  /** Ingresses with readers of their own (Kinesis): this task runs those of their streams that map to its partition. */
+  readonly streamIngresses: readonly StreamIngress[];
+  readonly checkTarget: (target: Address, argument: TypedValue) => TargetProblem | undefined;
   readonly host: PlacementHost;
   readonly logger: Logger;
   readonly transactionTimeoutMs: number;
@@ -92,6 +100,9 @@ export class PartitionTask {
   #closing: Promise<void> | undefined;
   #running = false;
   readonly #positions = new Map<string, string>();
+  /** The stream ingresses this task runs, and their stop once asked for. */
+  readonly #streamReaders: Ingress[] = [];
+  #streamReadersStopped: Promise<void> | undefined;
 
   constructor(options: PartitionTaskOptions) {
     this.#o = options;
@@ -148,7 +159,53 @@ export class PartitionTask {
       `partition ${this.partition} assigned: restored, processing from log offset ${restored.watermark}`,
     );
     this.#loops = [this.#fetchLoop(), this.#commitLoop(), ...o.ingressSources.map((s) => this.#ingressLoop(s))];
+    await this.#startStreamReaders();
     this.#running = true;
+  }
+
+  /** Starts a reader for each stream ingress with streams that map to this partition (they resume from the restored positions). */
+  async #startStreamReaders(): Promise<void> {
+    const sink = this.#streamSink();
+    for (const ingress of this.#o.streamIngresses) {
+      const streams = ingress.streams.filter((stream) => streamPartition(stream, this.#o.topics.partitions) === this.partition);
+      if (streams.length === 0) continue;
+      this.#throwIfClosed();
+      const reader = ingress.create(streams);
+      this.#streamReaders.push(reader);
+      await reader.start(sink);
+      this.#log.info({ ingress: ingress.id, streams }, `partition ${this.partition}: ${reader.describe()}`);
+    }
+  }
+
+  /** Stops the stream readers (at once: they read no more); resolves once each has stopped. */
+  #stopStreamReaders(): Promise<void> {
+    this.#streamReadersStopped ??= Promise.allSettled(this.#streamReaders.map((r) => r.stop())).then(() => undefined);
+    return this.#streamReadersStopped;
+  }
+
+  /**
+   * What this partition's stream readers hand their records to: the messages and the shard's position go into the
+   * partition's next transaction, and accept() resolves once it committed (the reader then reads on), as the embedded
+   * store's accept does once it is durable. Refused as the embedded runtime refuses: a target no function serves or
+   * an address that is not valid (the reader retries the batch); a value a function rejects fails at that function.
+   */
+  #streamSink(): IngressSink {
+    const positions = this.#positions;
+    return {
+      accept: async (messages, position) => {
+        if (position === undefined) throw new EddyError("EDDY_CLUSTER_FAILED", `partition ${this.partition}: a stream ingress accepted records without their position`);
+        for (const m of messages) {
+          const problem = this.#o.checkTarget(m.target, m.argument);
+          if (problem?.code === "EDDY_UNKNOWN_FUNCTION" || problem?.code === "EDDY_INVALID_ADDRESS") {
+            throw new EddyError(problem.code, `${position.ingress}, ${position.partition}: message to ${m.target.type}/${m.target.id}: ${problem.message}`);
+          }
+        }
+        positions.set(sourcePositionKey(position.ingress, position.partition), position.next);
+        await this.#store.position(position.ingress, position.partition, position.next, messages.map((m) => envelope(m.target, m.argument, undefined)));
+      },
+      position: (ingress, partition) => positions.get(sourcePositionKey(ingress, partition)),
+      checkTarget: (target, argument) => this.#o.checkTarget(target, argument),
+    };
   }
 
   /**
@@ -166,6 +223,7 @@ export class PartitionTask {
   async #close(): Promise<void> {
     this.#input.abort();
     this.#abort.abort();
+    const readersStopped = this.#stopStreamReaders();
     this.#wake?.();
     this.#store.close();
     await this.#context?.close();
@@ -175,7 +233,7 @@ export class PartitionTask {
     if (this.#consumer !== undefined) clients.push(closeQuietly(this.#consumer));
     if (this.#fetcher !== undefined) clients.push(this.#fetcher.close());
     await Promise.all(clients);
-    await Promise.allSettled(this.#loops);
+    await Promise.allSettled([...this.#loops, readersStopped]);
     this.#notifyIdle();
   }
 
@@ -188,6 +246,8 @@ export class PartitionTask {
   async flushAndClose(timeoutMs: number): Promise<void> {
     if (this.#closing === undefined && this.#running && !this.#failed) {
       this.#input.abort();
+      // Not waited for here: a reader waits for its last batch's transaction, which this flush commits.
+      void this.#stopStreamReaders();
       await this.#context?.close();
       const until = performance.now() + timeoutMs;
       if (this.#store.hasWork || this.#inTransaction) {

@@ -35,9 +35,10 @@ function functionLines(deployment: PipelineDeployment | undefined): string[] {
 
 /**
  * A fresh cluster name, input and output topics, and the pipeline module (pipeline-fns.ts) reading
- * `input`, its functions deployed as `deployment` says.
+ * `input`, its functions deployed as `deployment` says. `ingress`, when given, is the module's ingress
+ * document instead of the Kafka ingress of `input` (its target must be test/counter, typed test/Input).
  */
-export function clusterSetup(prefix: string, playgroundPort?: number, deployment?: PipelineDeployment): ClusterSetup {
+export function clusterSetup(prefix: string, playgroundPort?: number, deployment?: PipelineDeployment, ingress?: readonly string[]): ClusterSetup {
   const cluster = unique(prefix);
   const input = unique(`${prefix}-in`);
   const output = unique(`${prefix}-out`);
@@ -49,7 +50,7 @@ export function clusterSetup(prefix: string, playgroundPort?: number, deployment
     [
       ...functionLines(deployment),
       "---",
-      ...kafkaIngressLines({ id: "test/input", group: `${cluster}-input`, startup: "earliest", topic: input, valueType: "test/Input", target: "test/counter" }),
+      ...(ingress ?? kafkaIngressLines({ id: "test/input", group: `${cluster}-input`, startup: "earliest", topic: input, valueType: "test/Input", target: "test/counter" })),
       "---",
       ...kafkaEgressLines(egressId, "10s"),
       ...(playgroundPort === undefined ? [] : ["---", "kind: io.statefun.playground.v1/ingress", "spec:", `  port: ${playgroundPort}`]),
