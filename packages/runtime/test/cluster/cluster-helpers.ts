@@ -140,24 +140,35 @@ export function generations(worker: EddyProcess): number {
   return (worker.output().match(/group generation \d+:/g) ?? []).length;
 }
 
+/** Input written in slices while the test goes on: `atLeast(n)` resolves once n inputs are written, `done` once all are. */
+export interface PacedInput {
+  readonly done: Promise<void>;
+  atLeast(n: number): Promise<void>;
+}
+
 /**
- * Produces `inputs` to `topic` in slices of 60 with 100 ms between them, so a
- * kill or a freeze lands while messages, timers and transactions are in
- * flight. `atLeast(n)` resolves once n inputs are in Kafka.
+ * Writes `inputs` with `write` in slices of `slice` with 100 ms between them,
+ * so a kill or a freeze lands while messages, timers and transactions are in
+ * flight.
  */
-export function producePaced(topic: string, inputs: readonly TestRecord[]): { readonly done: Promise<void>; atLeast(n: number): Promise<void> } {
-  let produced = 0;
+export function writePaced(inputs: readonly TestRecord[], slice: number, write: (records: readonly TestRecord[], from: number) => Promise<void>): PacedInput {
+  let written = 0;
   const done = (async () => {
-    for (let i = 0; i < inputs.length; i += 60) {
-      await produce(topic, inputs.slice(i, i + 60));
-      produced = i + 60;
+    for (let i = 0; i < inputs.length; i += slice) {
+      await write(inputs.slice(i, i + slice), i);
+      written = i + slice;
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
   return {
     done,
     async atLeast(n) {
-      while (produced < n) await new Promise((r) => setTimeout(r, 20));
+      while (written < n) await new Promise((r) => setTimeout(r, 20));
     },
   };
+}
+
+/** Produces `inputs` to `topic` in slices of 60 (writePaced). */
+export function producePaced(topic: string, inputs: readonly TestRecord[]): PacedInput {
+  return writePaced(inputs, 60, (records) => produce(topic, records));
 }

@@ -12,8 +12,8 @@ import { createTopics, requireBroker } from "../kafka/kafka-helpers.js";
 import type { EddyProcess, TestRecord } from "../kafka/kafka-helpers.js";
 import type { Kinesalite } from "../kinesis/kinesalite.js";
 import { ACCESS_KEY_ID, createStream, hashKeyForShard, REGION, SECRET_ACCESS_KEY, shardIds, startKinesalite, uniqueStream, utf8, waitFor } from "../kinesis/kinesalite.js";
-import { clusterSetup, generations, readAllCommitted, startWorker, stopAll, verifyExactlyOnce } from "./cluster-helpers.js";
-import type { OutputRecord } from "./cluster-helpers.js";
+import { clusterSetup, generations, readAllCommitted, startWorker, stopAll, verifyExactlyOnce, writePaced } from "./cluster-helpers.js";
+import type { OutputRecord, PacedInput } from "./cluster-helpers.js";
 
 function kinesisIngressLines(endpoint: string, stream: string): string[] {
   return [
@@ -50,33 +50,22 @@ describe("cluster mode with a Kinesis ingress (real broker, kinesalite)", { time
     await kinesis.close();
   });
 
-  /** Puts `inputs` in slices of 50 with 100 ms between them (retrying a slice while a reshard is under way); `atLeast(n)` resolves once n are in the stream. */
-  function putPaced(stream: string, inputs: readonly TestRecord[]): { readonly done: Promise<void>; atLeast(n: number): Promise<void> } {
-    let put = 0;
-    const done = (async () => {
-      for (let i = 0; i < inputs.length; i += 50) {
-        const Records = inputs.slice(i, i + 50).map((r) => ({ PartitionKey: r.key, Data: utf8(r.value) }));
-        let failed: number | undefined;
-        await waitFor(async () => {
-          try {
-            failed = (await kinesis.client.send(new PutRecordsCommand({ StreamName: stream, Records }))).FailedRecordCount ?? 0;
-            return true;
-          } catch {
-            return false; // refused whole while the stream is UPDATING (a shard splitting)
-          }
-        }, `records ${i}.. in ${stream}`);
-        // Putting a partly failed slice again would put its other records twice.
-        assert.equal(failed, 0, `records ${i}.. of ${stream} partly failed`);
-        put = i + 50;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    })();
-    return {
-      done,
-      async atLeast(n) {
-        while (put < n) await new Promise((r) => setTimeout(r, 20));
-      },
-    };
+  /** Puts `inputs` to `stream` in slices of 50 (writePaced), retrying a slice while a reshard is under way. */
+  function putPaced(stream: string, inputs: readonly TestRecord[]): PacedInput {
+    return writePaced(inputs, 50, async (records, from) => {
+      const Records = records.map((r) => ({ PartitionKey: r.key, Data: utf8(r.value) }));
+      let failed: number | undefined;
+      await waitFor(async () => {
+        try {
+          failed = (await kinesis.client.send(new PutRecordsCommand({ StreamName: stream, Records }))).FailedRecordCount ?? 0;
+          return true;
+        } catch {
+          return false; // refused whole while the stream is UPDATING (a shard splitting)
+        }
+      }, `records ${from}.. in ${stream}`);
+      // Putting a partly failed slice again would put its other records twice.
+      assert.equal(failed, 0, `records ${from}.. of ${stream} partly failed`);
+    });
   }
 
   it("two workers; a shard split and the worker reading the stream SIGKILLed mid-stream, then restarted: every record's effects exactly once, each key in stream order", async () => {
