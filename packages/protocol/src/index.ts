@@ -96,24 +96,8 @@ export const KINESIS_EGRESS_RECORD_TYPENAME = "type.googleapis.com/io.statefun.s
 // Errors
 // ---------------------------------------------------------------------------
 
-export const PROTOCOL_DECODE_ERROR_CODE = "EDDY_PROTOCOL_DECODE";
-
-/** Thrown by every decode helper of this package when the bytes are not a valid message. */
-export class ProtocolDecodeError extends Error {
-  override readonly name = "ProtocolDecodeError";
-  readonly code: typeof PROTOCOL_DECODE_ERROR_CODE = PROTOCOL_DECODE_ERROR_CODE;
-  /** Fully qualified protobuf name of the message that was being decoded. */
-  readonly messageType: string;
-  /** Length of the input that failed to decode. */
-  readonly byteLength: number;
-
-  constructor(messageType: string, byteLength: number, cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    super(`cannot decode ${messageType} from ${byteLength} bytes: ${reason}`, { cause });
-    this.messageType = messageType;
-    this.byteLength = byteLength;
-  }
-}
+export { PROTOCOL_DECODE_ERROR_CODE, ProtocolDecodeError } from "./protocol-decode-error.js";
+import { ProtocolDecodeError } from "./protocol-decode-error.js";
 
 // ---------------------------------------------------------------------------
 // Generic codecs
@@ -152,6 +136,20 @@ export function decodeMessage<Desc extends DescMessage>(schema: Desc, bytes: Uin
 export function encodeToFunction(msg: MessageOrInit<typeof ToFunctionSchema>): Uint8Array {
   return encodeMessage(ToFunctionSchema, msg);
 }
+
+export { readFromFunction } from "./from-function-reader.js";
+export type {
+  WireAddressFields,
+  WireTypedValueFields,
+  WireMutationFields,
+  WireInvocationFields,
+  WireDelayedFields,
+  WireEgressFields,
+  WireInvocationResponseFields,
+  WireExpirationFields,
+  WireValueSpecFields,
+  WireFromFunctionResponse,
+} from "./from-function-reader.js";
 
 /** Parses a runtime → function request body. @throws ProtocolDecodeError */
 export function decodeToFunction(bytes: Uint8Array): ToFunction {

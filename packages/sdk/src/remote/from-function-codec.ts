@@ -1,7 +1,7 @@
 import {
   create,
-  decodeFromFunction,
   encodeFromFunction,
+  readFromFunction,
   FromFunction_DelayedInvocationSchema,
   FromFunction_EgressMessageSchema,
   FromFunction_ExpirationSpec_ExpireMode as WireExpireMode,
@@ -12,11 +12,12 @@ import {
   ProtocolDecodeError,
 } from "@eddy/protocol";
 import type {
-  FromFunction_DelayedInvocation,
-  FromFunction_ExpirationSpec,
-  FromFunction_InvocationResponse,
-  FromFunction_PersistedValueMutation,
   FromFunction_PersistedValueSpec,
+  WireDelayedFields,
+  WireExpirationFields,
+  WireInvocationResponseFields,
+  WireMutationFields,
+  WireValueSpecFields,
 } from "@eddy/protocol";
 import { EddyError } from "../core/errors.js";
 import type {
@@ -122,22 +123,22 @@ function invalid(message: string): EddyError {
 export function decodeBatchOutcome(body: Uint8Array): BatchOutcome {
   let message;
   try {
-    message = decodeFromFunction(body);
+    message = readFromFunction(body);
   } catch (error) {
     const reason = error instanceof ProtocolDecodeError ? error.message : String(error);
     throw new EddyError("EDDY_PROTOCOL_DECODE", `body is not a FromFunction: ${reason}`, { cause: error });
   }
-  switch (message.response.case) {
+  switch (message.case) {
     case undefined:
       return { kind: "completed", effects: { mutations: [], messages: [], delayed: [], egress: [] } };
     case "incompleteInvocationContext":
-      return { kind: "incomplete", missing: message.response.value.missingValues.map(fromWireSpec) };
+      return { kind: "incomplete", missing: message.value.missingValues.map(fromWireSpec) };
     case "invocationResult":
-      return { kind: "completed", effects: fromWireResponse(message.response.value) };
+      return { kind: "completed", effects: fromWireResponse(message.value) };
   }
 }
 
-function fromWireSpec(s: FromFunction_PersistedValueSpec): StateSpec {
+function fromWireSpec(s: WireValueSpecFields): StateSpec {
   const { expireMode, expireAfterMs } = fromWireExpiration(s.stateName, s.expirationSpec);
   return {
     name: s.stateName,
@@ -149,7 +150,7 @@ function fromWireSpec(s: FromFunction_PersistedValueSpec): StateSpec {
 
 function fromWireExpiration(
   state: string,
-  spec: FromFunction_ExpirationSpec | undefined,
+  spec: WireExpirationFields | undefined,
 ): { expireMode: ExpireMode; expireAfterMs: number } {
   if (spec === undefined || spec.mode === WireExpireMode.NONE) return { expireMode: "none", expireAfterMs: 0 };
   const ms = Number(spec.expireAfterMillis);
@@ -164,7 +165,7 @@ function fromWireExpiration(
   }
 }
 
-function fromWireResponse(r: FromFunction_InvocationResponse): InvocationEffects {
+function fromWireResponse(r: WireInvocationResponseFields): InvocationEffects {
   return {
     mutations: r.stateMutations.map(fromWireMutation),
     messages: r.outgoingMessages.map((m, i) => {
@@ -179,7 +180,7 @@ function fromWireResponse(r: FromFunction_InvocationResponse): InvocationEffects
   };
 }
 
-function fromWireMutation(m: FromFunction_PersistedValueMutation): StateMutation {
+function fromWireMutation(m: WireMutationFields): StateMutation {
   switch (m.mutationType) {
     case WireMutationType.DELETE:
       return { kind: "delete", name: m.stateName };
@@ -197,7 +198,7 @@ function fromWireMutation(m: FromFunction_PersistedValueMutation): StateMutation
   }
 }
 
-function fromWireDelayed(d: FromFunction_DelayedInvocation, i: number): DelayedAction {
+function fromWireDelayed(d: WireDelayedFields, i: number): DelayedAction {
   // For a cancellation only the token is meaningful; StateFun ignores the other fields.
   if (d.isCancellationRequest) return { kind: "cancel", cancellationToken: d.cancellationToken };
   if (d.target === undefined) throw invalid(`delayed message #${i} has no target address`);

@@ -1,14 +1,8 @@
-import {
-  create,
-  decodeToFunction,
-  encodeToFunction,
-  ProtocolDecodeError,
-  ToFunction_InvocationSchema,
-  ToFunction_PersistedValueSchema,
-} from "@eddy/protocol";
+import { decodeToFunction, ProtocolDecodeError } from "@eddy/protocol";
 import { EddyError } from "../core/errors.js";
 import type { Invocation, InvocationBatch, StateEntry } from "../function/invocation-batch.js";
-import { fromWireAddress, fromWireTypedValue, toWireAddress, toWireTypedValue } from "./wire-values.js";
+import { fromWireAddress, fromWireTypedValue } from "./wire-values.js";
+import { writeToFunction } from "./to-function-writer.js";
 
 /*
  * InvocationBatch <-> ToFunction, the request body of the request-reply
@@ -17,27 +11,7 @@ import { fromWireAddress, fromWireTypedValue, toWireAddress, toWireTypedValue } 
 
 /** Serializes a batch as the body of a request to a remote function. */
 export function encodeInvocationBatch(batch: InvocationBatch): Uint8Array {
-  return encodeToFunction({
-    request: {
-      case: "invocation",
-      value: {
-        target: toWireAddress(batch.target),
-        // A state without a value travels as a name-only entry, as StateFun sends it.
-        state: batch.states.map((s) =>
-          create(ToFunction_PersistedValueSchema, {
-            stateName: s.name,
-            ...(s.value === undefined ? {} : { stateValue: toWireTypedValue(s.value) }),
-          }),
-        ),
-        invocations: batch.invocations.map((inv) =>
-          create(ToFunction_InvocationSchema, {
-            ...(inv.caller === undefined ? {} : { caller: toWireAddress(inv.caller) }),
-            argument: toWireTypedValue(inv.argument),
-          }),
-        ),
-      },
-    },
-  });
+  return writeToFunction(batch);
 }
 
 /**

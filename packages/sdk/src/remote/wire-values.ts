@@ -1,5 +1,5 @@
 import { create, AddressSchema, TypedValueSchema } from "@eddy/protocol";
-import type { Address as WireAddress, TypedValue as WireTypedValue } from "@eddy/protocol";
+import type { Address as WireAddress, TypedValue as WireTypedValue, WireAddressFields, WireTypedValueFields } from "@eddy/protocol";
 import type { Address } from "../core/address.js";
 import type { TypedValue } from "../core/typed-value.js";
 
@@ -24,7 +24,7 @@ export function toWireAddress(a: Address): WireAddress {
   return create(AddressSchema, { namespace, type: name, id: a.id });
 }
 
-export function fromWireAddress(a: WireAddress): Address {
+export function fromWireAddress(a: WireAddressFields): Address {
   return { type: `${a.namespace}/${a.type}`, id: a.id };
 }
 
@@ -37,7 +37,7 @@ export function toWireTypedValue(v: TypedValue): WireTypedValue {
 }
 
 /** An unset TypedValue reads like one without a value. */
-export function fromWireTypedValue(v: WireTypedValue | undefined): TypedValue {
+export function fromWireTypedValue(v: WireTypedValueFields | undefined): TypedValue {
   if (v === undefined) return { typename: "", value: undefined };
   return { typename: v.typename, value: v.hasValue ? v.value : undefined };
 }
