@@ -1,7 +1,8 @@
-import { decodeKafkaProducerRecord } from "@eddy/protocol";
 import { EddyError } from "@eddy/sdk";
 import type { Address, StateEntry, StateSpec } from "@eddy/sdk";
 import type { CommitUnit, DelayedMessage } from "../model/commit-unit.js";
+import { producerRecordOf } from "../io/kafka/producer-record.js";
+import type { ProducerRecord } from "../io/kafka/producer-record.js";
 import { MemoryStateStore } from "../store/memory-state-store.js";
 import type { SpecRegistry } from "../store/spec-registry.js";
 import type { RecoveredState, StateStore } from "../store/state-store.js";
@@ -11,19 +12,14 @@ import type { AddressRecord, StoredState, TimerRecord } from "./cluster-records.
 import type { ParkedRecord } from "./cluster-records.js";
 import { addressRecordKey, decodeParked, splitKey, decodeTimer, encodeParked, encodeTimer, parseChangelogKey, positionRecordKey, quarantineRecordKey, sourcePositionKey, timerRecordKey } from "./cluster-records.js";
 
-/** A record for a Kafka egress topic, written in the partition's transaction. */
-export interface EgressRecord {
-  readonly topic: string;
-  readonly key: Buffer | undefined;
-  readonly value: Buffer;
-}
 
 /** Everything committed to this partition since the last transaction, to go into the next one. */
 export interface PendingWork {
   /** Changelog key → JSON value, or null for a tombstone. The newest write of a key wins. */
   readonly changelog: Map<string, string | null>;
   readonly messages: Envelope[];
-  readonly egress: EgressRecord[];
+  /** Records for Kafka egress topics, written in the partition's transaction. */
+  readonly egress: ProducerRecord[];
   /** Log offsets whose effects this work includes. */
   readonly consumed: number[];
   readonly waiters: { resolve: () => void; reject: (error: unknown) => void }[];
@@ -193,12 +189,7 @@ export class KafkaPartitionStore implements StateStore {
     }
     for (const r of unit.egress) {
       if (!this.#kafkaEgresses.has(r.egress)) continue;
-      const decoded = decodeKafkaProducerRecord(r.value.value ?? new Uint8Array(0));
-      work.egress.push({
-        topic: decoded.topic,
-        key: decoded.key.length === 0 ? undefined : Buffer.from(decoded.key, "utf8"),
-        value: Buffer.from(decoded.valueBytes.buffer, decoded.valueBytes.byteOffset, decoded.valueBytes.length),
-      });
+      work.egress.push(producerRecordOf(r.value));
     }
     return this.#settled(work);
   }

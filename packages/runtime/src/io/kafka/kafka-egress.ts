@@ -7,6 +7,7 @@ import type { KafkaEgressSpec } from "../../config/index.js";
 import type { Logger } from "../../log/logger.js";
 import type { Egress, EgressContext } from "../../model/egress.js";
 import { bootstrapBrokers, closeQuietly, describeError, hasKafkaError, intProperty, retryDelay, warnUnsupported } from "./kafka-common.js";
+import { producerRecordOf } from "./producer-record.js";
 import { TransactionPipeline } from "./transaction-pipeline.js";
 import { Backoff } from "../../retry/backoff.js";
 import { sleep } from "../../retry/sleep.js";
@@ -137,11 +138,11 @@ export class KafkaEgress implements Egress {
     for (let i = 0; i < records.length; i++) {
       // Handed over again from the store, but start() found them already in Kafka and acknowledged them.
       if (this.#alreadyInKafka.delete(ids[i]!)) continue;
-      const decoded = decodeKafkaProducerRecord(records[i]!.value ?? new Uint8Array(0));
+      const decoded = producerRecordOf(records[i]!);
       const message: MessageToProduce<Buffer, Buffer, Buffer, Buffer> = {
         topic: decoded.topic,
-        value: Buffer.from(decoded.valueBytes.buffer, decoded.valueBytes.byteOffset, decoded.valueBytes.length),
-        ...(decoded.key.length === 0 ? {} : { key: Buffer.from(decoded.key, "utf8") }),
+        value: decoded.value,
+        ...(decoded.key === undefined ? {} : { key: decoded.key }),
       };
       this.#queue.push({ message, id: ids[i]! });
     }
