@@ -15,7 +15,8 @@ import { LogReader } from "../packages/runtime/src/cluster/log-reader.js";
 import { PartitionFetcher } from "../packages/runtime/src/io/kafka/partition-fetcher.js";
 import { closeQuietly } from "../packages/runtime/src/io/kafka/kafka-common.js";
 import { kafkaEgressLines, kafkaIngressLines } from "../packages/runtime/test/kafka/kafka-helpers.js";
-import { KAFKA_BROKER } from "./kafka-greeter.js";
+import { processCpuMs } from "./bench-processes.js";
+import { brokerPid, KAFKA_BROKER } from "./kafka-greeter.js";
 import { percentile } from "./stats.js";
 import type { KafkaBenchResult } from "./kafka-greeter.js";
 
@@ -29,6 +30,7 @@ export interface ClusterRun extends KafkaBenchResult {
 }
 
 interface Worker {
+  readonly pid: number | undefined;
   output(): string;
   readonly exited: Promise<unknown>;
   kill(signal: NodeJS.Signals): void;
@@ -50,7 +52,7 @@ function startWorker(moduleFile: string, cluster: string, sessionTimeoutMs: numb
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr.on("data", (d: Buffer) => (out += d.toString()));
   const exited = new Promise((resolve) => child.on("close", resolve));
-  return { output: () => out, exited, kill: (s) => child.kill(s) };
+  return { pid: child.pid, output: () => out, exited, kill: (s) => child.kill(s) };
 }
 
 async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -205,10 +207,17 @@ export async function benchClusterRun(workers: number, messages: number, rate: n
   const s = await setup();
   const list = await startCluster(s, workers, 6_000);
   const reader = new OutputReader(s.output);
+  // From the moment the cluster settled: start-up and restores are not counted.
+  const workersCpu = (): number => list.reduce((sum, w) => sum + processCpuMs(w.pid), 0);
+  const broker = brokerPid();
+  const cpuBefore = workersCpu();
+  const brokerCpuBefore = processCpuMs(broker);
   try {
     const started = await produce(s.input, messages, rate);
     const deadline = Date.now() + 120_000;
     while (reader.received < messages && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const cpuMs = workersCpu() - cpuBefore;
+    const brokerCpuMs = processCpuMs(broker) - brokerCpuBefore;
     const seconds = ((reader.lastAt || Date.now()) - started) / 1000;
     const sorted = [...reader.latencies].sort((a, b) => a - b);
     return {
@@ -219,6 +228,8 @@ export async function benchClusterRun(workers: number, messages: number, rate: n
       produceToCommittedP50Ms: percentile(sorted, 0.5),
       produceToCommittedP99Ms: percentile(sorted, 0.99),
       missing: messages - reader.received,
+      eddyCpuUsPerMessage: Math.round((cpuMs * 1000) / messages),
+      brokerCpuUsPerMessage: Math.round((brokerCpuMs * 1000) / messages),
     };
   } finally {
     await reader.stop();

@@ -5,7 +5,7 @@
  * read_committed consumer measures each record's time from produce to
  * committed output. Run alone with `node --conditions=eddy-source --import tsx bench/kafka-greeter.ts`.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Admin, Consumer, FetchIsolationLevels, Producer } from "@platformatic/kafka";
@@ -14,10 +14,20 @@ import { LmdbStateStore, Runtime, silentLogger } from "@eddy/runtime";
 import { closeQuietly } from "../packages/runtime/src/io/kafka/kafka-common.js";
 import { KafkaEgress } from "../packages/runtime/src/io/kafka/kafka-egress.js";
 import { KafkaIngress } from "../packages/runtime/src/io/kafka/kafka-ingress.js";
+import { processCpuMs } from "./bench-processes.js";
 import { percentile } from "./stats.js";
 
 /** The broker of `npm run kafka:start`; EDDY_KAFKA_PORT moves it, as in scripts/kafka/kafka.mjs. */
 export const KAFKA_BROKER = `127.0.0.1:${Number(process.env.EDDY_KAFKA_PORT ?? 9092)}`;
+
+/** The pid of the broker this checkout's scripts started (scripts/kafka/kafka.mjs), for its CPU time; undefined for another broker. */
+export function brokerPid(): number | undefined {
+  try {
+    return Number(readFileSync(new URL("../.cache/kafka/kafka.pid", import.meta.url), "utf8").trim());
+  } catch {
+    return undefined;
+  }
+}
 
 export interface KafkaBenchResult {
   readonly offeredPerSecond: number;
@@ -26,6 +36,15 @@ export interface KafkaBenchResult {
   readonly produceToCommittedP50Ms: number;
   readonly produceToCommittedP99Ms: number;
   readonly missing: number;
+  /**
+   * CPU (user + system) per message produced, µs, from the first produce to
+   * the last committed output: of the broker (NaN when it is not this
+   * checkout's), and of Eddy: the bench process for the embedded runtime
+   * (which includes the bench's own producer and reader, about 30 µs), the
+   * worker processes in the cluster bench.
+   */
+  readonly eddyCpuUsPerMessage: number;
+  readonly brokerCpuUsPerMessage: number;
 }
 
 const NameType = rawType("example/Name");
@@ -102,6 +121,9 @@ export async function benchKafkaGreeter(messages: number, rate: number, keys = 1
 
   // Idempotent, so that a retried request cannot duplicate input and skew the count.
   const producer = new Producer({ clientId: "bench-producer", bootstrapBrokers: [KAFKA_BROKER], acks: -1, idempotent: true, producerId: -1n, producerEpoch: -1 });
+  const broker = brokerPid();
+  const brokerCpuBefore = processCpuMs(broker);
+  const cpuBefore = process.cpuUsage();
   const started = Date.now();
   const chunk = rate === 0 ? 2000 : Math.max(1, Math.round(rate / 100));
   for (let i = 0; i < messages; i += chunk) {
@@ -118,6 +140,8 @@ export async function benchKafkaGreeter(messages: number, rate: number, keys = 1
   await producer.close();
   const deadline = Date.now() + 60_000;
   while (received < messages && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const cpu = process.cpuUsage(cpuBefore);
+  const brokerCpuMs = processCpuMs(broker) - brokerCpuBefore;
   const seconds = ((lastAt || Date.now()) - started) / 1000;
   await stream.close();
   await closeQuietly(reader);
@@ -131,6 +155,8 @@ export async function benchKafkaGreeter(messages: number, rate: number, keys = 1
     produceToCommittedP50Ms: percentile(latencies, 0.5),
     produceToCommittedP99Ms: percentile(latencies, 0.99),
     missing: messages - received,
+    eddyCpuUsPerMessage: Math.round((cpu.user + cpu.system) / messages),
+    brokerCpuUsPerMessage: Math.round((brokerCpuMs * 1000) / messages),
   };
 }
 

@@ -124,6 +124,7 @@ let kafka: unknown = `skipped: no broker at 127.0.0.1:${kafkaPort}`;
     const paced = await benchKafkaGreeter(quick ? 50_000 : 200_000, 10_000);
     row("  at 10,000/s offered: messages/s", Math.round(paced.messagesPerSecond).toLocaleString("en"), "");
     row("  at 10,000/s offered: produce→committed p50 / p99 ms", `${paced.produceToCommittedP50Ms} / ${paced.produceToCommittedP99Ms}`, "target ≤ 100");
+    row("  CPU µs per message, bench process (runtime + load) / broker, at 10,000/s", `${paced.eddyCpuUsPerMessage} / ${paced.brokerCpuUsPerMessage}`, "");
     row("  missing outputs (negative = extra)", `${max.missing} / ${paced.missing}`, "");
     kafka = { max, paced };
   }
@@ -150,6 +151,7 @@ if (clusterSkipped !== undefined) {
   const pacedThree = await benchClusterRun(3, half * seconds, half);
   row(`  at ${half.toLocaleString("en")}/s (half of 1 worker's): p50 / p99 ms, 1 worker`, `${pacedOne.produceToCommittedP50Ms} / ${pacedOne.produceToCommittedP99Ms}`, "target p99 ≤ 100");
   row(`  at ${half.toLocaleString("en")}/s: p50 / p99 ms, 3 workers`, `${pacedThree.produceToCommittedP50Ms} / ${pacedThree.produceToCommittedP99Ms}`, "target p99 ≤ 100");
+  row("  CPU µs per message, workers / broker: 1 worker backlog, 3 workers backlog", `${one.eddyCpuUsPerMessage} / ${one.brokerCpuUsPerMessage}, ${three.eddyCpuUsPerMessage} / ${three.brokerCpuUsPerMessage}`, "");
   const failover = await benchClusterFailover(6_000, 1_000, quick ? 20 : 40);
   row("  SIGKILL → its partitions processing again, ms", failover.killToProcessingMs.toLocaleString("en"), `target < 10,000 (default session timeout ${failover.sessionTimeoutMs / 1000} s bounds it)`);
   row("  missing outputs (negative = extra)", `${one.missing} / ${two.missing} / ${three.missing} / ${pacedOne.missing} / ${pacedThree.missing} / ${failover.missing}`, "must be 0");
