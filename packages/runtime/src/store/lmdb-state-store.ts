@@ -210,7 +210,7 @@ export class LmdbStateStore implements StateStore {
    * A removal of the same seq in the same group commit cancels the put instead:
    * a message accepted and consumed before its commit starts never touches the log.
    */
-  #logPuts = new Map<number, object>();
+  #logPuts = new Map<number, Envelope>();
   #cancelledLogPuts = 0;
   /** The first failed write (a full disk, a file size limit, an I/O error); from then on every write is refused. */
   #failure: EddyError | undefined;
@@ -351,29 +351,29 @@ export class LmdbStateStore implements StateStore {
   }
 
   /**
-   * A log put for the next group commit: the returned write does it, unless a
-   * removal of the same seq queued for that group commit has cancelled it.
+   * Queues log puts for the next group commit; the returned write does those
+   * a removal queued for the same group commit has not cancelled since. (The
+   * message itself names its put: a put of the same seq and message queued
+   * again later writes the same record.)
    */
-  #putLog(m: Envelope): () => void {
-    const token = {};
+  #putLog(messages: readonly Envelope[]): () => void {
     const puts = this.#logPuts;
-    puts.set(m.seq, token);
+    for (const m of messages) puts.set(m.seq, m);
     return () => {
-      if (puts.get(m.seq) === token) this.#log.putSync(m.seq, toLogged(m));
+      for (const m of messages) if (puts.get(m.seq) === m) this.#log.putSync(m.seq, toLogged(m));
     };
   }
 
   /**
-   * A log removal for the next group commit. When that group commit also holds
-   * the message's put, the put is cancelled instead and nothing is written: the
-   * transaction's outcome is the same, with two writes fewer.
+   * A log removal for the next group commit: true when that group commit also
+   * holds the message's put, which is then cancelled instead, so nothing is
+   * written (the transaction's outcome is the same, with two writes fewer);
+   * false when the caller's write must remove it.
    */
-  #removeLog(seq: number): (() => void) | undefined {
-    if (this.#logPuts.delete(seq)) {
-      this.#cancelledLogPuts++;
-      return undefined;
-    }
-    return () => this.#log.removeSync(seq);
+  #cancelLogPut(seq: number): boolean {
+    if (!this.#logPuts.delete(seq)) return false;
+    this.#cancelledLogPuts++;
+    return true;
   }
 
   /** Log puts a removal in the same group commit cancelled (a benchmark figure). */
@@ -420,9 +420,9 @@ export class LmdbStateStore implements StateStore {
 
   appendInput(messages: readonly Envelope[], position?: InputPosition): Promise<void> {
     for (const m of messages) m.seq = this.#seq();
-    const puts = messages.map((m) => this.#putLog(m));
+    const put = this.#putLog(messages);
     return this.#write(() => {
-      for (const put of puts) put();
+      put();
       if (position !== undefined) this.#positions.putSync([position.ingress, position.partition], position.next);
     });
   }
@@ -448,11 +448,11 @@ export class LmdbStateStore implements StateStore {
         if (pending?.size === 0) this.#holding.delete(m.key);
       }
     };
-    const removes = messages.map((m) => this.#removeLog(m.seq));
+    const inLog = messages.map((m) => !this.#cancelLogPut(m.seq));
     const writing = this.#write(() => {
       for (let i = 0; i < messages.length; i++) {
         const m = messages[i]!;
-        removes[i]?.();
+        if (inLog[i]) this.#log.removeSync(m.seq);
         this.#held.putSync([m.target.type, m.target.id, m.seq], toLogged(m));
       }
     });
@@ -477,12 +477,10 @@ export class LmdbStateStore implements StateStore {
     const moved = (): void => {
       for (const m of taken) this.#taken.delete(m.seq);
     };
-    const puts = taken.map((m) => this.#putLog(m));
+    const put = this.#putLog(taken);
     this.#write(() => {
-      for (let i = 0; i < taken.length; i++) {
-        this.#held.removeSync([target.type, target.id, taken[i]!.seq]);
-        puts[i]!();
-      }
+      for (const m of taken) this.#held.removeSync([target.type, target.id, m.seq]);
+      put();
     }).then(moved, moved); // on failure they stay held, and a restart recovers them from there
     return taken;
   }
@@ -490,10 +488,10 @@ export class LmdbStateStore implements StateStore {
   setQuarantine(target: Address, _targetKey: string, record: QuarantineRecord | undefined, dropped?: Envelope): Promise<void> {
     const key: [string, string] = [target.type, target.id];
     if (record === undefined) {
-      const remove = dropped !== undefined && dropped.seq > 0 ? this.#removeLog(dropped.seq) : undefined;
+      const remove = dropped !== undefined && dropped.seq > 0 && !this.#cancelLogPut(dropped.seq);
       return this.#write(() => {
         this.#quarantine.removeSync(key);
-        remove?.();
+        if (remove) this.#log.removeSync(dropped.seq);
       });
     }
     const logged: LoggedQuarantine = {
@@ -540,14 +538,11 @@ export class LmdbStateStore implements StateStore {
     for (const r of unit.egress) r.id = this.#seq();
     const specs = this.#specs.specsOf(unit.functionType);
     const { type, id } = unit.target;
-    const removes: (() => void)[] = [];
-    for (const m of unit.consumed) {
-      if (m.seq === 0) continue;
-      const remove = this.#removeLog(m.seq);
-      if (remove !== undefined) removes.push(remove);
-    }
+    // Seqs whose log put is not in this group commit (a put that is, is cancelled).
+    const removes: number[] = [];
+    for (const m of unit.consumed) if (m.seq > 0 && !this.#cancelLogPut(m.seq)) removes.push(m.seq);
     return this.#write(() => {
-      for (const remove of removes) remove();
+      for (const seq of removes) this.#log.removeSync(seq);
       for (const m of unit.mutations) {
         const key = [type, id, m.name];
         if (m.kind === "delete") {
