@@ -20,6 +20,14 @@ const TYPE = "test/log";
 const SPECS = [{ name: "count", typename: Types.int.typename, expireMode: "none" as const, expireAfterMs: 0 }];
 const freshDir = () => mkdtempSync(join(tmpdir(), "eddy-log-cancel-"));
 
+/** A store on a fresh data directory, with the probe type's specs registered. */
+function freshStore(): { dir: string; store: LmdbStateStore } {
+  const dir = freshDir();
+  const store = new LmdbStateStore({ path: dir });
+  store.registerSpecs(TYPE, SPECS);
+  return { dir, store };
+}
+
 function accepted(id: string, text: string): Envelope {
   const target = address(TYPE, id);
   return { target, key: `${TYPE}\u0000${id}`, caller: undefined, argument: { typename: Types.string.typename, value: Types.string.serialize(text) }, seq: 0 };
@@ -56,9 +64,7 @@ async function reopened(dir: string, inspect: (store: LmdbStateStore) => void): 
 
 describe("LmdbStateStore: a log write and its removal in one group commit", () => {
   it("cancel each other: the accept resolves with the message's effects on disk and nothing in the log", async () => {
-    const dir = freshDir();
-    const store = new LmdbStateStore({ path: dir });
-    store.registerSpecs(TYPE, SPECS);
+    const { dir, store } = freshStore();
     const m = accepted("a", "one");
     const accepting = store.appendInput([m]);
     const committing = store.commit(consuming(m, 1));
@@ -77,9 +83,7 @@ describe("LmdbStateStore: a log write and its removal in one group commit", () =
   });
 
   it("do not meet across group commits: a message consumed after its accept is on disk is removed from the log", async () => {
-    const dir = freshDir();
-    const store = new LmdbStateStore({ path: dir });
-    store.registerSpecs(TYPE, SPECS);
+    const { dir, store } = freshStore();
     const m = accepted("b", "one");
     await store.appendInput([m]);
     await store.close();
@@ -96,9 +100,7 @@ describe("LmdbStateStore: a log write and its removal in one group commit", () =
   });
 
   it("keep a message moved to the held area in its accept's group commit, and drop one taken back and consumed there", async () => {
-    const dir = freshDir();
-    const store = new LmdbStateStore({ path: dir });
-    store.registerSpecs(TYPE, SPECS);
+    const { dir, store } = freshStore();
     const kept = accepted("c", "kept");
     const [first, second] = [accepted("d", "first"), accepted("d", "second")];
     const accepting = store.appendInput([kept, first, second]);
