@@ -8,7 +8,11 @@
 // Usage: node scripts/kafka/kafka.mjs start|stop|status
 //   (npm run kafka:start / kafka:stop / kafka:status)
 // Environment: EDDY_KAFKA_PORT (9092), EDDY_KAFKA_CONTROLLER_PORT (9093),
-//   EDDY_KAFKA_HEAP (1g), EDDY_KAFKA_START_TIMEOUT_MS (90000).
+//   EDDY_KAFKA_HEAP (1g), EDDY_KAFKA_START_TIMEOUT_MS (90000),
+//   EDDY_KAFKA_AUTO_CREATE (true: the broker's auto.create.topics.enable),
+//   EDDY_KAFKA_STATE_DIR (.cache/kafka: where the pid and state files of this
+//   broker live; a test that runs a second broker beside the shared one gives
+//   it its own).
 // A second client listener on EDDY_KAFKA_PORT + 2 advertises itself as
 // 127.0.0.1:(EDDY_KAFKA_PORT + 3): a test runs a TCP proxy there and freezes it
 // to cut one client off from the broker (the cluster's zombie test).
@@ -36,14 +40,16 @@ const root = new URL("../..", import.meta.url).pathname;
 const here = new URL(".", import.meta.url).pathname;
 const cacheDir = join(root, ".cache", "kafka");
 const libsDir = join(cacheDir, "libs");
-const stateFile = join(cacheDir, "broker.json");
-const pidFile = join(cacheDir, "kafka.pid");
+const brokerStateDir = process.env.EDDY_KAFKA_STATE_DIR ?? cacheDir;
+const stateFile = join(brokerStateDir, "broker.json");
+const pidFile = join(brokerStateDir, "kafka.pid");
 const host = "127.0.0.1";
 const port = Number(process.env.EDDY_KAFKA_PORT ?? 9092);
 const controllerPort = Number(process.env.EDDY_KAFKA_CONTROLLER_PORT ?? 9093);
 const proxiedPort = port + 2;
 const proxyPort = port + 3;
 const heap = process.env.EDDY_KAFKA_HEAP ?? "1g";
+const autoCreate = (process.env.EDDY_KAFKA_AUTO_CREATE ?? "true") !== "false";
 const startTimeoutMs = Number(process.env.EDDY_KAFKA_START_TIMEOUT_MS ?? 90_000);
 const kafkaVersion = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(readFileSync(join(here, "pom.xml"), "utf8"))[1];
 
@@ -164,7 +170,7 @@ function brokerProperties(dataDir) {
     "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,PROXIED:PLAINTEXT",
     `log.dirs=${join(dataDir, "logs")}`,
     "num.partitions=1",
-    "auto.create.topics.enable=true",
+    `auto.create.topics.enable=${autoCreate}`,
     // One node: internal topics cannot be replicated, and fewer partitions start faster.
     "offsets.topic.replication.factor=1",
     "offsets.topic.num.partitions=8",
@@ -218,6 +224,7 @@ async function start() {
   }
   checkJava();
   mkdirSync(cacheDir, { recursive: true });
+  mkdirSync(brokerStateDir, { recursive: true });
   ensureJars();
 
   const dataDir = mkdtempSync(join(tmpdir(), "eddy-kafka-"));

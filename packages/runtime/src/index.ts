@@ -19,7 +19,7 @@ export { partitionOf } from "./runtime/partitioner.js";
 export type { StateStore } from "./store/state-store.js";
 export type { CommitUnit, DelayedMessage, DelayedOperation } from "./model/commit-unit.js";
 export { MemoryStateStore } from "./store/memory-state-store.js";
-export type { Egress } from "./model/egress.js";
+export type { Egress, EgressCheck, TemporaryRefusal } from "./model/egress.js";
 export type { Ingress, IngressSink, TargetProblem } from "./model/ingress.js";
 export { PlaygroundIngress, PLAYGROUND_INGRESS_ID, parseTargetPath } from "./io/playground/playground-ingress.js";
 export type { PlaygroundIngressOptions } from "./io/playground/playground-ingress.js";

@@ -285,6 +285,8 @@ function transactionalKafkaEgress(egress: KafkaEgress): Egress {
     id: egress.id,
     check: (record) => egress.check(record),
     deliver: () => undefined,
+    start: () => egress.prepareChecks(),
+    stop: () => egress.closeChecks(),
     describe: () => `${egress.describe()}; in the cluster, written in each partition's transaction (exactly once)`,
   };
 }

@@ -6,6 +6,21 @@ export interface EgressContext {
 }
 
 /**
+ * A refusal that may pass later without the record changing (the Kafka topic
+ * it names does not exist yet): the invocation fails as retryable, so it is
+ * retried with backoff instead of being parked at once.
+ */
+export interface TemporaryRefusal {
+  readonly retryLater: string;
+}
+
+/**
+ * What `check` says: undefined (the egress takes the record), a reason (it
+ * never will: the invocation is parked at once), or a temporary refusal.
+ */
+export type EgressCheck = undefined | string | TemporaryRefusal;
+
+/**
  * Where egress records leave the runtime. `check` runs before an invocation
  * commits, so a record the egress cannot take fails that invocation (which is
  * retried) instead of being lost after the commit; `deliver` runs after it.
@@ -14,7 +29,7 @@ export interface Egress {
   /** The egress id functions address, `namespace/name`. */
   readonly id: string;
   /** Why the egress cannot take this record, or undefined when it can. */
-  check(record: TypedValue): string | undefined;
+  check(record: TypedValue): EgressCheck;
   /**
    * Takes committed records. `ids` name them for acknowledgement: a durable
    * store keeps each record until it is acknowledged and hands unacknowledged

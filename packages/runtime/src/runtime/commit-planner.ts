@@ -133,7 +133,12 @@ export function planCommit(
     }
     const problem = sink.check(e.argument);
     if (problem !== undefined) {
-      throw new EddyError("EDDY_INVALID_EGRESS_RECORD", `${where} sent egress "${e.egress}" a record it cannot take: ${problem}`);
+      const temporary = typeof problem !== "string";
+      throw new EddyError(
+        "EDDY_INVALID_EGRESS_RECORD",
+        `${where} sent egress "${e.egress}" a record it cannot take${temporary ? " now" : ""}: ${temporary ? problem.retryLater : problem}`,
+        { retryable: temporary },
+      );
     }
   }
 

@@ -52,8 +52,8 @@ export function unique(prefix: string): string {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
 }
 
-export async function createTopics(topics: string[], partitions: number): Promise<void> {
-  const admin = new Admin({ clientId: "eddy-test-admin", bootstrapBrokers: [BROKER] });
+export async function createTopics(topics: string[], partitions: number, broker = BROKER): Promise<void> {
+  const admin = new Admin({ clientId: "eddy-test-admin", bootstrapBrokers: [broker] });
   try {
     await admin.createTopics({ topics, partitions, replicas: 1 });
   } finally {
@@ -115,8 +115,8 @@ export interface ReadRecord {
  * are dropped by Eddy's own filter (committedRecords): the client's consumer
  * stream kept some of them, which read as duplicates after a crash.
  */
-export async function readCommitted(topic: string, expected: number, timeoutMs = 30_000, settleMs = 1_000): Promise<ReadRecord[]> {
-  const consumer = new Consumer({ clientId: "eddy-test-reader", groupId: unique("reader"), bootstrapBrokers: [BROKER] });
+export async function readCommitted(topic: string, expected: number, timeoutMs = 30_000, settleMs = 1_000, broker = BROKER): Promise<ReadRecord[]> {
+  const consumer = new Consumer({ clientId: "eddy-test-reader", groupId: unique("reader"), bootstrapBrokers: [broker] });
   const fetcher = new PartitionFetcher(consumer, "eddy-test-reader");
   const out: ReadRecord[] = [];
   try {

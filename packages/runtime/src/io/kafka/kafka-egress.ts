@@ -5,9 +5,10 @@ import type { TypedValue } from "@eddy/sdk";
 import { kafkaTopicNameProblem } from "../../config/index.js";
 import type { KafkaEgressSpec } from "../../config/index.js";
 import type { Logger } from "../../log/logger.js";
-import type { Egress, EgressContext } from "../../model/egress.js";
+import type { Egress, EgressCheck, EgressContext } from "../../model/egress.js";
 import { bootstrapBrokers, closeQuietly, describeError, hasKafkaError, intProperty, retryDelay, warnUnsupported } from "./kafka-common.js";
 import { producerRecordOf } from "./producer-record.js";
+import { KafkaTopicDirectory } from "./topic-directory.js";
 import { TransactionPipeline } from "./transaction-pipeline.js";
 import { Backoff } from "../../retry/backoff.js";
 import { sleep } from "../../retry/sleep.js";
@@ -101,6 +102,7 @@ export class KafkaEgress implements Egress {
   readonly #alreadyInKafka = new Set<number>();
   #delivered = 0;
   #skipped = 0;
+  readonly #topics: KafkaTopicDirectory;
 
   constructor(options: KafkaEgressOptions) {
     this.#options = options;
@@ -108,6 +110,11 @@ export class KafkaEgress implements Egress {
     this.id = options.spec.id;
     this.#logger = options.logger.child({ egress: options.spec.id });
     this.#maxBatch = options.maxBatch ?? 2_000;
+    this.#topics = new KafkaTopicDirectory({
+      brokers: bootstrapBrokers(options.spec.address),
+      clientId: `${options.spec.properties["client.id"] ?? `eddy-${options.spec.id}`}-topics`,
+      logger: this.#logger,
+    });
     warnUnsupported(options.spec.properties, SUPPORTED_PROPERTIES, this.#logger, {});
   }
 
@@ -120,7 +127,7 @@ export class KafkaEgress implements Egress {
     return { delivered: this.#delivered, skipped: this.#skipped, queued: this.#queue.length - this.#queueHead };
   }
 
-  check(record: TypedValue): string | undefined {
+  check(record: TypedValue): EgressCheck {
     if (record.typename !== KAFKA_PRODUCER_RECORD_TYPENAME) {
       return `the Kafka egress ${this.id} takes only records of type ${KAFKA_PRODUCER_RECORD_TYPENAME} (use kafkaEgressMessage), not ${record.typename}`;
     }
@@ -128,6 +135,8 @@ export class KafkaEgress implements Egress {
       const decoded = decodeKafkaProducerRecord(record.value ?? new Uint8Array(0));
       const topicProblem = kafkaTopicNameProblem(decoded.topic);
       if (topicProblem !== undefined) return `the KafkaProducerRecord's topic is refused: ${topicProblem}`;
+      const missing = this.#topics.problem(decoded.topic);
+      if (missing !== undefined) return { retryLater: missing };
     } catch (error) {
       return `not a valid KafkaProducerRecord: ${error instanceof Error ? error.message : String(error)}`;
     }
@@ -149,8 +158,23 @@ export class KafkaEgress implements Egress {
     this.#wake?.();
   }
 
+  /**
+   * Reads which topics exist (when the broker does not create them), so that
+   * `check()` can refuse records to missing ones from the first record on.
+   * Resolves after the broker's first answer or failure; never throws.
+   */
+  prepareChecks(): Promise<void> {
+    return this.#topics.load();
+  }
+
+  /** Closes what `check()` uses; `stop()` does it too. */
+  closeChecks(): Promise<void> {
+    return this.#topics.close();
+  }
+
   async start(context: EgressContext): Promise<void> {
     this.#context = context;
+    await this.prepareChecks();
     if (this.#spec.deliverySemantic.type === "exactly-once") {
       const recovered = (await this.#options.recoveredIds?.()) ?? new Set<number>();
       // This must finish before the runtime creates new records (it does so only after every egress started):
@@ -192,6 +216,7 @@ export class KafkaEgress implements Egress {
     const left = this.#queue.length - this.#queueHead;
     if (left > 0) this.#logger.warn({ records: left }, "stopped with records not yet in Kafka; they stay in the store and go out after the restart");
     await this.#closeProducer();
+    await this.closeChecks();
   }
 
   describe(): string {
