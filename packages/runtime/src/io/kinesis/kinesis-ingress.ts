@@ -33,6 +33,22 @@ export function shardPartition(stream: string, shardId: string): string {
 }
 
 /**
+ * EDDY_CONFIG_INVALID naming the first stream target of `spec` that no function serves, or undefined when every
+ * target is served: records routed to it would be refused forever.
+ */
+export function unservedTarget(spec: KinesisIngressSpec, checkTarget: IngressSink["checkTarget"]): EddyError | undefined {
+  for (const route of spec.streams) {
+    for (const target of route.targets) {
+      const problem = checkTarget({ type: target, id: "_" }, { typename: route.valueType, value: new Uint8Array(0) });
+      if (problem?.code === "EDDY_UNKNOWN_FUNCTION") {
+        return new EddyError("EDDY_CONFIG_INVALID", `Kinesis ingress ${spec.id}, stream ${route.stream}: target ${target}: ${problem.message}`);
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
  * StateFun's Kinesis ingress: reads every shard of every configured stream by
  * polling GetRecords, and sends each record to `<target>/<partition key>` for
  * every target of its stream, typed `valueType`, with the data bytes as they
@@ -77,16 +93,8 @@ export class KinesisIngress implements Ingress {
 
   start(sink: IngressSink): Promise<void> {
     // A target with no function would make every accept fail forever; say so before reading anything.
-    for (const route of this.#spec.streams) {
-      for (const target of route.targets) {
-        const problem = sink.checkTarget({ type: target, id: "_" }, { typename: route.valueType, value: new Uint8Array(0) });
-        if (problem?.code === "EDDY_UNKNOWN_FUNCTION") {
-          return Promise.reject(
-            new EddyError("EDDY_CONFIG_INVALID", `Kinesis ingress ${this.id}, stream ${route.stream}: target ${target}: ${problem.message}`),
-          );
-        }
-      }
-    }
+    const unserved = unservedTarget(this.#spec, (target, argument) => sink.checkTarget(target, argument));
+    if (unserved !== undefined) return Promise.reject(unserved);
     if (this.#settings.ignored.length > 0) {
       this.#log.info({ ignored: this.#settings.ignored }, "clientConfigProperties without an equivalent in Eddy are ignored");
     }
