@@ -149,13 +149,14 @@ async function bindComponents(runtime: Runtime, config: ModuleConfig, options: B
         );
         break;
       case "io.statefun.kinesis.v1/ingress": {
-        const { KinesisIngress } = await loadConnector("kinesis", () => import("../io/kinesis/kinesis-ingress.js"), at(c.location));
+        const { KinesisIngress, unservedTarget } = await loadConnector("kinesis", () => import("../io/kinesis/kinesis-ingress.js"), at(c.location));
         const spec = c.spec;
         if (cluster !== undefined) {
           cluster.streamIngresses.push({
             id: spec.id,
             streams: spec.streams.map((s) => s.stream),
             create: (streams) => new KinesisIngress({ spec: { ...spec, streams: spec.streams.filter((s) => streams.includes(s.stream)) }, logger: options.logger }),
+            problem: (checkTarget) => unservedTarget(spec, checkTarget),
           });
           break;
         }

@@ -116,7 +116,11 @@ export class ClusterPlacement implements PartitionPlacement {
     this.#sources = this.#o.ingresses.map(
       (spec) => new IngressSource({ spec, consumer: this.#ingressConsumer, fetcher: this.#ingressFetcher, partitions: this.topics.partitions, logger: this.#o.logger, checkTarget: this.#o.checkTarget }),
     );
-    // Before the broker is asked anything: a data directory that is not usable is refused at once.
+    // Before the broker is asked anything: an ingress the module cannot serve, or a data directory that is not usable, is refused at once.
+    for (const ingress of this.#o.streamIngresses) {
+      const problem = ingress.problem(this.#o.checkTarget);
+      if (problem !== undefined) throw problem;
+    }
     if (s.dataDir !== undefined) this.#cache = { store: new PartitionCache(s.dataDir, this.#log), tombstoneRetentionMs: 0 };
     await this.#untilBrokerAnswers("create or check the cluster topics", () =>
       ensureClusterTopics(this.topics, { brokers: s.brokers, replicationFactor: s.replicationFactor ?? 1, logger: this.#log }),

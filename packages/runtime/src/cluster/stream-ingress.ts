@@ -1,4 +1,5 @@
-import type { Ingress } from "../model/ingress.js";
+import type { EddyError } from "@eddy/sdk";
+import type { Ingress, IngressSink } from "../model/ingress.js";
 import { partitionOf } from "../runtime/partitioner.js";
 
 /**
@@ -14,6 +15,8 @@ export interface StreamIngress {
   readonly streams: readonly string[];
   /** An ingress of the same spec reading only `streams`. */
   create(streams: readonly string[]): Ingress;
+  /** EDDY_CONFIG_INVALID when the module cannot serve what it reads (a target no function serves), checked at the worker's start. */
+  problem(checkTarget: IngressSink["checkTarget"]): EddyError | undefined;
 }
 
 /**
