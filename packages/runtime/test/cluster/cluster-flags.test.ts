@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnEddy } from "../support/eddy-process.js";
-import { repo } from "../kafka/kafka-helpers.js";
+import { clusterSetup } from "./cluster-helpers.js";
 
 /** Runs `eddy run` with these flags and returns its exit code and output (it must refuse before starting anything). */
 async function refused(args: string[]): Promise<{ code: number | null; output: string }> {
@@ -35,26 +35,15 @@ describe("eddy run --cluster: flags are checked before anything starts", { timeo
   });
 
   it("refuses a Kinesis ingress whose target no function serves, naming ingress, stream and target, before the broker is asked anything", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "eddy-cluster-kinesis-"));
-    const moduleFile = join(dir, "module.yaml");
-    writeFileSync(
-      moduleFile,
-      [
-        "kind: io.eddy.functions.v1/embedded",
-        "spec:",
-        "  functions: test/*",
-        `  module: ${join(repo, "packages/runtime/test/cluster/pipeline-fns.ts")}`,
-        "---",
-        "kind: io.statefun.kinesis.v1/ingress",
-        "spec:",
-        "  id: test/input",
-        "  awsRegion: { type: custom-endpoint, endpoint: http://127.0.0.1:1, id: us-east-1 }",
-        "  awsCredentials: { type: basic, accessKeyId: k, secretAccessKey: s }",
-        "  streams:",
-        "    - { stream: clicks, valueType: test/Input, targets: [test/nobody] }",
-        "",
-      ].join("\n"),
-    );
+    const { moduleFile } = clusterSetup("flags", undefined, undefined, [
+      "kind: io.statefun.kinesis.v1/ingress",
+      "spec:",
+      "  id: test/input",
+      "  awsRegion: { type: custom-endpoint, endpoint: http://127.0.0.1:1, id: us-east-1 }",
+      "  awsCredentials: { type: basic, accessKeyId: k, secretAccessKey: s }",
+      "  streams:",
+      "    - { stream: clicks, valueType: test/Input, targets: [test/nobody] }",
+    ]);
     // The broker is unreachable: a worker that got as far as asking it would retry, not exit.
     const eddy = spawnEddy(["run", moduleFile, "--admin-port", "0", "--cluster", "demo", "--bootstrap", "127.0.0.1:1"]);
     let timer: NodeJS.Timeout | undefined;
