@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../support/local-servers.js";
@@ -38,10 +38,21 @@ export async function startOwnBroker(options: { autoCreate: boolean }): Promise<
       child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`kafka.mjs ${command} (port ${port}) exited with ${code}:\n${output}`))));
     });
   await run("start");
+  // A test file that dies or hangs never reaches its `after`: the broker must not outlive it.
+  const pid = (JSON.parse(readFileSync(join(stateDir, "broker.json"), "utf8")) as { pid: number }).pid;
+  const killBroker = (): void => {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  };
+  process.once("exit", killBroker);
   return {
     address: `127.0.0.1:${port}`,
     async stop() {
       await run("stop");
+      process.off("exit", killBroker);
       rmSync(stateDir, { recursive: true, force: true });
     },
   };
