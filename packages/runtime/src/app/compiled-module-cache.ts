@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import { dirname, extname, join, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import type * as Esbuild from "esbuild";
+import { nearestDirectory, nearestPackage } from "./nearest-file.js";
 
 /**
  * An embedded TypeScript module compiled once to JavaScript and kept, by the
@@ -51,34 +52,13 @@ class NotCompilable extends Error {}
 
 /** The folder holding the `node_modules` that bare imports from `dir` resolve from first. */
 function packagesRoot(dir: string): string | undefined {
-  for (let d = dir; ; d = dirname(d)) {
-    if (existsSync(join(d, "node_modules")) && statSync(join(d, "node_modules")).isDirectory()) return d;
-    if (dirname(d) === d) return undefined;
-  }
-}
-
-/** The nearest package.json above a file, and its "type". */
-function nearestPackage(path: string): { file: string | undefined; type: string | undefined } {
-  for (let dir = dirname(path); ; dir = dirname(dir)) {
-    const file = join(dir, "package.json");
-    if (existsSync(file)) {
-      try {
-        const manifest = JSON.parse(readFileSync(file, "utf8")) as { type?: unknown };
-        return { file, type: typeof manifest.type === "string" ? manifest.type : undefined };
-      } catch {
-        return { file, type: undefined };
-      }
-    }
-    if (dirname(dir) === dir) return { file: undefined, type: undefined };
-  }
+  return nearestDirectory(dir, (d) => existsSync(join(d, "node_modules")) && statSync(join(d, "node_modules")).isDirectory());
 }
 
 /** The tsconfig.json tsx compiles with: the nearest one above the working directory. */
 function tsxTsconfig(): string | undefined {
-  for (let d = process.cwd(); ; d = dirname(d)) {
-    if (existsSync(join(d, "tsconfig.json"))) return join(d, "tsconfig.json");
-    if (dirname(d) === d) return undefined;
-  }
+  const dir = nearestDirectory(process.cwd(), (d) => existsSync(join(d, "tsconfig.json")));
+  return dir === undefined ? undefined : join(dir, "tsconfig.json");
 }
 
 /** A tsconfig.json and the local files it extends. */

@@ -6,22 +6,11 @@ import { pathToFileURL } from "node:url";
 import { EddyError, isEddyModule, isStatefulFunction } from "@eddy/sdk";
 import type { EddyModule, StatefulFunction } from "@eddy/sdk";
 import { compiledModuleUrl } from "./compiled-module-cache.js";
+import { nearestPackage } from "./nearest-file.js";
 
 export interface LoadedEmbeddedModule {
   readonly functions: StatefulFunction[];
   readonly modules: EddyModule[];
-}
-
-/** The "type" of the nearest package.json above a file, as Node decides a `.js` file's format. */
-function packageTypeOf(path: string): string | undefined {
-  for (let dir = dirname(path); ; dir = dirname(dir)) {
-    try {
-      const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { type?: unknown };
-      return typeof manifest.type === "string" ? manifest.type : undefined;
-    } catch {
-      if (dirname(dir) === dir) return undefined;
-    }
-  }
 }
 
 /**
@@ -37,7 +26,7 @@ function packageTypeOf(path: string): string | undefined {
  */
 async function importModule(path: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(path).href;
-  const native = /\.(mjs|cjs)$/.test(path) || (path.endsWith(".js") && packageTypeOf(path) === "module");
+  const native = /\.(mjs|cjs)$/.test(path) || (path.endsWith(".js") && nearestPackage(path).type === "module");
   if (native) return (await import(url)) as Record<string, unknown>;
   if (/\.(m?ts|tsx)$/u.test(path)) {
     const compiled = await compiledModuleUrl(path);

@@ -18,8 +18,8 @@ const MISSING_RECHECK_MS = 1_000;
  * it, which is retried (and parked after the retry limit) at its own address
  * until someone creates the topic.
  *
- * The directory knows nothing until the broker answered once; until then it
- * refuses nothing (what Eddy did before it existed). When the broker creates
+ * The egress's start loads it (`load()`). The directory knows nothing until
+ * the broker answered once; until then it refuses nothing (what Eddy did before it existed). When the broker creates
  * topics itself, every valid name is accepted.
  */
 export class KafkaTopicDirectory {
@@ -57,7 +57,6 @@ export class KafkaTopicDirectory {
 
   /** Why a record to `topic` cannot be written now, or undefined. */
   problem(topic: string): string | undefined {
-    if (this.#loading === undefined) void this.load();
     if (this.#autoCreate !== false || this.#known.has(topic)) return undefined;
     const missingSince = this.#missing.get(topic);
     if (missingSince === undefined || Date.now() - missingSince >= MISSING_RECHECK_MS) this.#lookUp(topic);
