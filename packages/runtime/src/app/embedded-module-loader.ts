@@ -1,7 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { register } from "node:module";
-import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { EddyError, isEddyModule, isStatefulFunction } from "@eddy/sdk";
 import type { EddyModule, StatefulFunction } from "@eddy/sdk";
