@@ -1,10 +1,11 @@
 import { Consumer, Producer } from "@platformatic/kafka";
 import type { MessageToProduce } from "@platformatic/kafka";
-import { EddyError, isEddyError } from "@eddy/sdk";
+import { EddyError, formatAddress, isEddyError } from "@eddy/sdk";
 import type { Address, TypedValue } from "@eddy/sdk";
 import type { Logger } from "../log/logger.js";
 import type { Envelope } from "../model/envelope.js";
 import { envelope } from "../model/envelope.js";
+import { acceptRefusal } from "../model/ingress.js";
 import type { Ingress, IngressSink, TargetProblem } from "../model/ingress.js";
 import { partitionOf } from "../runtime/partitioner.js";
 import type { PartitionContext } from "../runtime/partition-context.js";
@@ -195,10 +196,8 @@ export class PartitionTask {
       accept: async (messages, position) => {
         if (position === undefined) throw new EddyError("EDDY_CLUSTER_FAILED", `partition ${this.partition}: a stream ingress accepted records without their position`);
         for (const m of messages) {
-          const problem = this.#o.checkTarget(m.target, m.argument);
-          if (problem?.code === "EDDY_UNKNOWN_FUNCTION" || problem?.code === "EDDY_INVALID_ADDRESS") {
-            throw new EddyError(problem.code, `${position.ingress}, ${position.partition}: message to ${m.target.type}/${m.target.id}: ${problem.message}`);
-          }
+          const refusal = acceptRefusal(this.#o.checkTarget(m.target, m.argument), `${position.ingress}, ${position.partition}: message to ${formatAddress(m.target)}`);
+          if (refusal !== undefined) throw refusal;
         }
         positions.set(sourcePositionKey(position.ingress, position.partition), position.next);
         await this.#store.position(position.ingress, position.partition, position.next, messages.map((m) => envelope(m.target, m.argument, undefined)));

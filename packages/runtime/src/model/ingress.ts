@@ -1,3 +1,4 @@
+import { EddyError } from "@eddy/sdk";
 import type { Address, RoutedMessage, TypedValue } from "@eddy/sdk";
 
 /**
@@ -22,6 +23,17 @@ export interface TargetProblem {
   readonly code: "EDDY_UNKNOWN_FUNCTION" | "EDDY_INVALID_ADDRESS" | "EDDY_TYPE_MISMATCH" | "EDDY_DECODE_FAILED";
   /** Says what is wrong, without the address (the ingress names where). */
   readonly message: string;
+}
+
+/**
+ * The refusal of `IngressSink.accept` for a message no function can take at
+ * all (its type is unbound, its address invalid); `where` names the message.
+ * A problem with the argument alone is no refusal: the message is accepted
+ * and fails at its function, which retries or parks it like any failure.
+ */
+export function acceptRefusal(problem: TargetProblem | undefined, where: string): EddyError | undefined {
+  if (problem === undefined || (problem.code !== "EDDY_UNKNOWN_FUNCTION" && problem.code !== "EDDY_INVALID_ADDRESS")) return undefined;
+  return new EddyError(problem.code, `${where}: ${problem.message}`);
 }
 
 /** A message an ingress hands over, with the W3C traceparent it came with (if any). */

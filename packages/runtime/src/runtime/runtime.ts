@@ -13,6 +13,7 @@ import type {
   TypedValue,
 } from "@eddy/sdk";
 import type { Egress } from "../model/egress.js";
+import { acceptRefusal } from "../model/ingress.js";
 import type { AcceptedMessage, Ingress, IngressSink, InputPosition, ReplyReceiver, TargetProblem } from "../model/ingress.js";
 import type { Logger } from "../log/logger.js";
 import { createLogger } from "../log/logger.js";
@@ -371,14 +372,8 @@ export class Runtime {
    */
   async accept(messages: readonly AcceptedMessage[], position?: InputPosition): Promise<void> {
     for (const m of messages) {
-      const tooLong = addressProblem(m.target);
-      if (tooLong !== undefined) throw new EddyError("EDDY_INVALID_ADDRESS", `message to ${m.target.type}: ${tooLong}`);
-      if (this.functions.resolve(m.target.type) === undefined) {
-        throw new EddyError(
-          "EDDY_UNKNOWN_FUNCTION",
-          `no function is bound for type ${m.target.type} (message to ${formatAddress(m.target)})`,
-        );
-      }
+      const refusal = acceptRefusal(this.#targetProblem(m.target), `message to ${formatAddress(m.target)}`);
+      if (refusal !== undefined) throw refusal;
     }
     await this.#gate.enter(messages.length);
     const envelopes = messages.map((m) => envelope(m.target, m.argument, m.caller));
@@ -447,11 +442,15 @@ export class Runtime {
   }
 
   checkTarget(target: Address, argument: TypedValue): TargetProblem | undefined {
-    const invoker = this.functions.resolve(target.type);
-    if (invoker === undefined) return { code: "EDDY_UNKNOWN_FUNCTION", message: `no function is bound for type ${target.type}` };
+    return this.#targetProblem(target) ?? this.functions.resolve(target.type)!.checkArgument?.(argument);
+  }
+
+  /** Why no function can take a message to `target`, whatever its argument. */
+  #targetProblem(target: Address): TargetProblem | undefined {
+    if (this.functions.resolve(target.type) === undefined) return { code: "EDDY_UNKNOWN_FUNCTION", message: `no function is bound for type ${target.type}` };
     const tooLong = addressProblem(target);
     if (tooLong !== undefined) return { code: "EDDY_INVALID_ADDRESS", message: tooLong };
-    return invoker.checkArgument?.(argument);
+    return undefined;
   }
 
   /** Routes a record of a custom ingress through its routers. */
