@@ -63,7 +63,7 @@ export async function buildRuntime(config: ModuleConfig, options: BuildRuntimeOp
     ),
     ...(settings === undefined
       ? {}
-      : { partitions: settings.spec.partitions, maxPendingMessages: settings.spec.maxPendingMessages }),
+      : { partitions: settings.spec.partitions, maxPendingMessages: settings.spec.maxPendingMessages, maxPendingEgressRecords: settings.spec.maxPendingEgressRecords }),
   };
   const clusterIngresses: KafkaIngressSpec[] = [];
   const streamIngresses: StreamIngress[] = [];

@@ -13,6 +13,7 @@ export async function runtimeMetrics(runtime: Runtime, options: { quarantinedAdd
     backlog: () => runtime.backlogByFunctionType(),
     pendingMessages: () => runtime.pendingMessages,
     pendingDelayedMessages: () => runtime.pendingDelayedMessages,
+    pendingEgressRecords: () => runtime.pendingEgressRecords(),
     endpoints: () => runtime.endpointConcurrency(),
     ...(options.quarantinedAddresses === undefined ? {} : { quarantinedAddresses: options.quarantinedAddresses }),
   });

@@ -20,7 +20,7 @@ export const COLOCATED_DEFAULTS = {
   call: 2 * 60_000,
 } as const;
 
-export const RUNTIME_SETTINGS_DEFAULTS: RuntimeSettingsSpec = { partitions: 8, maxPendingMessages: 65_536 };
+export const RUNTIME_SETTINGS_DEFAULTS: RuntimeSettingsSpec = { partitions: 8, maxPendingMessages: 65_536, maxPendingEgressRecords: 65_536 };
 
 export function parseEmbeddedFunctionsSpec(spec: ConfigNode): EmbeddedFunctionsSpec {
   const functions = spec.child("functions").requiredFunctionPattern();
@@ -77,6 +77,7 @@ export function parseRuntimeSettingsSpec(spec: ConfigNode): RuntimeSettingsSpec 
   return {
     partitions: spec.child("partitions").integer(RUNTIME_SETTINGS_DEFAULTS.partitions, { min: 1 }),
     maxPendingMessages: spec.child("maxPendingMessages").integer(RUNTIME_SETTINGS_DEFAULTS.maxPendingMessages, { min: 1 }),
+    maxPendingEgressRecords: spec.child("maxPendingEgressRecords").integer(RUNTIME_SETTINGS_DEFAULTS.maxPendingEgressRecords, { min: 1 }),
   };
 }
 

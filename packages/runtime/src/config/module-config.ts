@@ -286,6 +286,7 @@ export interface ColocatedFunctionsSpec {
 export interface RuntimeSettingsSpec {
   readonly partitions: number;
   readonly maxPendingMessages: number;
+  readonly maxPendingEgressRecords: number;
 }
 
 /** How many failed attempts a message of the matching function types gets before it is parked. */

@@ -42,6 +42,13 @@ export interface Egress {
    * acknowledges them as soon as `deliver` returns or resolves.
    */
   readonly acknowledgesItself?: boolean;
+  /**
+   * Records taken by `deliver` and not yet acknowledged, for an egress that
+   * acknowledges itself and queues them in memory meanwhile. While it is at
+   * the runtime's `maxPendingEgressRecords`, ingresses wait. An egress that
+   * bounds what it holds by itself leaves it undefined.
+   */
+  readonly pendingRecords?: number;
   start?(context: EgressContext): Promise<void>;
   stop?(): Promise<void>;
   /** One line for the startup log: what it serves and where. */

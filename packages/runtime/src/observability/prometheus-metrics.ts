@@ -15,6 +15,8 @@ export interface MetricSources {
   /** Messages accepted and not yet committed, delayed ones not counted. */
   pendingMessages(): number;
   pendingDelayedMessages(): number;
+  /** Records each egress holds undelivered, by egress id. */
+  pendingEgressRecords(): ReadonlyMap<string, number>;
   /** Addresses parked in the quarantine; undefined while the runtime has none. */
   quarantinedAddresses?(): number;
   endpoints(): Iterable<EndpointConcurrency>;
@@ -205,6 +207,16 @@ export class PrometheusMetrics {
       registers,
       collect() {
         report(this, map(stats.egresses, (s) => [{ egress: s.id }, s.failures]));
+      },
+    });
+    new Gauge({
+      name: "eddy_egress_pending_records",
+      help: "Records an egress holds undelivered (its broker or stream unreachable, or slow); at maxPendingEgressRecords the ingresses wait",
+      labelNames: ["egress"],
+      registers,
+      collect() {
+        this.reset();
+        for (const [egress, pending] of sources.pendingEgressRecords()) this.set({ egress }, pending);
       },
     });
     new Gauge({

@@ -11,11 +11,15 @@ import { EddyError } from "@eddy/sdk";
  * address must not starve healthy ones), but the runtime is not idle while
  * any remain. Messages of a parked (quarantined) address count for neither:
  * they wait for an operator, not for processing.
+ *
+ * A hold (an egress that cannot get its records out) makes ingresses wait
+ * whatever the count, until every hold is lifted.
  */
 export class BackpressureGate {
   readonly limit: number;
   #pending = 0;
   #aside = 0;
+  #holds = 0;
   #waiters: (() => void)[] = [];
   #closed = false;
   #idleWaiters: (() => void)[] = [];
@@ -36,7 +40,7 @@ export class BackpressureGate {
 
   /** Resolves when `count` more messages may enter; refuses once the gate closes or `signal` aborts (the reader stopped). */
   async enter(count: number, signal?: AbortSignal): Promise<void> {
-    while (this.#pending >= this.limit) {
+    while (this.#pending >= this.limit || this.#holds > 0) {
       if (this.#closed || signal?.aborted === true) break;
       await new Promise<void>((resolve) => {
         const done = (): void => {
@@ -53,6 +57,16 @@ export class BackpressureGate {
       });
     }
     this.#pending += count;
+  }
+
+  /** Makes ingresses wait until `lift` is called as often as `hold` was. */
+  hold(): void {
+    this.#holds++;
+  }
+
+  lift(): void {
+    this.#holds--;
+    this.#settled();
   }
 
   /** Admits messages without waiting (internal traffic). */
@@ -90,7 +104,7 @@ export class BackpressureGate {
   }
 
   #settled(): void {
-    if (this.#pending < this.limit && this.#waiters.length > 0) {
+    if (this.#pending < this.limit && this.#holds === 0 && this.#waiters.length > 0) {
       const waiters = this.#waiters;
       this.#waiters = [];
       for (const w of waiters) w();

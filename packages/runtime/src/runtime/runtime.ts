@@ -27,6 +27,7 @@ import { MemoryStateStore } from "../store/memory-state-store.js";
 import type { StateStore } from "../store/state-store.js";
 import type { AddressMailbox } from "./address-mailbox.js";
 import { BackpressureGate } from "./backpressure-gate.js";
+import { EgressBacklog } from "./egress-backlog.js";
 import { GateAccount } from "./gate-account.js";
 import type { ProcessorGate } from "./gate-account.js";
 import type { Clock } from "./clock.js";
@@ -56,6 +57,8 @@ export interface RuntimeOptions {
   readonly partitions?: number;
   /** Accepted messages that may wait before ingresses are made to wait. Default 65,536. */
   readonly maxPendingMessages?: number;
+  /** Records one egress may hold undelivered (its broker down, say) before ingresses are made to wait. Default 65,536. */
+  readonly maxPendingEgressRecords?: number;
   readonly store?: StateStore;
   readonly clock?: Clock;
   readonly logger?: Logger;
@@ -121,6 +124,7 @@ export class Runtime {
   readonly #ingresses: Ingress[] = [];
   readonly #routers = new Map<string, Router[]>();
   readonly #gate: BackpressureGate;
+  readonly #egressBacklog: EgressBacklog;
   readonly #globalConfiguration: Readonly<Record<string, string>>;
   #state: RuntimeState = "created";
   /** Why the runtime is not ready yet (undefined once ready); /readyz answers it. */
@@ -144,6 +148,7 @@ export class Runtime {
     this.logger = options.logger ?? createLogger();
     this.tracing = options.tracing ?? noTracing;
     this.#gate = new BackpressureGate(options.maxPendingMessages ?? 65_536);
+    this.#egressBacklog = new EgressBacklog(options.maxPendingEgressRecords ?? 65_536, this.#gate, this.logger);
     this.#globalConfiguration = options.globalConfiguration ?? {};
     this.#partitionCount = partitions;
     this.#retryPolicy = options.retryPolicy ?? defaultRetryPolicy;
@@ -263,9 +268,14 @@ export class Runtime {
       }
       this.logger.info({ [kind]: component.id }, `${kind} ${component.id}: ${component.describe()}`);
     };
-    const egressContext = { acknowledge: (ids: readonly number[]) => this.#acknowledgeEgress(ids) };
     for (const egress of this.#egresses.values()) {
       this.#notReady = `starting egress ${egress.id}`;
+      const egressContext = {
+        acknowledge: (ids: readonly number[]) => {
+          this.#acknowledgeEgress(ids);
+          this.#egressBacklog.acknowledged(egress);
+        },
+      };
       await starting(egress, "egress", () => egress.start?.(egressContext));
       started.push(() => egress.stop?.());
     }
@@ -529,6 +539,13 @@ export class Runtime {
       quarantine: mailbox?.parked,
       waiting: mailbox?.parked === undefined ? 0 : backlog - 1,
     };
+  }
+
+  /** Records each egress holds undelivered (see maxPendingEgressRecords), by egress id. */
+  pendingEgressRecords(): ReadonlyMap<string, number> {
+    const pending = new Map<string, number>();
+    for (const egress of this.#egresses.values()) pending.set(egress.id, this.#egressBacklog.pending(egress));
+    return pending;
   }
 
   get pendingDelayedMessages(): number {
@@ -812,6 +829,7 @@ export class Runtime {
         );
         if (delivering === undefined) acknowledge();
         else delivering.then(acknowledge, onError);
+        this.#egressBacklog.delivered(egress, records.length, delivering ?? undefined);
       } catch (error) {
         onError(error);
       }

@@ -27,13 +27,7 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { waitFor } from "../support/wait-for.js";
 
 /** The pid (and process group) of the co-located process, from a runtime's log. */
 export function colocatedPid(output: string): number {

@@ -134,12 +134,12 @@ describe("io.eddy.functions.v1/colocated", () => {
 describe("io.eddy.runtime.v1/settings", () => {
   test("defaults and overrides", () => {
     const defaults = parseOnly("io.eddy.runtime.v1/settings", yaml("kind: io.eddy.runtime.v1/settings", "spec: {}"));
-    assert.deepEqual(defaults.spec, { partitions: 8, maxPendingMessages: 65_536 });
+    assert.deepEqual(defaults.spec, { partitions: 8, maxPendingMessages: 65_536, maxPendingEgressRecords: 65_536 });
     const custom = parseOnly(
       "io.eddy.runtime.v1/settings",
-      yaml("kind: io.eddy.runtime.v1/settings", "spec:", "  partitions: 32", "  maxPendingMessages: 1000"),
+      yaml("kind: io.eddy.runtime.v1/settings", "spec:", "  partitions: 32", "  maxPendingMessages: 1000", "  maxPendingEgressRecords: 500"),
     );
-    assert.deepEqual(custom.spec, { partitions: 32, maxPendingMessages: 1000 });
+    assert.deepEqual(custom.spec, { partitions: 32, maxPendingMessages: 1000, maxPendingEgressRecords: 500 });
   });
 
   test("partitions must be at least 1 and settings may appear only once", () => {

@@ -9,6 +9,10 @@ import { repo } from "./kafka-helpers.js";
 export interface OwnBroker {
   /** host:port of its client listener. */
   readonly address: string;
+  /** Freezes the broker process (SIGSTOP), as a hung broker: connections stay open, nothing answers. */
+  pause(): void;
+  /** Lets a paused broker go on (SIGCONT); it answers what waited. */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -50,6 +54,8 @@ export async function startOwnBroker(options: { autoCreate: boolean }): Promise<
   process.once("exit", killBroker);
   return {
     address: `127.0.0.1:${port}`,
+    pause: () => process.kill(pid, "SIGSTOP"),
+    resume: () => process.kill(pid, "SIGCONT"),
     async stop() {
       await run("stop");
       process.off("exit", killBroker);

@@ -12,6 +12,7 @@ import {
 } from "@aws-sdk/client-kinesis";
 import type { _Record } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { waitFor as waitUntil } from "../support/wait-for.js";
 
 type KinesaliteFactory = (options: Record<string, unknown>) => Server;
 
@@ -90,13 +91,8 @@ export async function readAll(client: KinesisClient, stream: string): Promise<(_
 export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 export const text = (bytes: Uint8Array | undefined): string => new TextDecoder().decode(bytes);
 
-export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+export function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  return waitUntil(what, condition, timeoutMs);
 }
 
 /** Hash keys that put a record in shard `index` of a stream created with `count` evenly split shards. */

@@ -123,6 +123,11 @@ export class KafkaEgress implements Egress {
   }
 
   /** Records produced to Kafka, and records skipped because an earlier run had already committed them. */
+  /** Records taken and not yet in Kafka. */
+  get pendingRecords(): number {
+    return this.#queue.length - this.#queueHead;
+  }
+
   get stats(): { delivered: number; skipped: number; queued: number } {
     return { delivered: this.#delivered, skipped: this.#skipped, queued: this.#queue.length - this.#queueHead };
   }
