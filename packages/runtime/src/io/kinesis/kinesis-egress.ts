@@ -4,10 +4,11 @@ import { decodeKinesisEgressRecord, KINESIS_EGRESS_RECORD_TYPENAME } from "@eddy
 import type { TypedValue } from "@eddy/sdk";
 import type { KinesisEgressSpec } from "../../config/module-config.js";
 import type { Logger } from "../../log/logger.js";
-import type { Egress, EgressContext } from "../../model/egress.js";
+import type { Egress, EgressCheck, EgressContext } from "../../model/egress.js";
 import { awsErrorName, createKinesisClient, kinesisClientSettings } from "./kinesis-client.js";
 import type { KinesisApi } from "./kinesis-client.js";
 import { Backoff } from "../../retry/backoff.js";
+import { KinesisStreamDirectory } from "./stream-directory.js";
 
 export interface KinesisEgressOptions {
   readonly spec: KinesisEgressSpec;
@@ -70,6 +71,7 @@ export class KinesisEgress implements Egress {
   readonly #maxBackoffMs: number;
   readonly #callTimeoutMs: number;
   readonly #queues = new Map<string, StreamQueue>();
+  readonly #streams: KinesisStreamDirectory;
   readonly #abort = new AbortController();
   #context: EgressContext | undefined;
   #outstanding = 0;
@@ -88,6 +90,7 @@ export class KinesisEgress implements Egress {
     this.#drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
     this.#maxBackoffMs = options.maxRetryBackoffMs ?? 30_000;
     this.#callTimeoutMs = options.callTimeoutMs ?? 30_000;
+    this.#streams = new KinesisStreamDirectory({ client: this.#client, logger: this.#log });
   }
 
   /** Records taken and not yet accepted by Kinesis. */
@@ -95,7 +98,7 @@ export class KinesisEgress implements Egress {
     return this.#queued + this.#outstanding;
   }
 
-  check(record: TypedValue): string | undefined {
+  check(record: TypedValue): EgressCheck {
     if (record.typename !== KINESIS_EGRESS_RECORD_TYPENAME) {
       return `the Kinesis egress ${this.id} takes only records of type ${KINESIS_EGRESS_RECORD_TYPENAME} (use kinesisEgressMessage), not ${record.typename}`;
     }
@@ -118,7 +121,8 @@ export class KinesisEgress implements Egress {
     if (hashKey !== "" && (!/^\d{1,39}$/.test(hashKey) || BigInt(hashKey) > MAX_HASH_KEY)) {
       return `explicit hash key "${hashKey}" is not a decimal number from 0 to 2^128-1`;
     }
-    return undefined;
+    const missing = this.#streams.problem(decoded.stream);
+    return missing === undefined ? undefined : { retryLater: missing };
   }
 
   deliver(records: readonly TypedValue[], ids: readonly number[]): void {
@@ -141,12 +145,12 @@ export class KinesisEgress implements Egress {
     this.#pump();
   }
 
-  start(context: EgressContext): Promise<void> {
+  async start(context: EgressContext): Promise<void> {
     this.#context = context;
     if (this.#ignored.length > 0) {
       this.#log.info({ ignored: this.#ignored }, "clientConfigProperties without an equivalent in Eddy are ignored");
     }
-    return Promise.resolve();
+    await this.#streams.load();
   }
 
   async stop(): Promise<void> {
@@ -167,6 +171,7 @@ export class KinesisEgress implements Egress {
       }
     }
     this.#abort.abort();
+    this.#streams.close();
     clearTimeout(this.#wakeTimer);
     if (this.#ownsClient) this.#client.destroy();
   }
@@ -233,6 +238,7 @@ export class KinesisEgress implements Egress {
       if (retry.length > 0) problem = { codes };
     } catch (error) {
       problem = { error };
+      if (awsErrorName(error) === "ResourceNotFoundException") this.#streams.lost(queue.stream);
     }
     this.#outstanding -= batch.length;
     queue.inFlight = 0;
