@@ -2,16 +2,19 @@
 // topic nobody created yet: the record fails only its own invocation, naming the topic and what to do,
 // records of every other address still go out, and once the topic is created the retried invocation's
 // record appears exactly once. Before, the record was committed to the outbox, every delivery failed
-// with UNKNOWN_TOPIC_OR_PARTITION, and the records behind it waited forever.
+// with UNKNOWN_TOPIC_OR_PARTITION, and the records behind it waited forever. The same for a topic
+// deleted after its records were accepted: at least once, only its records wait for it; exactly once
+// keeps the records in order, so everything waits, and the log says which topic to create.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { address, defineFunction, kafkaEgressMessage, Types } from "@eddy/sdk";
 import { QuarantinePolicy, Runtime } from "@eddy/runtime";
 import { KafkaEgress } from "@eddy/runtime/kafka";
-import { createTopics, readCommitted, unique } from "./kafka-helpers.js";
+import { createTopics, deleteTopics, readCommitted, unique } from "./kafka-helpers.js";
 import { startOwnBroker } from "./own-broker.js";
 import type { OwnBroker } from "./own-broker.js";
 import { capturingLogger } from "../support/capturing-logger.js";
+import { waitFor } from "../support/wait-for.js";
 
 describe("Kafka egress to a topic that does not exist, on a broker that does not create topics", () => {
   let broker: OwnBroker | undefined;
@@ -75,6 +78,58 @@ describe("Kafka egress to a topic that does not exist, on a broker that does not
         entries.some((e) => e.level === 40 && e["topic"] === missing),
         "the egress warned once that the topic does not exist",
       );
+    });
+  }
+  for (const semantic of ["at-least-once", "exactly-once"] as const) {
+    it(`${semantic}: a topic deleted after its record was accepted holds ${semantic === "at-least-once" ? "only its own records" : "the egress, saying which topic"}, until it is created again`, async () => {
+      const brokerAddress = broker!.address;
+      const gone = unique("gone");
+      const kept = unique("kept");
+      await createTopics([gone, kept], 1, brokerAddress);
+      const { logger, entries } = capturingLogger();
+      const runtime = new Runtime({ logger, partitions: 1 });
+      runtimes.push(runtime);
+      runtime.bindEgress(
+        new KafkaEgress({
+          spec: {
+            id: "test/out",
+            address: brokerAddress,
+            deliverySemantic: semantic === "exactly-once" ? { type: "exactly-once", transactionTimeout: 60_000 } : { type: "at-least-once" },
+            properties: { "transactional.id": unique("deleted-topic-tx"), "request.timeout.ms": "3000" },
+          },
+          logger,
+        }),
+      );
+      runtime.bindFunction(
+        defineFunction({
+          typename: "test/emitter",
+          fn(ctx, msg) {
+            ctx.sendEgress(kafkaEgressMessage({ egress: "test/out", topic: msg.asString(), key: ctx.self.id, value: `to ${msg.asString()}` }));
+          },
+        }),
+      );
+      // The egress lists the topics at start: both exist, so a record to either passes its check.
+      await runtime.start();
+      await deleteTopics([gone], brokerAddress);
+      await runtime.send(address("test/emitter", "a"), { typename: Types.string.typename, value: Types.string.serialize(gone) });
+      await runtime.send(address("test/emitter", "b"), { typename: Types.string.typename, value: Types.string.serialize(kept) });
+
+      await waitFor("the egress to name the missing topic", () => entries.some((e) => e["topic"] === gone && /does not exist \(deleted after its records were accepted\?\)/.test(e.msg)), 30_000);
+      const warning = entries.find((e) => e["topic"] === gone && /deleted after/.test(e.msg))!;
+      if (semantic === "at-least-once") {
+        assert.match(warning.msg, /create it; its 1 records wait for it, the others go on/);
+        const delivered = await readCommitted(kept, 1, 30_000, 200, brokerAddress);
+        assert.deepEqual(delivered.map((r) => [r.key, r.value]), [["b", `to ${kept}`]]);
+        assert.equal(runtime.pendingEgressRecords().get("test/out"), 1, "the record to the deleted topic waits");
+      } else {
+        assert.match(warning.msg, /create it; exactly once keeps the records in order, so every record of this egress waits for it/);
+      }
+
+      await createTopics([gone], 1, brokerAddress);
+      const late = await readCommitted(gone, 1, 30_000, 500, brokerAddress);
+      assert.deepEqual(late.map((r) => [r.key, r.value]), [["a", `to ${gone}`]]);
+      const behind = await readCommitted(kept, 1, 30_000, 500, brokerAddress);
+      assert.deepEqual(behind.map((r) => [r.key, r.value]), [["b", `to ${kept}`]], "b's record exactly once");
     });
   }
 });

@@ -61,6 +61,15 @@ export async function createTopics(topics: string[], partitions: number, broker 
   }
 }
 
+export async function deleteTopics(topics: string[], broker = BROKER): Promise<void> {
+  const admin = new Admin({ clientId: "eddy-test-admin", bootstrapBrokers: [broker] });
+  try {
+    await admin.deleteTopics({ topics });
+  } finally {
+    await admin.close();
+  }
+}
+
 export interface TestRecord {
   readonly key?: string;
   readonly value: string;

@@ -62,6 +62,8 @@ const MIN_TRANSACTION_TIMEOUT_MS = 5_000;
 const MAX_TRANSACTION_TIMEOUT_MS = 60_000;
 /** A transaction begun ahead (TransactionPipeline) and still empty after this long is committed empty. */
 const IDLE_TRANSACTION_MS = 1_000;
+/** How often an egress with records set aside for a missing topic looks for the topic again. */
+const SET_ASIDE_RECHECK_MS = 1_000;
 
 /**
  * `io.statefun.kafka.v1/egress`. Accepts only KafkaProducerRecord values.
@@ -94,6 +96,14 @@ export class KafkaEgress implements Egress {
   #transactions: TransactionPipeline | undefined;
   readonly #queue: Pending[] = [];
   #queueHead = 0;
+  /**
+   * At least once: records to topics that disappeared after their records were
+   * accepted, set aside by topic so the others go on; back in the queue once
+   * the topic exists again.
+   */
+  readonly #setAside = new Map<string, Pending[]>();
+  #setAsideCount = 0;
+  #setAsideCheckedAt = 0;
   #worker: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   readonly #abort = new AbortController();
@@ -122,12 +132,12 @@ export class KafkaEgress implements Egress {
     return this.#spec.deliverySemantic.type;
   }
 
-  /** Records produced to Kafka, and records skipped because an earlier run had already committed them. */
   /** Records taken and not yet in Kafka. */
   get pendingRecords(): number {
-    return this.#queue.length - this.#queueHead;
+    return this.#queue.length - this.#queueHead + this.#setAsideCount;
   }
 
+  /** Records produced to Kafka, and records skipped because an earlier run had already committed them. */
   get stats(): { delivered: number; skipped: number; queued: number } {
     return { delivered: this.#delivered, skipped: this.#skipped, queued: this.#queue.length - this.#queueHead };
   }
@@ -218,7 +228,7 @@ export class KafkaEgress implements Egress {
     this.#abort.abort();
     this.#wake?.();
     await this.#worker;
-    const left = this.#queue.length - this.#queueHead;
+    const left = this.pendingRecords;
     if (left > 0) this.#logger.warn({ records: left }, "stopped with records not yet in Kafka; they stay in the store and go out after the restart");
     await this.#closeProducer();
     await this.closeChecks();
@@ -245,10 +255,13 @@ export class KafkaEgress implements Egress {
           ready = true;
           if (backoff.attempts > 0) this.#logger.info("Kafka egress reconnected");
         }
+        if (this.#setAside.size > 0 && Date.now() - this.#setAsideCheckedAt >= SET_ASIDE_RECHECK_MS) await this.#takeBackTopicsThatExist();
         const batch = this.#take();
         if (batch.length === 0) {
           await new Promise<void>((resolve) => {
             this.#wake = resolve;
+            // Records set aside wait for their topic, which nothing announces: look again now and then.
+            if (this.#setAside.size > 0) setTimeout(resolve, SET_ASIDE_RECHECK_MS).unref();
           });
           this.#wake = undefined;
           continue;
@@ -259,6 +272,13 @@ export class KafkaEgress implements Egress {
         backoff.reset();
       } catch (error) {
         if (signal.aborted) return;
+        const setAside = await this.#setAsideMissingTopics();
+        // A broken or fenced producer cannot be reused (an aborted transaction leaves it mid-state).
+        if (setAside) {
+          await this.#closeProducer();
+          ready = false;
+          continue;
+        }
         const delay = backoff.next();
         this.#logger.warn(
           { err: describeError(error), retryInMs: delay, attempt: backoff.attempts, records: this.#queue.length - this.#queueHead },
@@ -269,6 +289,60 @@ export class KafkaEgress implements Egress {
         ready = false;
         await sleep(delay, signal);
       }
+    }
+  }
+
+  /**
+   * After a failed delivery: finds the topics of the queued records that the
+   * broker does not have (deleted after their records were accepted, on a
+   * broker that does not create topics) and says so. At least once, their
+   * records are set aside so the others go on, and true is returned; exactly
+   * once keeps the records in order (the progress offset says "everything
+   * below is in Kafka"), so everything waits for the topic.
+   */
+  async #setAsideMissingTopics(): Promise<boolean> {
+    const queued = this.#queue.slice(this.#queueHead);
+    const missing = await this.#topics.missingOf(new Set(queued.map((p) => p.message.topic)));
+    if (missing.size === 0) return false;
+    const exactlyOnce = this.#spec.deliverySemantic.type === "exactly-once";
+    for (const topic of missing) {
+      const records = queued.filter((p) => p.message.topic === topic).length;
+      this.#logger.warn(
+        { topic, records },
+        exactlyOnce
+          ? `Kafka egress: topic "${topic}" does not exist (deleted after its records were accepted?) and the broker does not create topics: create it; exactly once keeps the records in order, so every record of this egress waits for it`
+          : `Kafka egress: topic "${topic}" does not exist (deleted after its records were accepted?) and the broker does not create topics: create it; its ${records} records wait for it, the others go on`,
+      );
+    }
+    if (exactlyOnce) return false;
+    this.#setAsideCheckedAt = Date.now();
+    const keep: Pending[] = [];
+    for (const p of queued) {
+      if (!missing.has(p.message.topic)) {
+        keep.push(p);
+        continue;
+      }
+      let list = this.#setAside.get(p.message.topic);
+      if (list === undefined) this.#setAside.set(p.message.topic, (list = []));
+      list.push(p);
+      this.#setAsideCount++;
+    }
+    this.#queue.length = 0;
+    this.#queue.push(...keep);
+    this.#queueHead = 0;
+    return true;
+  }
+
+  /** Puts the records set aside for topics that exist again back at the front of the queue, in their order. */
+  async #takeBackTopicsThatExist(): Promise<void> {
+    this.#setAsideCheckedAt = Date.now();
+    const stillMissing = await this.#topics.missingOf(this.#setAside.keys());
+    for (const [topic, records] of this.#setAside) {
+      if (stillMissing.has(topic)) continue;
+      this.#setAside.delete(topic);
+      this.#setAsideCount -= records.length;
+      this.#queue.splice(this.#queueHead, 0, ...records);
+      this.#logger.info({ topic, records: records.length }, `Kafka egress: topic "${topic}" exists again; its records go out`);
     }
   }
 

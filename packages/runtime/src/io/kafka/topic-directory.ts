@@ -66,6 +66,34 @@ export class KafkaTopicDirectory {
     );
   }
 
+  /**
+   * Of `topics`, those the broker does not have, when it does not create
+   * topics (a delivery failed: were they deleted after their records were
+   * accepted?). From now on `problem()` refuses them until a lookup finds
+   * them again. An empty set when the broker creates topics or could not be
+   * asked.
+   */
+  async missingOf(topics: Iterable<string>): Promise<Set<string>> {
+    const missing = new Set<string>();
+    if (this.#autoCreate !== false) return missing;
+    let existing: Set<string>;
+    try {
+      existing = new Set(await this.#client().listTopics({ includeInternals: true }));
+    } catch {
+      return missing;
+    }
+    for (const topic of topics) {
+      if (existing.has(topic)) {
+        this.#known.add(topic);
+        continue;
+      }
+      missing.add(topic);
+      this.#known.delete(topic);
+      this.#missing.set(topic, Date.now());
+    }
+    return missing;
+  }
+
   async close(): Promise<void> {
     this.#abort.abort();
     const admin = this.#admin;
