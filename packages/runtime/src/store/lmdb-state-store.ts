@@ -18,6 +18,14 @@ import type { DirectoryKind } from "./data-directory.js";
 export const STORE_FORMAT_VERSION = 2;
 /** The longest a group commit waits for more writes of its batch while they keep coming (see #schedule). */
 const GROUP_COMMIT_LINGER_MS = 2;
+/**
+ * The most writes a group commit may hold for the next one to start while it
+ * is still being committed and synced (see #startGroupCommit). Small groups
+ * are latency-bound (an acknowledgement waits for the previous fsync, then its
+ * own); large ones are CPU-bound, and overlapping them would only split the
+ * work into more transactions (measured: docs/performance.md, section 8).
+ */
+const OVERLAP_MAX_WRITES = 64;
 /** An embedded data directory. */
 const STORE_DIRECTORY: DirectoryKind = {
   marker: "eddy-store.json",
@@ -203,8 +211,17 @@ export class LmdbStateStore implements StateStore {
   #groupCommit: Promise<void> | undefined;
   #settle: { resolve: () => void; reject: (error: unknown) => void } | undefined;
   #scheduled = false;
-  /** The group commit LMDB is writing; the next one starts once it is on disk. */
+  /** The last group commit handed to LMDB (it settles after every earlier one). */
   #inFlight: Promise<void> | undefined;
+  /** A group commit the next one waits for before it starts (see #startGroupCommit). */
+  #blocksNext = false;
+  /**
+   * The number of the last group commit handed to LMDB. Each group commit
+   * stores its number (`meta.group`) and first checks that the one before it
+   * is there: LMDB runs the next transaction while the previous one is still
+   * syncing, and one whose previous transaction failed must write nothing.
+   */
+  #group = 0;
   /**
    * Log puts of the next group commit, by seq, each with a token naming the put.
    * A removal of the same seq in the same group commit cancels the put instead:
@@ -247,6 +264,7 @@ export class LmdbStateStore implements StateStore {
     // Ids never go back, even when the log, timers and outbox are empty: egresses
     // (Kafka's progress offset) rely on an id naming one record forever.
     this.#nextSeq = Math.max(this.#nextSeq, this.#meta.get("nextSeq") ?? 1);
+    this.#group = this.#meta.get("group") ?? 0;
     for (const db of [this.#log, this.#timers, this.#outbox] as Database<unknown, number>[]) {
       for (const key of db.getKeys({ reverse: true, limit: 1 })) this.#nextSeq = Math.max(this.#nextSeq, key + 1);
     }
@@ -260,9 +278,10 @@ export class LmdbStateStore implements StateStore {
    * Group commit: the writes queued while the previous group commit is on its
    * way to disk (or, when none is, in one event-loop turn) go into one LMDB
    * transaction, made durable with one fsync; all of them resolve together once
-   * it is on disk. Thousands of commit units per second then cost a handful of
-   * transactions, not thousands, and a message accepted while one group commit
-   * is being written is mostly consumed before the next one starts.
+   * it is on disk, and never before an earlier group commit. Thousands of
+   * commit units per second then cost a handful of transactions, not
+   * thousands, and a message accepted while one group commit is being written
+   * is mostly consumed before the next one starts.
    */
   #write(write: () => void): Promise<void> {
     this.#writes.push(write);
@@ -281,7 +300,7 @@ export class LmdbStateStore implements StateStore {
    * cancel their log writes, and the batch's writes share one fsync.
    */
   #schedule(): void {
-    if (this.#scheduled || this.#inFlight !== undefined) return;
+    if (this.#scheduled || this.#blocksNext) return;
     this.#scheduled = true;
     let since = 0;
     let seen = -1;
@@ -299,18 +318,48 @@ export class LmdbStateStore implements StateStore {
     setImmediate(hop);
   }
 
+  /**
+   * Hands the queued writes to LMDB as the next group commit. The one after it
+   * forms meanwhile and starts once this one is on disk, or, for a small one
+   * (≤ OVERLAP_MAX_WRITES writes), as soon as LMDB has run its writes: LMDB
+   * (lmdb-js's overlapping sync) then commits the next transaction while this
+   * one syncs, and an acknowledgement waits for about one fsync instead of
+   * the one in progress and then its own.
+   */
   #startGroupCommit(): void {
-    if (this.#inFlight !== undefined || this.#writes.length === 0) return;
+    if (this.#blocksNext || this.#writes.length === 0) return;
     const writes = this.#writes;
     const settle = this.#settle!;
     this.#writes = [];
     this.#groupCommit = undefined;
     this.#settle = undefined;
     this.#logPuts = new Map();
-    const committing = this.#transaction(writes);
+    const previous = this.#inFlight;
+    this.#blocksNext = true;
+    let blocking = true;
+    const release = (): void => {
+      if (!blocking) return;
+      blocking = false;
+      this.#blocksNext = false;
+      if (this.#writes.length > 0) this.#schedule();
+    };
+    const ran = (): void => {
+      if (writes.length <= OVERLAP_MAX_WRITES) release();
+    };
+    const own = this.#transaction(writes, ran);
+    // Settles after the previous group commit, and fails (with its reason) when it failed: what a
+    // group commit's writes depend on is in an earlier one.
+    const committing =
+      previous === undefined
+        ? own
+        : Promise.allSettled([previous, own]).then(([before, self]) => {
+            if (before.status === "rejected") throw before.reason;
+            if (self.status === "rejected") throw self.reason;
+          });
     this.#inFlight = committing;
     const done = (): void => {
-      this.#inFlight = undefined;
+      if (this.#inFlight === committing) this.#inFlight = undefined;
+      release();
       if (this.#writes.length > 0) this.#schedule();
     };
     committing.then(
@@ -325,17 +374,27 @@ export class LmdbStateStore implements StateStore {
     );
   }
 
-  /** Runs the writes as one LMDB transaction; resolves once it is on disk. */
-  #transaction(writes: readonly (() => void)[]): Promise<void> {
+  /** Runs the writes as one LMDB transaction (calling `ran` once LMDB runs them); resolves once it is on disk. */
+  #transaction(writes: readonly (() => void)[], ran: () => void): Promise<void> {
     if (this.#closed) return Promise.reject(new EddyError("EDDY_SHUTTING_DOWN", `the store at ${this.path} is closed`));
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const group = ++this.#group;
+    let intact = true;
     return this.#root
       .transaction(() => {
+        ran();
+        // The previous group commit's transaction failed (it aborted, so its number is missing):
+        // this one must not commit writes that depend on it.
+        intact = (this.#meta.get("group") ?? 0) === group - 1;
+        if (!intact) return;
         for (const w of writes) w();
         this.#meta.putSync("nextSeq", this.#nextSeq);
+        this.#meta.putSync("group", group);
       })
       .then(
-        () => undefined,
+        () => {
+          if (!intact) throw new EddyError("EDDY_STORE_FAILED", `the store at ${this.path} could not write (an earlier group commit failed); it takes no more input until Eddy is restarted`);
+        },
         async (cause: unknown) => {
           const reason = await writeFailureReason(cause);
           // A transaction that fails writes nothing; what committed before stays. Writing on (into a
