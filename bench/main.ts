@@ -99,6 +99,7 @@ row("    remote requests per message / runtime CPU µs per message", `${jsSdkDur
 process.stdout.write("(c3) hot key: the durable (c2) with all 64 clients sending to one address\n");
 const jsSdkHotKey = await benchJsSdkRemote(1, 64, targetMs, undefined, { durable: true });
 endToEndRows(jsSdkHotKey);
+row("  hot key / 1,000 keys (c2), messages/s", (jsSdkHotKey.messagesPerSecond / jsSdkDurable.messagesPerSecond).toFixed(2), "target ≥ 1 (batching per address)");
 
 process.stdout.write("(d) embedded greeter served co-located over a Unix socket, 64 clients, 1,000 keys\n");
 const colocated = await benchColocated(keys, 64, remoteMs);
@@ -213,7 +214,7 @@ function target(figure: string, value: number | null | undefined, goal: { atLeas
 const durableFigures = durable as {
   inProcess: { ratio: number };
   playgroundHttp: { ratio: number };
-  rss: { keys: number; rssMb?: number }[];
+  rss: { keys: number; rssMb?: number; rssAnonMb?: number; rssFileMb?: number }[];
 };
 const kafkaFigures = typeof kafka === "string" ? undefined : (kafka as { max: { messagesPerSecond: number }; paced: { produceToCommittedP99Ms: number } });
 const kafkaNote = kafkaFigures === undefined ? (kafka as string) : undefined;
@@ -230,7 +231,16 @@ target("3. Kafka exactly-once p99 ms at 10,000/s offered", kafkaFigures?.paced.p
 target("3. Kafka exactly-once messages/s, saturated", kafkaFigures?.max.messagesPerSecond, { atLeast: 30_000 }, kafkaNote);
 target("4. eddy run greeter: spawn → ready ms", startup.eddyRunReadyMs, { atMost: 300 });
 const rssEntry = [...durableFigures.rss].filter((r) => r.rssMb !== undefined).sort((x, y) => y.keys - x.keys).find((r) => r.keys <= 1_000_000);
-target("4. RSS MB with 1M keys stored", rssEntry?.rssMb, { atMost: 150 }, rssEntry !== undefined && rssEntry.keys !== 1_000_000 ? `quick run: ${rssEntry.keys.toLocaleString("en")} keys` : undefined);
+// The issue's target is memory outside the page cache: LMDB's mapped pages (RssFile) are page cache, shared and
+// reclaimable, and grow with the keys read; the anonymous part (JS heap, native memory) is what Eddy holds.
+const rssKeysNote = rssEntry !== undefined && rssEntry.keys !== 1_000_000 ? `quick run: ${rssEntry.keys.toLocaleString("en")} keys; ` : "";
+target(
+  "4. RSS MB with 1M keys, outside the page cache (anonymous)",
+  rssEntry?.rssAnonMb,
+  { atMost: 150 },
+  rssEntry === undefined ? undefined : `${rssKeysNote}total RSS ${rssEntry.rssMb!.toFixed(0)} MB, of which file-backed (LMDB's mapped pages) ${rssEntry.rssFileMb?.toFixed(0) ?? "—"}`,
+);
+target("4. RSS MB with 1M keys, total (page cache included)", rssEntry?.rssMb, undefined, "report: the file-backed part grows with the keys read");
 target("5. hot key (64 clients, one address): messages/s", jsSdkHotKey.messagesPerSecond, { atLeast: Math.round(jsSdkDurable.messagesPerSecond) }, "target: the 1,000-key figure of this run");
 // Issue 8 (cluster mode), item 7.
 type ClusterRunFigures = { messagesPerSecond: number; offeredPerSecond: number; produceToCommittedP99Ms: number };
