@@ -114,7 +114,7 @@ let kafka: unknown = `skipped: no broker at 127.0.0.1:${kafkaPort}`;
 {
   const { useKafkaBroker } = await import("../scripts/kafka/use-broker.mjs");
   const brokerUp = useKafkaBroker();
-  process.stdout.write("(e) Kafka → embedded greeter → Kafka, exactly-once egress, LMDB store, 1,000 keys\n");
+  process.stdout.write("(e) Kafka → embedded greeter → Kafka, exactly-once egress, LMDB store, 1,000 keys (measured after a warm-up: 2,000 messages, or 1 s at the offered rate)\n");
   if (!brokerUp) {
     process.stdout.write(`  skipped: the broker at 127.0.0.1:${kafkaPort} did not start (see the [kafka] lines above)\n`);
   } else {
