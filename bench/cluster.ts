@@ -109,50 +109,52 @@ async function setup(): Promise<Setup> {
   return { ...s, moduleFile, env: { EDDY_BENCH_OUTPUT_TOPIC: s.output, EDDY_BENCH_EGRESS_ID: egressId } };
 }
 
-/** Reads the output topic (read_committed, aborted transactions dropped) and records each record's latency. */
+/**
+ * Reads the output topic (read_committed, aborted transactions dropped) and records each record's latency. Each
+ * partition is read on connections of its own: the broker answers one request of a connection at a time, so on a
+ * shared one a partition's read would wait behind the other partitions' long polls and add that wait to its latency.
+ */
 class OutputReader {
   readonly latencies: number[] = [];
   lastAt = 0;
   readonly #consumer: Consumer;
-  readonly #fetcher: PartitionFetcher;
-  readonly #readers: { reader: LogReader; next: bigint }[];
+  readonly #fetchers: PartitionFetcher[];
   #stopped = false;
-  readonly #loop: Promise<void>;
+  readonly #loops: Promise<void>[];
 
   constructor(topic: string) {
     this.#consumer = new Consumer({ clientId: "bench-cluster-reader", groupId: `bench-reader-${topic}`, bootstrapBrokers: [KAFKA_BROKER] });
-    this.#fetcher = new PartitionFetcher(this.#consumer, "bench-cluster-reader");
-    this.#readers = Array.from({ length: PARTITIONS }, (_, p) => ({ reader: new LogReader(this.#fetcher, topic, p, 20), next: 0n }));
-    this.#loop = this.#run();
+    this.#fetchers = Array.from({ length: PARTITIONS }, (_, p) => new PartitionFetcher(this.#consumer, `bench-cluster-reader-p${p}`));
+    this.#loops = this.#fetchers.map((fetcher, p) => this.#read(new LogReader(fetcher, topic, p, 100)));
   }
 
   get received(): number {
     return this.latencies.length;
   }
 
-  async #run(): Promise<void> {
+  async #read(reader: LogReader): Promise<void> {
+    let next = 0n;
     while (!this.#stopped) {
-      await Promise.all(
-        this.#readers.map(async (r) => {
-          // A partition without a leader yet is read again on the next round.
-          const result = await r.reader.read(r.next).catch(() => undefined);
-          if (result === undefined) return;
-          r.next = result.next;
-          const now = Date.now();
-          for (const record of result.records) {
-            this.latencies.push(now - Number((record.value ?? Buffer.alloc(0)).toString().split(" ", 1)[0]));
-            this.lastAt = now;
-          }
-        }),
-      );
+      // A partition without a leader yet is read again.
+      const result = await reader.read(next).catch(() => undefined);
+      if (result === undefined) {
+        await new Promise((r) => setTimeout(r, 20));
+        continue;
+      }
+      next = result.next;
+      const now = Date.now();
+      for (const record of result.records) {
+        this.latencies.push(now - Number((record.value ?? Buffer.alloc(0)).toString().split(" ", 1)[0]));
+        this.lastAt = now;
+      }
     }
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    await this.#loop.catch(() => undefined);
+    await Promise.all(this.#loops);
     await closeQuietly(this.#consumer);
-    await this.#fetcher.close();
+    await Promise.all(this.#fetchers.map((f) => f.close()));
   }
 }
 

@@ -14,7 +14,6 @@ import type { ClusterTopics } from "./cluster-topics.js";
 import { clusterGroup, clusterTopics, ensureClusterTopics } from "./cluster-topics.js";
 import { IngressSource } from "./ingress-source.js";
 import type { StreamIngress } from "./stream-ingress.js";
-import { PartitionFetcher } from "../io/kafka/partition-fetcher.js";
 import { KafkaRouter } from "./kafka-router.js";
 import { PartitionCache } from "./partition-cache.js";
 import { PartitionTask } from "./partition-task.js";
@@ -81,7 +80,6 @@ export class ClusterPlacement implements PartitionPlacement {
   #host: PlacementHost | undefined;
   readonly #abort = new AbortController();
   readonly #ingressConsumer: Consumer;
-  readonly #ingressFetcher: PartitionFetcher;
   #sources: IngressSource[] = [];
   #cache: LocalCache | undefined;
   /** This worker as the others name it, and when it started: of two workers with different modules, the later one is refused. */
@@ -97,7 +95,6 @@ export class ClusterPlacement implements PartitionPlacement {
     this.#log = options.logger.child({ cluster: s.cluster });
     this.router = new KafkaRouter(this.topics, s.brokers, `eddy-${s.cluster}-router`);
     this.#ingressConsumer = new Consumer({ clientId: `eddy-${s.cluster}-ingress`, groupId: `${clusterGroup(s.cluster)}.ingress`, bootstrapBrokers: s.brokers, retries: 3, retryDelay });
-    this.#ingressFetcher = new PartitionFetcher(this.#ingressConsumer, `eddy-${s.cluster}-ingress`);
   }
 
   /** The partitions this worker processes now. */
@@ -114,7 +111,7 @@ export class ClusterPlacement implements PartitionPlacement {
     const s = this.#o.settings;
     // The module's components are bound after this placement was built, so the ingresses are known only now.
     this.#sources = this.#o.ingresses.map(
-      (spec) => new IngressSource({ spec, consumer: this.#ingressConsumer, fetcher: this.#ingressFetcher, partitions: this.topics.partitions, logger: this.#o.logger, checkTarget: this.#o.checkTarget }),
+      (spec) => new IngressSource({ spec, consumer: this.#ingressConsumer, partitions: this.topics.partitions, logger: this.#o.logger, checkTarget: this.#o.checkTarget }),
     );
     // Before the broker is asked anything: an ingress the module cannot serve, or a data directory that is not usable, is refused at once.
     for (const ingress of this.#o.streamIngresses) {
@@ -216,7 +213,6 @@ export class ClusterPlacement implements PartitionPlacement {
       await closeQuietly(membership);
     }
     await closeQuietly(this.#ingressConsumer);
-    await this.#ingressFetcher.close();
     await this.router.close();
     await this.#cache?.store.close();
   }

@@ -33,17 +33,14 @@ export class IngressSource {
   readonly id: string;
   readonly #spec: KafkaIngressSpec;
   readonly #consumer: Consumer;
-  readonly #fetcher: PartitionFetcher;
   readonly #partitions: number;
   readonly #logger: Logger;
   readonly #checkTarget: (target: Address, argument: TypedValue) => TargetProblem | undefined;
-  readonly #readers = new Map<string, LogReader>();
   #turn = 0;
 
   constructor(options: {
     spec: KafkaIngressSpec;
     consumer: Consumer;
-    fetcher: PartitionFetcher;
     partitions: number;
     logger: Logger;
     checkTarget: (target: Address, argument: TypedValue) => TargetProblem | undefined;
@@ -51,14 +48,17 @@ export class IngressSource {
     this.#spec = options.spec;
     this.id = options.spec.id;
     this.#consumer = options.consumer;
-    this.#fetcher = options.fetcher;
     this.#partitions = options.partitions;
     this.#logger = options.logger.child({ ingress: options.spec.id });
     this.#checkTarget = options.checkTarget;
   }
 
-  /** Reads the next batch of one of the source partitions that log partition `owner` reads; undefined when none had records. */
-  async read(owner: number, position: (key: string) => string | undefined, signal: AbortSignal): Promise<IngressRead | undefined> {
+  /**
+   * Reads the next batch of one of the source partitions that log partition `owner` reads; undefined when none had
+   * records. `fetcher` is the owner's own for this ingress: the broker answers one request of a connection at a time,
+   * so a long poll of a source partition without new records would hold up every other partition's read on a shared one.
+   */
+  async read(owner: number, fetcher: PartitionFetcher, position: (key: string) => string | undefined, signal: AbortSignal): Promise<IngressRead | undefined> {
     const sources = await this.#sourcesOf(owner);
     if (sources.length === 0) {
       await sleep(1000, signal);
@@ -67,11 +67,7 @@ export class IngressSource {
     const { topic, partition } = sources[this.#turn++ % sources.length]!;
     const source = `${topic}/${partition}`;
     const positionKey = sourcePositionKey(this.id, source);
-    let reader = this.#readers.get(source);
-    if (reader === undefined) {
-      reader = new LogReader(this.#fetcher, topic, partition, 100);
-      this.#readers.set(source, reader);
-    }
+    const reader = new LogReader(fetcher, topic, partition, 100);
     const stored = position(positionKey);
     const from = stored === undefined ? await this.#startOffset(topic, partition) : BigInt(stored);
     const result = await reader.read(from);

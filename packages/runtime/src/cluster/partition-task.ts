@@ -81,6 +81,8 @@ export class PartitionTask {
   /** Fetches this partition's log and changelog on its own connections, so partitions do not queue behind each other's long polls. */
   #consumer: Consumer | undefined;
   #fetcher: PartitionFetcher | undefined;
+  /** One per ingress loop, on connections of its own: a long poll of the log or of another source would hold its reads up. */
+  readonly #ingressFetchers: PartitionFetcher[] = [];
   #context: PartitionContext | undefined;
   readonly #abort = new AbortController();
   /** Stops reading input (log and ingress sources) while what was read is still committed: a handover. */
@@ -159,7 +161,7 @@ export class PartitionTask {
       { timers: restored.timers.length, parked: restored.parked.length, watermark: restored.watermark, ms: Math.round(performance.now() - started) },
       `partition ${this.partition} assigned: restored, processing from log offset ${restored.watermark}`,
     );
-    this.#loops = [this.#fetchLoop(), this.#commitLoop(), ...o.ingressSources.map((s) => this.#ingressLoop(s))];
+    this.#loops = [this.#fetchLoop(), this.#commitLoop(), ...o.ingressSources.map((s, i) => this.#ingressLoop(s, i))];
     await this.#startStreamReaders();
     this.#running = true;
   }
@@ -231,6 +233,7 @@ export class PartitionTask {
     if (this.#producer !== undefined) clients.push(closeQuietly(this.#producer));
     if (this.#consumer !== undefined) clients.push(closeQuietly(this.#consumer));
     if (this.#fetcher !== undefined) clients.push(this.#fetcher.close());
+    for (const f of this.#ingressFetchers) clients.push(f.close());
     await Promise.all(clients);
     await Promise.allSettled([...this.#loops, readersStopped]);
     this.#notifyIdle();
@@ -439,13 +442,15 @@ export class PartitionTask {
     }
   }
 
-  async #ingressLoop(source: IngressSource): Promise<void> {
+  async #ingressLoop(source: IngressSource, index: number): Promise<void> {
     const signal = this.#input.signal;
     const positions = this.#positions;
+    const fetcher = new PartitionFetcher(this.#consumer!, `eddy-${this.#o.topics.cluster}-p${this.partition}-ingress${index}`);
+    this.#ingressFetchers.push(fetcher);
     while (!signal.aborted) {
       try {
-        // A read has no effects, so a close need not wait for it (the shared ingress client stays open).
-        const read = await untilAborted(source.read(this.partition, (key) => positions.get(key), signal), signal);
+        // A read has no effects, so a close need not wait for it (the partition's clients close with it).
+        const read = await untilAborted(source.read(this.partition, fetcher, (key) => positions.get(key), signal), signal);
         if (read === undefined || signal.aborted) continue;
         positions.set(read.positionKey, read.next);
         const messages = read.messages;
