@@ -23,7 +23,7 @@ const GROUP_COMMIT_LINGER_MS = 2;
  * is still being committed and synced (see #startGroupCommit). Small groups
  * are latency-bound (an acknowledgement waits for the previous fsync, then its
  * own); large ones are CPU-bound, and overlapping them would only split the
- * work into more transactions (measured: docs/performance.md, section 8).
+ * work into more transactions (measured: docs/performance.md, section 7, round 4).
  */
 const OVERLAP_MAX_WRITES = 64;
 /** An embedded data directory. */
