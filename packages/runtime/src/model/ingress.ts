@@ -46,6 +46,15 @@ export interface AcceptedMessage extends RoutedMessage {
 /** Takes the answers sent to an ingress's reply addresses, after the invocation that sent them committed. */
 export type ReplyReceiver = (to: Address, value: TypedValue) => void;
 
+export interface AcceptOptions {
+  /**
+   * How long the messages may wait while the runtime pushes back before
+   * accept rejects with a retryable EDDY_OVERLOADED that says why (an ingress
+   * whose client waits on it, such as an HTTP request). Default: no limit.
+   */
+  readonly maxWaitMs?: number;
+}
+
 /** What an ingress hands its messages to. */
 export interface IngressSink {
   /**
@@ -53,7 +62,7 @@ export interface IngressSink {
    * with a durable store); waits while the runtime pushes back; rejects with
    * EDDY_SHUTTING_DOWN once the runtime stops taking input.
    */
-  accept(messages: readonly AcceptedMessage[], position?: InputPosition): Promise<void>;
+  accept(messages: readonly AcceptedMessage[], position?: InputPosition, options?: AcceptOptions): Promise<void>;
   /**
    * The position last stored with `accept` for this ingress and source
    * partition, so a restarted ingress resumes exactly after what was accepted

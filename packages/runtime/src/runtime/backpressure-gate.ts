@@ -19,7 +19,8 @@ export class BackpressureGate {
   readonly limit: number;
   #pending = 0;
   #aside = 0;
-  #holds = 0;
+  /** Why ingresses are held regardless of the count, by who holds them (an egress id). */
+  readonly #holds = new Map<string, string>();
   #waiters: (() => void)[] = [];
   #closed = false;
   #idleWaiters: (() => void)[] = [];
@@ -38,17 +39,30 @@ export class BackpressureGate {
     return this.#aside;
   }
 
-  /** Resolves when `count` more messages may enter; refuses once the gate closes or `signal` aborts (the reader stopped). */
-  async enter(count: number, signal?: AbortSignal): Promise<void> {
-    while (this.#pending >= this.limit || this.#holds > 0) {
+  /**
+   * Resolves when `count` more messages may enter; refuses once the gate
+   * closes or `signal` aborts (the reader stopped), and, given `maxWaitMs`,
+   * with a retryable EDDY_OVERLOADED saying why once it waited that long.
+   */
+  async enter(count: number, signal?: AbortSignal, maxWaitMs?: number): Promise<void> {
+    const deadline = maxWaitMs === undefined ? undefined : performance.now() + maxWaitMs;
+    while (this.#pending >= this.limit || this.#holds.size > 0) {
       if (this.#closed || signal?.aborted === true) break;
+      if (deadline !== undefined && performance.now() >= deadline) {
+        throw new EddyError("EDDY_OVERLOADED", `waited ${maxWaitMs! >= 1_000 ? `${maxWaitMs! / 1_000} s` : `${maxWaitMs} ms`} at the backpressure gate: ${this.#why()}; nothing was accepted, retry later`, {
+          retryable: true,
+        });
+      }
       await new Promise<void>((resolve) => {
+        let timer: NodeJS.Timeout | undefined;
         const done = (): void => {
           signal?.removeEventListener("abort", done);
+          clearTimeout(timer);
           resolve();
         };
         this.#waiters.push(done);
         signal?.addEventListener("abort", done, { once: true });
+        if (deadline !== undefined) timer = setTimeout(done, Math.max(0, deadline - performance.now()));
       });
     }
     if (this.#closed || signal?.aborted === true) {
@@ -59,14 +73,19 @@ export class BackpressureGate {
     this.#pending += count;
   }
 
-  /** Makes ingresses wait until `lift` is called as often as `hold` was. */
-  hold(): void {
-    this.#holds++;
+  /** Makes ingresses wait until `holder` lifts its hold; `reason` says why (EDDY_OVERLOADED quotes it). */
+  hold(holder: string, reason: string): void {
+    this.#holds.set(holder, reason);
   }
 
-  lift(): void {
-    this.#holds--;
+  lift(holder: string): void {
+    this.#holds.delete(holder);
     this.#settled();
+  }
+
+  #why(): string {
+    if (this.#holds.size > 0) return [...this.#holds.values()].join("; ");
+    return `${this.#pending} accepted messages are waiting to be processed (maxPendingMessages ${this.limit})`;
   }
 
   /** Admits messages without waiting (internal traffic). */
@@ -104,7 +123,7 @@ export class BackpressureGate {
   }
 
   #settled(): void {
-    if (this.#pending < this.limit && this.#holds === 0 && this.#waiters.length > 0) {
+    if (this.#pending < this.limit && this.#holds.size === 0 && this.#waiters.length > 0) {
       const waiters = this.#waiters;
       this.#waiters = [];
       for (const w of waiters) w();

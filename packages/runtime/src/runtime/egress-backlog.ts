@@ -79,14 +79,14 @@ export class EgressBacklog {
     if (!this.#holding.has(egress.id)) {
       if (pending < this.limit) return;
       this.#holding.add(egress.id);
-      this.#gate.hold();
+      this.#gate.hold(egress.id, `egress ${egress.id} cannot deliver its records (it holds ${pending}, maxPendingEgressRecords ${this.limit}); check that what it writes to is reachable`);
       this.#logger.warn(
         { egress: egress.id, pendingRecords: pending, limit: this.limit },
         `egress ${egress.id} holds ${pending} records it could not deliver yet; ingresses wait until it is down to ${Math.floor(this.limit / 2)} (check that what it writes to is reachable; maxPendingEgressRecords sets the limit)`,
       );
     } else if (pending <= this.limit / 2) {
       this.#holding.delete(egress.id);
-      this.#gate.lift();
+      this.#gate.lift(egress.id);
       this.#logger.info({ egress: egress.id, pendingRecords: pending }, `egress ${egress.id} is delivering again; ingresses go on`);
     }
   }

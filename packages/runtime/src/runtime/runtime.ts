@@ -14,7 +14,7 @@ import type {
 } from "@eddy/sdk";
 import type { Egress } from "../model/egress.js";
 import { acceptRefusal } from "../model/ingress.js";
-import type { AcceptedMessage, Ingress, IngressSink, InputPosition, ReplyReceiver, TargetProblem } from "../model/ingress.js";
+import type { AcceptOptions, AcceptedMessage, Ingress, IngressSink, InputPosition, ReplyReceiver, TargetProblem } from "../model/ingress.js";
 import type { Logger } from "../log/logger.js";
 import { createLogger } from "../log/logger.js";
 import { RuntimeStats } from "../observability/runtime-stats.js";
@@ -349,8 +349,8 @@ export class Runtime {
   ingressSink(ingressId?: string): IngressSink {
     let stats: IoStats | undefined;
     return {
-      accept: (messages, position) => {
-        const accepting = this.accept(messages, position);
+      accept: (messages, position, options) => {
+        const accepting = this.accept(messages, position, options);
         if (ingressId === undefined) return accepting;
         // Created on first use: lifecycle-only ingresses (co-located processes) never show up.
         stats ??= this.stats.ingress(ingressId);
@@ -380,12 +380,12 @@ export class Runtime {
    * Accepts messages from an ingress, in order. A message's `traceparent`
    * (while tracing is on) makes its ingress span a child of the caller's trace.
    */
-  async accept(messages: readonly AcceptedMessage[], position?: InputPosition): Promise<void> {
+  async accept(messages: readonly AcceptedMessage[], position?: InputPosition, options?: AcceptOptions): Promise<void> {
     for (const m of messages) {
       const refusal = acceptRefusal(this.#targetProblem(m.target), `message to ${formatAddress(m.target)}`);
       if (refusal !== undefined) throw refusal;
     }
-    await this.#gate.enter(messages.length);
+    await this.#gate.enter(messages.length, undefined, options?.maxWaitMs);
     const envelopes = messages.map((m) => envelope(m.target, m.argument, m.caller));
     if (!this.#router.inProcess) {
       // The log topic holds them now; the partition's owner admits them when it reads them.

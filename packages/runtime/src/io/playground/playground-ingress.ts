@@ -23,8 +23,16 @@ export interface PlaygroundIngressOptions {
   readonly allowedOrigins?: readonly string[];
   /** When given, a `POST` waits up to `timeoutMs` for the function's reply and answers with it (docs/request-reply.md). */
   readonly requestReply?: { readonly timeoutMs: number };
+  /**
+   * How long a request may wait while the runtime pushes back (too many
+   * messages waiting, an egress that cannot deliver) before it is answered
+   * 503 with the reason and `Retry-After`, nothing accepted. Default 10 s.
+   */
+  readonly maxAcceptWaitMs?: number;
   readonly logger?: Logger;
 }
+
+const DEFAULT_MAX_ACCEPT_WAIT_MS = 10_000;
 
 /** The reply addresses of the playground ingress's requests: `io.eddy.reply/http/<request id>`. */
 export const PLAYGROUND_REPLY_TYPE = `${REPLY_NAMESPACE}/http`;
@@ -49,6 +57,7 @@ export class PlaygroundIngress implements Ingress {
   readonly #allowedOrigins: ReadonlySet<string>;
   readonly #http: HttpListener;
   readonly #replies: PendingRequests | undefined;
+  readonly #maxWaitMs: number;
   #sink: IngressSink | undefined;
 
   constructor(options: PlaygroundIngressOptions) {
@@ -61,6 +70,7 @@ export class PlaygroundIngress implements Ingress {
       });
     }
     this.#limits = { ...HTTP_SERVER_DEFAULTS, ...options.limits };
+    this.#maxWaitMs = options.maxAcceptWaitMs ?? DEFAULT_MAX_ACCEPT_WAIT_MS;
     this.#allowedOrigins = new Set(options.allowedOrigins ?? []);
     this.#http = new HttpListener((req, res) => this.#handle(req, res), this.#limits);
   }
@@ -132,7 +142,7 @@ export class PlaygroundIngress implements Ingress {
       const traceparent = req.headers.traceparent;
       const caller = req.method === "POST" ? this.#replies?.open(res, target, cors) : undefined;
       const message = { target, argument, traceparent: typeof traceparent === "string" ? traceparent : undefined };
-      sink.accept([caller === undefined ? message : { ...message, caller }]).then(
+      sink.accept([caller === undefined ? message : { ...message, caller }], undefined, { maxWaitMs: this.#maxWaitMs }).then(
         () => {
           if (caller === undefined) reply(res, 200, "", cors);
           else this.#replies!.accepted(caller);
@@ -140,6 +150,7 @@ export class PlaygroundIngress implements Ingress {
         (error: unknown) => {
           if (caller !== undefined) this.#replies!.refused(caller);
           if (isEddyError(error, "EDDY_SHUTTING_DOWN")) reply(res, 503, "the runtime is shutting down; retry later\n", cors);
+          else if (isEddyError(error, "EDDY_OVERLOADED")) reply(res, 503, `${error.message}\n`, { ...cors, "retry-after": "1" });
           else if (isEddyError(error, "EDDY_STORE_FAILED")) reply(res, 503, `${error.message}\n`, cors);
           else reply(res, 500, `${error instanceof Error ? error.message : String(error)}\n`, cors);
         },
