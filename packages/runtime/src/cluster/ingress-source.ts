@@ -6,7 +6,7 @@ import type { KafkaIngressSpec } from "../config/index.js";
 import type { Logger } from "../log/logger.js";
 import type { Envelope } from "../model/envelope.js";
 import { envelope } from "../model/envelope.js";
-import { LogReader } from "./log-reader.js";
+import { IDLE_POLL_MS, LogReader } from "./log-reader.js";
 import { sourcePositionKey } from "./cluster-records.js";
 import { routeIngressRecord } from "../io/kafka/ingress-record.js";
 import type { PartitionFetcher } from "../io/kafka/partition-fetcher.js";
@@ -67,7 +67,7 @@ export class IngressSource {
     const { topic, partition } = sources[this.#turn++ % sources.length]!;
     const source = `${topic}/${partition}`;
     const positionKey = sourcePositionKey(this.id, source);
-    const reader = new LogReader(fetcher, topic, partition, 100);
+    const reader = new LogReader(fetcher, topic, partition, IDLE_POLL_MS);
     const stored = position(positionKey);
     const from = stored === undefined ? await this.#startOffset(topic, partition) : BigInt(stored);
     const result = await reader.read(from);

@@ -20,7 +20,7 @@ import type { StreamIngress } from "./stream-ingress.js";
 import { streamPartition } from "./stream-ingress.js";
 import { KafkaPartitionStore } from "./kafka-partition-store.js";
 import type { RestoredPartition, RestoreInto } from "./kafka-partition-store.js";
-import { LogReader } from "./log-reader.js";
+import { IDLE_POLL_MS, LogReader } from "./log-reader.js";
 import type { ReadResult } from "./log-reader.js";
 import type { CachedPartition, PartitionCache } from "./partition-cache.js";
 import { RestoreProgress } from "./restore-progress.js";
@@ -405,7 +405,7 @@ export class PartitionTask {
   async #fetchLoop(): Promise<void> {
     const o = this.#o;
     const signal = this.#input.signal;
-    const reader = new LogReader(this.#fetcher!, o.topics.log, this.partition, 100);
+    const reader = new LogReader(this.#fetcher!, o.topics.log, this.partition, IDLE_POLL_MS);
     while (!signal.aborted) {
       let result;
       try {
