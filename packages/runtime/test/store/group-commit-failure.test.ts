@@ -9,7 +9,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { address, Types } from "@eddy/sdk";
@@ -48,8 +48,12 @@ function runChild(dirs: readonly string[]): Promise<Outcome[]> {
 }
 
 describe("LmdbStateStore: a failed group commit", () => {
-  it("fails every group commit queued after it, and none of them writes anything", { timeout: 120_000 }, async () => {
+  it("fails every group commit queued after it, and none of them writes anything", { timeout: 120_000 }, async (t) => {
     const dirs = Array.from({ length: STORES }, () => mkdtempSync(join(tmpdir(), "eddy-group-fail-")));
+    // Each directory holds a data file grown to the file size limit: 32 MB apiece.
+    t.after(() => {
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    });
     for (const { dir, big, after } of await runChild(dirs)) {
       assert.equal(big, "EDDY_STORE_FAILED", "the commit past the file size limit fails");
       assert.ok(after.length > 0);
