@@ -9,6 +9,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { address, defineFunction, kafkaEgressMessage, Types } from "@eddy/sdk";
 import { QuarantinePolicy, Runtime } from "@eddy/runtime";
+import type { Logger, RuntimeOptions } from "@eddy/runtime";
 import { KafkaEgress } from "@eddy/runtime/kafka";
 import { createTopics, deleteTopics, readCommitted, unique } from "./kafka-helpers.js";
 import { startOwnBroker } from "./own-broker.js";
@@ -27,6 +28,34 @@ describe("Kafka egress to a topic that does not exist, on a broker that does not
     await broker?.stop();
   });
 
+  /** A started runtime whose test/emitter, for a message "T", sends one record to topic T through a Kafka egress of `semantic`. */
+  async function emitter(semantic: "at-least-once" | "exactly-once", logger: Logger, runtimeOptions: RuntimeOptions, properties: Record<string, string> = {}): Promise<Runtime> {
+    const runtime = new Runtime({ logger, ...runtimeOptions });
+    runtimes.push(runtime);
+    runtime.bindEgress(
+      new KafkaEgress({
+        spec: {
+          id: "test/out",
+          address: broker!.address,
+          deliverySemantic: semantic === "exactly-once" ? { type: "exactly-once", transactionTimeout: 60_000 } : { type: "at-least-once" },
+          properties: { "transactional.id": unique("egress-tx"), ...properties },
+        },
+        logger,
+      }),
+    );
+    runtime.bindFunction(
+      defineFunction({
+        typename: "test/emitter",
+        fn(ctx, msg) {
+          ctx.sendEgress(kafkaEgressMessage({ egress: "test/out", topic: msg.asString(), key: ctx.self.id, value: `to ${msg.asString()}` }));
+        },
+      }),
+    );
+    await runtime.start();
+    return runtime;
+  }
+  const emit = (runtime: Runtime, id: string, topic: string) => runtime.send(address("test/emitter", id), { typename: Types.string.typename, value: Types.string.serialize(topic) });
+
   for (const semantic of ["at-least-once", "exactly-once"] as const) {
     it(`${semantic}: only the invocation naming the missing topic fails, until the topic is created`, async () => {
       const brokerAddress = broker!.address;
@@ -36,30 +65,9 @@ describe("Kafka egress to a topic that does not exist, on a broker that does not
       const { logger, errors, entries } = capturingLogger();
       // One partition: before the fix, the record to the missing topic held up every record behind it.
       // Retried every 300 ms at most, and never parked here: the test decides when the topic appears.
-      const runtime = new Runtime({ logger, partitions: 1, retryPolicy: { initialDelayMs: 50, maxDelayMs: 300 }, quarantine: new QuarantinePolicy(1_000_000) });
-      runtimes.push(runtime);
-      runtime.bindEgress(
-        new KafkaEgress({
-          spec: {
-            id: "test/out",
-            address: brokerAddress,
-            deliverySemantic: semantic === "exactly-once" ? { type: "exactly-once", transactionTimeout: 60_000 } : { type: "at-least-once" },
-            properties: { "transactional.id": unique("missing-topic-tx") },
-          },
-          logger,
-        }),
-      );
-      runtime.bindFunction(
-        defineFunction({
-          typename: "test/emitter",
-          fn(ctx, msg) {
-            ctx.sendEgress(kafkaEgressMessage({ egress: "test/out", topic: msg.asString(), key: ctx.self.id, value: `to ${msg.asString()}` }));
-          },
-        }),
-      );
-      await runtime.start();
-      await runtime.send(address("test/emitter", "a"), { typename: Types.string.typename, value: Types.string.serialize(missing) });
-      await runtime.send(address("test/emitter", "b"), { typename: Types.string.typename, value: Types.string.serialize(present) });
+      const runtime = await emitter(semantic, logger, { partitions: 1, retryPolicy: { initialDelayMs: 50, maxDelayMs: 300 }, quarantine: new QuarantinePolicy(1_000_000) });
+      await emit(runtime, "a", missing);
+      await emit(runtime, "b", present);
 
       // "a" is processed first (one partition), so its failure is logged by the time "b"'s record is in Kafka.
       const delivered = await readCommitted(present, 1, 30_000, 200, brokerAddress);
@@ -80,6 +88,7 @@ describe("Kafka egress to a topic that does not exist, on a broker that does not
       );
     });
   }
+
   for (const semantic of ["at-least-once", "exactly-once"] as const) {
     it(`${semantic}: a topic deleted after its record was accepted holds ${semantic === "at-least-once" ? "only its own records" : "the egress, saying which topic"}, until it is created again`, async () => {
       const brokerAddress = broker!.address;
@@ -87,32 +96,11 @@ describe("Kafka egress to a topic that does not exist, on a broker that does not
       const kept = unique("kept");
       await createTopics([gone, kept], 1, brokerAddress);
       const { logger, entries } = capturingLogger();
-      const runtime = new Runtime({ logger, partitions: 1 });
-      runtimes.push(runtime);
-      runtime.bindEgress(
-        new KafkaEgress({
-          spec: {
-            id: "test/out",
-            address: brokerAddress,
-            deliverySemantic: semantic === "exactly-once" ? { type: "exactly-once", transactionTimeout: 60_000 } : { type: "at-least-once" },
-            properties: { "transactional.id": unique("deleted-topic-tx"), "request.timeout.ms": "3000" },
-          },
-          logger,
-        }),
-      );
-      runtime.bindFunction(
-        defineFunction({
-          typename: "test/emitter",
-          fn(ctx, msg) {
-            ctx.sendEgress(kafkaEgressMessage({ egress: "test/out", topic: msg.asString(), key: ctx.self.id, value: `to ${msg.asString()}` }));
-          },
-        }),
-      );
       // The egress lists the topics at start: both exist, so a record to either passes its check.
-      await runtime.start();
+      const runtime = await emitter(semantic, logger, { partitions: 1 }, { "request.timeout.ms": "3000" });
       await deleteTopics([gone], brokerAddress);
-      await runtime.send(address("test/emitter", "a"), { typename: Types.string.typename, value: Types.string.serialize(gone) });
-      await runtime.send(address("test/emitter", "b"), { typename: Types.string.typename, value: Types.string.serialize(kept) });
+      await emit(runtime, "a", gone);
+      await emit(runtime, "b", kept);
 
       await waitFor("the egress to name the missing topic", () => entries.some((e) => e["topic"] === gone && /does not exist \(deleted after its records were accepted\?\)/.test(e.msg)), 30_000);
       const warning = entries.find((e) => e["topic"] === gone && /deleted after/.test(e.msg))!;
