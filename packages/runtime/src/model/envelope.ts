@@ -26,6 +26,22 @@ export interface Envelope {
  */
 export const MAX_ADDRESS_ID_BYTES = 1024;
 
+/**
+ * The most UTF-8 bytes a function type, an address id and a state name may
+ * have together: the durable store keys state by all three, and LMDB refuses
+ * keys over 1,978 bytes (its key encoding takes a few of them).
+ */
+export const MAX_STATE_KEY_BYTES = 1_900;
+
+/** Why a state of this name cannot be stored for `target` (its key would be too long), or undefined when it can. */
+export function stateKeyProblem(target: Address, name: string): string | undefined {
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: the common case needs no byte count.
+  if ((target.type.length + target.id.length + name.length) * 3 <= MAX_STATE_KEY_BYTES) return undefined;
+  const bytes = Buffer.byteLength(target.type) + Buffer.byteLength(target.id) + Buffer.byteLength(name);
+  if (bytes <= MAX_STATE_KEY_BYTES) return undefined;
+  return `state "${name.length > 40 ? `${name.slice(0, 40)}…` : name}" (${Buffer.byteLength(name)} bytes) of an address whose type and id take ${bytes - Buffer.byteLength(name)} bytes makes a state key of ${bytes} bytes, more than the store's limit of ${MAX_STATE_KEY_BYTES}; use a shorter state name (or a shorter id)`;
+}
+
 /** Why an address cannot be stored, or undefined when it can. */
 export function addressProblem(target: Address): string | undefined {
   const bytes = Buffer.byteLength(target.id, "utf8");

@@ -5,7 +5,7 @@ import type { StateStore } from "../store/state-store.js";
 import type { Egress } from "../model/egress.js";
 import type { DelayedMessageService } from "./delayed-message-service.js";
 import type { Envelope } from "../model/envelope.js";
-import { addressProblem, envelope } from "../model/envelope.js";
+import { addressProblem, envelope, stateKeyProblem } from "../model/envelope.js";
 import type { FunctionRegistry } from "./function-registry.js";
 
 export interface PlanContext {
@@ -31,6 +31,11 @@ export function planCommit(
 ): CommitUnit {
   const where = formatAddress(target);
   const specs = ctx.store.specsOf(target.type);
+  // Before anything is written: a key the store refuses mid-transaction would fail the store, not this address.
+  for (const spec of specs) {
+    const tooLong = stateKeyProblem(target, spec.name);
+    if (tooLong !== undefined) throw new EddyError("EDDY_INVALID_STATE_NAME", `${where}: ${tooLong}`);
+  }
 
   for (const m of effects.mutations) {
     const spec = specs.find((s) => s.name === m.name);

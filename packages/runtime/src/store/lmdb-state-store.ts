@@ -5,7 +5,7 @@ import type { Database, RootDatabase } from "lmdb";
 import { EddyError } from "@eddy/sdk";
 import type { Address, StateEntry, StateSpec } from "@eddy/sdk";
 import type { Envelope } from "../model/envelope.js";
-import { addressKey } from "../model/envelope.js";
+import { addressKey, stateKeyProblem } from "../model/envelope.js";
 import type { CommitUnit, DelayedMessage, OutboxRecord } from "../model/commit-unit.js";
 import type { RecoveredState, StateStore } from "./state-store.js";
 import type { QuarantineRecord, StoredStateValue } from "../model/quarantine-record.js";
@@ -466,6 +466,11 @@ export class LmdbStateStore implements StateStore {
     const out = new Array<StateEntry>(specs.length);
     for (let i = 0; i < specs.length; i++) {
       const name = specs[i]!.name;
+      // LMDB would throw on the key: nothing can be stored under it, and the invocation's commit is refused (planCommit).
+      if (stateKeyProblem(target, name) !== undefined) {
+        out[i] = { name, value: undefined };
+        continue;
+      }
       const key = [target.type, target.id, name];
       const stored = this.#state.get(key);
       const live = stored !== undefined && (stored.e === 0 || stored.e > now);
