@@ -798,7 +798,10 @@ export class LmdbStateStore implements StateStore {
     await this.#inFlight?.catch(() => undefined);
     await this.#groupCommit?.catch(() => undefined);
     this.#closed = true;
-    await this.#root.close();
+    // After a failed write lmdb-js's close waits for a flush that never comes, and would hold the
+    // runtime's stop (and the process's exit) for ever; the environment goes with the process.
+    if (this.#failure !== undefined) void this.#root.close().catch(() => undefined);
+    else await this.#root.close();
     releaseLock(this.path);
   }
 }
