@@ -56,13 +56,19 @@ export class BackpressureGate {
       await new Promise<void>((resolve) => {
         let timer: NodeJS.Timeout | undefined;
         const done = (): void => {
-          signal?.removeEventListener("abort", done);
+          signal?.removeEventListener("abort", leave);
           clearTimeout(timer);
           resolve();
         };
+        // A waiter that gives up leaves the list: during a long hold, every timed-out request would stay in it.
+        const leave = (): void => {
+          const at = this.#waiters.indexOf(done);
+          if (at >= 0) this.#waiters.splice(at, 1);
+          done();
+        };
         this.#waiters.push(done);
-        signal?.addEventListener("abort", done, { once: true });
-        if (deadline !== undefined) timer = setTimeout(done, Math.max(0, deadline - performance.now()));
+        signal?.addEventListener("abort", leave, { once: true });
+        if (deadline !== undefined) timer = setTimeout(leave, Math.max(0, deadline - performance.now()));
       });
     }
     if (this.#closed || signal?.aborted === true) {
