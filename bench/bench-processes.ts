@@ -55,6 +55,15 @@ export function processCpuMs(pid: number | undefined): number {
     return Number.NaN;
   }
 }
+/** CPU time (ms) one thread of a process has used so far, from its /proc schedstat; NaN where there is none. */
+export function threadCpuMs(pid: number, tid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]) / 1e6;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Linux's USER_HZ, the unit of /proc/<pid>/stat's times: 100 on every common kernel. */
 const CLOCK_TICKS = 100;
 

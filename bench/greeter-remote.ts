@@ -33,7 +33,7 @@ import type { RoutedMessage, TypedValue } from "@eddy/sdk";
 import type { FunctionInvoker, Ingress, IngressSink } from "@eddy/runtime";
 import { EndpointPools, LmdbStateStore, loadModuleFile, PlaygroundEgress, PlaygroundIngress, remoteInvoker, Runtime, silentLogger } from "@eddy/runtime";
 import { ColocatedProcess, functionUrl } from "@eddy/runtime";
-import { ECHO_SERVER_SOURCE, processCpuMs, runLoad, startServer } from "./bench-processes.js";
+import { ECHO_SERVER_SOURCE, processCpuMs, runLoad, startServer, threadCpuMs } from "./bench-processes.js";
 import type { LoadConfig, LoadResult } from "./bench-processes.js";
 import { percentile } from "./stats.js";
 import { ensureJsSdk, JS_SDK_SERVER } from "./js-sdk.js";
@@ -58,6 +58,12 @@ export interface EndToEndResult {
   readonly requestsPerMessage: number;
   /** CPU time (user + system) of the runtime's process per delivered message, in microseconds. */
   readonly runtimeCpuUsPerMessage: number;
+  /**
+   * The same for the runtime's main thread alone (its event loop: the one
+   * thread every partition shares, and so the bottleneck of one process);
+   * NaN where /proc has no schedstat.
+   */
+  readonly runtimeMainThreadCpuUsPerMessage: number;
   /** Which store the runtime committed to. */
   readonly store: "memory" | "lmdb";
   /**
@@ -142,6 +148,8 @@ class MeasuredRuntime {
   acceptMs: number[] = [];
   readonly #loopDelay = monitorEventLoopDelay({ resolution: 2 });
   #cpuStart: NodeJS.CpuUsage = process.cpuUsage();
+  #mainThreadCpuStartMs = Number.NaN;
+  #mainThreadCpuMs = Number.NaN;
   #cpu: NodeJS.CpuUsage = { user: 0, system: 0 };
   #wallMs = 0;
   #serverCpuMs = Number.NaN;
@@ -225,6 +233,7 @@ class MeasuredRuntime {
     this.#loopDelay.enable();
     this.resetStats();
     this.#cpuStart = process.cpuUsage();
+    this.#mainThreadCpuStartMs = threadCpuMs(process.pid, process.pid);
     const wallStart = performance.now();
     const serverCpuStart = processCpuMs(serverPid);
     const sampler = process.env["BENCH_DEBUG"] === "1" ? setInterval(() => {
@@ -236,6 +245,7 @@ class MeasuredRuntime {
     clearInterval(sampler);
     await this.runtime.idle();
     this.#cpu = process.cpuUsage(this.#cpuStart);
+    this.#mainThreadCpuMs = threadCpuMs(process.pid, process.pid) - this.#mainThreadCpuStartMs;
     this.#wallMs = performance.now() - wallStart;
     this.#serverCpuMs = processCpuMs(serverPid) - serverCpuStart;
     await this.runtime.stop();
@@ -272,6 +282,7 @@ class MeasuredRuntime {
       meanBatchSize: this.requests === 0 ? 0 : this.invocations / this.requests,
       requestsPerMessage: this.delivered === 0 ? 0 : this.requests / this.delivered,
       runtimeCpuUsPerMessage: this.delivered === 0 ? 0 : (this.#cpu.user + this.#cpu.system) / this.delivered,
+      runtimeMainThreadCpuUsPerMessage: this.delivered === 0 ? 0 : (this.#mainThreadCpuMs * 1000) / this.delivered,
       store: this.#storeKind,
       runtimeCores: (this.#cpu.user + this.#cpu.system) / 1000 / this.#wallMs,
       functionServerCores: this.#serverCpuMs / this.#wallMs,

@@ -44,6 +44,7 @@ function endToEndRows(r: EndToEndResult): void {
   row("  remote requests/s", Math.round(r.remoteRequestsPerSecond).toLocaleString("en"), "");
   row("  mean batch size (invocations per request)", r.meanBatchSize.toFixed(2), "");
   row("  remote requests per message / runtime CPU µs per message", `${r.requestsPerMessage.toFixed(2)} / ${r.runtimeCpuUsPerMessage.toFixed(0)}`, "");
+  row("  of it the runtime's main thread, CPU µs per message", r.runtimeMainThreadCpuUsPerMessage.toFixed(0), "the event loop every partition shares");
   row("  failed requests / unmatched greetings", `${r.failedRequests} / ${r.unmatched}`, "");
   const cores = (n: number) => (Number.isNaN(n) ? "—" : n.toFixed(2));
   row("  cores used: runtime / function server / load client", `${cores(r.runtimeCores)} / ${cores(r.functionServerCores)} / ${cores(r.loadClientCores)}`, "of 2");
@@ -224,7 +225,7 @@ target("1. remote: accept→egress p99 ms at half that rate", jsSdkDurableHalf.i
 target("1. remote: requests per message (saturated / half)", jsSdkDurable.requestsPerMessage, undefined, `half rate: ${jsSdkDurableHalf.requestsPerMessage.toFixed(2)}`);
 target("1. remote: bound of this box at batch 10, msg/s", boxBound(10), undefined, `runtime free beyond its HTTP floor; batch 50: ${Math.round(boxBound(50)).toLocaleString("en")}; this run's batch ${jsSdkDurable.meanBatchSize.toFixed(1)}`);
 target("1. remote: SDK server CPU µs per message (saturated)", jsSdkDurable.functionServerCpuUsPerMessage, undefined, `alone at batch 1 / 10 / 50: ${[1, 10, 50].map((b) => sdkBatchCost.find((c) => c.batch === b)!.serverCpuUsPerMessage.toFixed(0)).join(" / ")}`);
-target("1. remote: runtime CPU µs per message (saturated / half)", jsSdkDurable.runtimeCpuUsPerMessage, undefined, `half rate: ${jsSdkDurableHalf.runtimeCpuUsPerMessage.toFixed(0)}`);
+target("1. remote: runtime CPU µs per message (saturated / half)", jsSdkDurable.runtimeCpuUsPerMessage, undefined, `half rate: ${jsSdkDurableHalf.runtimeCpuUsPerMessage.toFixed(0)}; main thread saturated / half: ${jsSdkDurable.runtimeMainThreadCpuUsPerMessage.toFixed(0)} / ${jsSdkDurableHalf.runtimeMainThreadCpuUsPerMessage.toFixed(0)}`);
 target("2. embedded durable / memory, in-process", durableFigures.inProcess.ratio, { atLeast: 0.6 });
 target("2. embedded durable / memory, over HTTP", durableFigures.playgroundHttp.ratio, { atLeast: 0.8 });
 target("3. Kafka exactly-once p99 ms at 10,000/s offered", kafkaFigures?.paced.produceToCommittedP99Ms, { atMost: 100 }, kafkaNote);
