@@ -53,6 +53,18 @@ export interface KafkaBenchResult {
    */
   readonly eddyCpuUsPerMessage: number;
   readonly brokerCpuUsPerMessage: number;
+  /**
+   * Where a message's produce → committed time goes, p50 ms of each stage, in
+   * series (the embedded bench only; no probe in the runtime): `toInvoked`
+   * from the produce until the greeter ran (the ingress's fetch cycle, its
+   * handover and the partition's turn), `toOutputProduced` from there until
+   * the egress sent the greeting to Kafka (the output record's timestamp: the
+   * group commit holding the invocation, then the egress's queue behind the
+   * transaction in flight), `toRead` from there until the read_committed
+   * reader got it (the rest of that transaction, its EndTxn, and the
+   * reader's fetch). Stage p50s do not add up to the total's p50.
+   */
+  readonly waitsP50Ms?: { readonly toInvoked: number; readonly toOutputProduced: number; readonly toRead: number };
 }
 
 const NameType = rawType("example/Name");
@@ -87,7 +99,8 @@ export async function benchKafkaGreeter(messages: number, rate: number, keys = 1
     fn(ctx, message) {
       const seen = ctx.storage.seen_count ?? 0;
       ctx.storage.seen_count = seen + 1;
-      ctx.sendEgress(kafkaEgressMessage({ egress: egressId, topic: greetings, key: ctx.self.id, value: `${decoder.decode(message.as(NameType))} ${seen}` }));
+      // The invocation's time goes with the greeting, so the reader can split the latency into stages.
+      ctx.sendEgress(kafkaEgressMessage({ egress: egressId, topic: greetings, key: ctx.self.id, value: `${decoder.decode(message.as(NameType))} ${seen} ${Date.now()}` }));
     },
   });
   const dataDir = mkdtempSync(join(tmpdir(), "eddy-kafka-bench-"));
@@ -117,6 +130,9 @@ export async function benchKafkaGreeter(messages: number, rate: number, keys = 1
   await runtime.start();
 
   const latencies: number[] = [];
+  const toInvoked: number[] = [];
+  const toOutputProduced: number[] = [];
+  const toRead: number[] = [];
   const reader = new Consumer({
     clientId: "bench-reader",
     groupId: `bench-reader-${run}`,
@@ -128,15 +144,22 @@ export async function benchKafkaGreeter(messages: number, rate: number, keys = 1
   let received = 0;
   let warmed = 0;
   let lastAt = 0;
-  stream.on("data", (m: { value?: Buffer }) => {
+  stream.on("data", (m: { value?: Buffer; timestamp: bigint }) => {
     const now = Date.now();
     const text = (m.value ?? Buffer.alloc(0)).toString();
     if (text.startsWith(WARMUP_MARK)) {
       warmed++;
       return;
     }
-    const sent = Number(text.split(" ", 1)[0]);
+    const [sentText, , invokedText] = text.split(" ", 3);
+    const sent = Number(sentText);
+    const invoked = Number(invokedText);
+    // The egress's producer stamps each record when it sends it.
+    const produced = Number(m.timestamp);
     latencies.push(now - sent);
+    toInvoked.push(invoked - sent);
+    toOutputProduced.push(produced - invoked);
+    toRead.push(now - produced);
     received++;
     lastAt = now;
   });
@@ -176,7 +199,7 @@ export async function benchKafkaGreeter(messages: number, rate: number, keys = 1
   await closeQuietly(reader);
   await runtime.stop({ timeoutMs: 5_000 });
   rmSync(dataDir, { recursive: true, force: true });
-  latencies.sort((a, b) => a - b);
+  for (const list of [latencies, toInvoked, toOutputProduced, toRead]) list.sort((a, b) => a - b);
   return {
     offeredPerSecond: rate,
     messages,
@@ -187,6 +210,7 @@ export async function benchKafkaGreeter(messages: number, rate: number, keys = 1
     warmupMessages: warmup,
     eddyCpuUsPerMessage: Math.round((cpu.user + cpu.system) / messages),
     brokerCpuUsPerMessage: Math.round((brokerCpuMs * 1000) / messages),
+    waitsP50Ms: { toInvoked: percentile(toInvoked, 0.5), toOutputProduced: percentile(toOutputProduced, 0.5), toRead: percentile(toRead, 0.5) },
   };
 }
 

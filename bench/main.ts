@@ -127,6 +127,8 @@ let kafka: unknown = `skipped: no broker at 127.0.0.1:${kafkaPort}`;
     row("  at 10,000/s offered: messages/s", Math.round(paced.messagesPerSecond).toLocaleString("en"), "");
     row("  at 10,000/s offered: produce→committed p50 / p99 ms", `${paced.produceToCommittedP50Ms} / ${paced.produceToCommittedP99Ms}`, "target ≤ 100");
     row("  CPU µs per message, bench process (runtime + load) / broker, at 10,000/s", `${paced.eddyCpuUsPerMessage} / ${paced.brokerCpuUsPerMessage}`, "");
+    const waits = paced.waitsP50Ms!;
+    row("  at 10,000/s: p50 ms produce→invoked / →output sent / →read committed", `${waits.toInvoked} / ${waits.toOutputProduced} / ${waits.toRead}`, "");
     row("  missing outputs (negative = extra)", `${max.missing} / ${paced.missing}`, "");
     kafka = { max, paced };
   }
