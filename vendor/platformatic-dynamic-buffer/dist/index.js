@@ -1,6 +1,16 @@
 import { EMPTY_BUFFER, INT16_SIZE, INT32_SIZE, INT64_SIZE, INT8_SIZE } from "./definitions.js";
 import { BITS_8PLUS_MASK, BITS_8PLUS_MASK_64, int64ZigZagDecode, int64ZigZagEncode, intZigZagDecode, intZigZagEncode, LEAST_SIGNIFICANT_7_BITS, LEAST_SIGNIFICANT_7_BITS_64, MOST_SIGNIFICANT_BIT_FLAG, MOST_SIGNIFICANT_BIT_FLAG_64, sizeOfUnsignedVarInt, sizeOfUnsignedVarInt64 } from "./varint.js";
 const instanceIdentifier = Symbol('plt.dynamicBuffer.instanceIdentifier');
+// Eddy's patch (vendor/README.md): small writes go into a shared slab instead of a Buffer each.
+// A run of writes at a buffer's end becomes one view of the slab, made only when the buffer's
+// pieces are read (`buffers`) or something else is appended; a slab's written bytes are never
+// written again, so every view stays valid.
+const SLAB_SIZE = 64 * 1024;
+const COPY_APPEND_MAX = 64;
+let slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+let slabUsed = 0;
+// Reads are synchronous: one scratch buffer serves every instance.
+const readScratch = Buffer.allocUnsafe(8);
 export * from "./definitions.js";
 export * from "./varint.js";
 export class OutOfBoundsError extends Error {
@@ -11,30 +21,67 @@ export class OutOfBoundsError extends Error {
     }
 }
 export class DynamicBuffer {
-    buffers;
+    #buffers;
     length;
     #readBuffer;
+    #openSlab;
+    #openStart;
+    #openEnd;
     [instanceIdentifier];
     static isDynamicBuffer(target) {
         return target?.[instanceIdentifier] === true;
     }
     constructor(buffers) {
-        this.buffers = [];
+        this.#buffers = [];
         this.length = 0;
-        this.#readBuffer = Buffer.allocUnsafe(8);
+        this.#readBuffer = readScratch;
+        this.#openSlab = null;
+        this.#openStart = 0;
+        this.#openEnd = 0;
         this[instanceIdentifier] = true;
         if (buffers) {
             if (Buffer.isBuffer(buffers)) {
-                this.buffers.push(buffers);
+                this.#buffers.push(buffers);
                 this.length += buffers.length;
             }
             else {
                 for (const buffer of buffers) {
-                    this.buffers.push(buffer);
+                    this.#buffers.push(buffer);
                     this.length += buffer.length;
                 }
             }
         }
+    }
+    get buffers() {
+        this.#seal();
+        return this.#buffers;
+    }
+    set buffers(buffers) {
+        this.#openSlab = null;
+        this.#buffers = buffers;
+    }
+    #seal() {
+        if (this.#openSlab !== null) {
+            this.#buffers.push(this.#openSlab.subarray(this.#openStart, this.#openEnd));
+            this.#openSlab = null;
+        }
+    }
+    // Makes room for `size` bytes at the end and returns their position in this.#openSlab.
+    #reserve(size) {
+        if (this.#openSlab !== slab || this.#openEnd !== slabUsed || slabUsed + size > SLAB_SIZE) {
+            this.#seal();
+            if (slabUsed + size > SLAB_SIZE) {
+                slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+                slabUsed = 0;
+            }
+            this.#openSlab = slab;
+            this.#openStart = slabUsed;
+        }
+        const position = slabUsed;
+        slabUsed += size;
+        this.#openEnd = slabUsed;
+        this.length += size;
+        return position;
     }
     get buffer() {
         if (this.buffers.length === 0) {
@@ -46,27 +93,38 @@ export class DynamicBuffer {
         return Buffer.concat(this.buffers, this.length);
     }
     append(buffer) {
-        this.buffers.push(buffer);
+        if (buffer.length <= COPY_APPEND_MAX) {
+            if (buffer.length > 0) {
+                const position = this.#reserve(buffer.length);
+                this.#openSlab.set(buffer, position);
+            }
+            return this;
+        }
+        this.#seal();
+        this.#buffers.push(buffer);
         this.length += buffer.length;
         return this;
     }
     prepend(buffer) {
-        this.buffers.unshift(buffer);
+        this.#seal();
+        this.#buffers.unshift(buffer);
         this.length += buffer.length;
         return this;
     }
     appendFrom(DynamicBuffer) {
         const buffers = DynamicBuffer.buffers;
+        this.#seal();
         for (let i = 0; i < buffers.length; i++) {
-            this.buffers.push(buffers[i]);
+            this.#buffers.push(buffers[i]);
         }
         this.length += DynamicBuffer.length;
         return this;
     }
     prependFrom(DynamicBuffer) {
         const buffers = DynamicBuffer.buffers;
+        this.#seal();
         for (let i = buffers.length - 1; i >= 0; i--) {
-            this.buffers.unshift(buffers[i]);
+            this.#buffers.unshift(buffers[i]);
         }
         this.length += DynamicBuffer.length;
         return this;
@@ -308,189 +366,199 @@ export class DynamicBuffer {
         return this.#readBuffer.readDoubleLE(0);
     }
     writeUInt8(value, append = true) {
+        if (append) {
+            const position = this.#reserve(INT8_SIZE);
+            this.#openSlab.writeUInt8(value, position);
+            return this;
+        }
         const buffer = Buffer.allocUnsafe(INT8_SIZE);
         buffer.writeUInt8(value);
-        if (append) {
-            this.append(buffer);
-        }
-        else {
-            this.prepend(buffer);
-        }
+        this.prepend(buffer);
         return this;
     }
     writeUInt16BE(value, append = true) {
+        if (append) {
+            const position = this.#reserve(INT16_SIZE);
+            this.#openSlab.writeUInt16BE(value, position);
+            return this;
+        }
         const buffer = Buffer.allocUnsafe(INT16_SIZE);
         buffer.writeUInt16BE(value);
-        if (append) {
-            this.append(buffer);
-        }
-        else {
-            this.prepend(buffer);
-        }
+        this.prepend(buffer);
         return this;
     }
     writeUInt16LE(value, append = true) {
+        if (append) {
+            const position = this.#reserve(INT16_SIZE);
+            this.#openSlab.writeUInt16LE(value, position);
+            return this;
+        }
         const buffer = Buffer.allocUnsafe(INT16_SIZE);
         buffer.writeUInt16LE(value);
-        if (append) {
-            this.append(buffer);
-        }
-        else {
-            this.prepend(buffer);
-        }
+        this.prepend(buffer);
         return this;
     }
     writeUInt32BE(value, append = true) {
+        if (append) {
+            const position = this.#reserve(INT32_SIZE);
+            this.#openSlab.writeUInt32BE(value, position);
+            return this;
+        }
         const buffer = Buffer.allocUnsafe(INT32_SIZE);
         buffer.writeUInt32BE(value);
-        if (append) {
-            this.append(buffer);
-        }
-        else {
-            this.prepend(buffer);
-        }
+        this.prepend(buffer);
         return this;
     }
     writeUInt32LE(value, append = true) {
+        if (append) {
+            const position = this.#reserve(INT32_SIZE);
+            this.#openSlab.writeUInt32LE(value, position);
+            return this;
+        }
         const buffer = Buffer.allocUnsafe(INT32_SIZE);
         buffer.writeUInt32LE(value);
-        if (append) {
-            this.append(buffer);
-        }
-        else {
-            this.prepend(buffer);
-        }
+        this.prepend(buffer);
         return this;
     }
     writeBigUInt64BE(value, append = true) {
+        if (append) {
+            const position = this.#reserve(INT64_SIZE);
+            this.#openSlab.writeBigUInt64BE(value, position);
+            return this;
+        }
         const buffer = Buffer.allocUnsafe(INT64_SIZE);
         buffer.writeBigUInt64BE(value);
-        if (append) {
-            this.append(buffer);
-        }
-        else {
-            this.prepend(buffer);
-        }
+        this.prepend(buffer);
         return this;
     }
     writeBigUInt64LE(value, append = true) {
+        if (append) {
+            const position = this.#reserve(INT64_SIZE);
+            this.#openSlab.writeBigUInt64LE(value, position);
+            return this;
+        }
         const buffer = Buffer.allocUnsafe(INT64_SIZE);
         buffer.writeBigUInt64LE(value);
-        if (append) {
-            this.append(buffer);
-        }
-        else {
-            this.prepend(buffer);
-        }
+        this.prepend(buffer);
         return this;
     }
     writeUnsignedVarInt(value, append = true) {
-        const buffer = Buffer.allocUnsafe(sizeOfUnsignedVarInt(value));
+        const size = sizeOfUnsignedVarInt(value);
+        let buffer;
         let position = 0;
+        if (append) {
+            position = this.#reserve(size);
+            buffer = this.#openSlab;
+        }
+        else {
+            buffer = Buffer.allocUnsafe(size);
+        }
         while ((value & BITS_8PLUS_MASK) !== 0) {
             buffer.writeUInt8((value & LEAST_SIGNIFICANT_7_BITS) | MOST_SIGNIFICANT_BIT_FLAG, position);
             position++;
             value >>>= 7;
         }
         buffer.writeUInt8(value & LEAST_SIGNIFICANT_7_BITS, position);
-        if (append) {
-            this.append(buffer);
-        }
-        else {
+        if (!append) {
             this.prepend(buffer);
         }
     }
     writeUnsignedVarInt64(value, append = true) {
-        const buffer = Buffer.allocUnsafe(sizeOfUnsignedVarInt64(value));
+        const size = sizeOfUnsignedVarInt64(value);
+        let buffer;
         let position = 0;
+        if (append) {
+            position = this.#reserve(size);
+            buffer = this.#openSlab;
+        }
+        else {
+            buffer = Buffer.allocUnsafe(size);
+        }
         while ((value & BITS_8PLUS_MASK_64) !== 0n) {
             buffer.writeUInt8(Number((value & LEAST_SIGNIFICANT_7_BITS_64) | MOST_SIGNIFICANT_BIT_FLAG_64), position);
             position++;
             value >>= 7n;
         }
         buffer.writeUInt8(Number(value & LEAST_SIGNIFICANT_7_BITS_64), position);
-        if (append) {
-            this.append(buffer);
-        }
-        else {
+        if (!append) {
             this.prepend(buffer);
         }
     }
     writeInt8(value, append = true) {
+        if (append) {
+            const position = this.#reserve(INT8_SIZE);
+            this.#openSlab.writeInt8(value, position);
+            return this;
+        }
         const buffer = Buffer.allocUnsafe(INT8_SIZE);
         buffer.writeInt8(value);
-        if (append) {
-            this.append(buffer);
-        }
-        else {
-            this.prepend(buffer);
-        }
+        this.prepend(buffer);
         return this;
     }
     writeInt16BE(value, append = true) {
+        if (append) {
+            const position = this.#reserve(INT16_SIZE);
+            this.#openSlab.writeInt16BE(value, position);
+            return this;
+        }
         const buffer = Buffer.allocUnsafe(INT16_SIZE);
         buffer.writeInt16BE(value);
-        if (append) {
-            this.append(buffer);
-        }
-        else {
-            this.prepend(buffer);
-        }
+        this.prepend(buffer);
         return this;
     }
     writeInt16LE(value, append = true) {
+        if (append) {
+            const position = this.#reserve(INT16_SIZE);
+            this.#openSlab.writeInt16LE(value, position);
+            return this;
+        }
         const buffer = Buffer.allocUnsafe(INT16_SIZE);
         buffer.writeInt16LE(value);
-        if (append) {
-            this.append(buffer);
-        }
-        else {
-            this.prepend(buffer);
-        }
+        this.prepend(buffer);
         return this;
     }
     writeInt32BE(value, append = true) {
+        if (append) {
+            const position = this.#reserve(INT32_SIZE);
+            this.#openSlab.writeInt32BE(value, position);
+            return this;
+        }
         const buffer = Buffer.allocUnsafe(INT32_SIZE);
         buffer.writeInt32BE(value);
-        if (append) {
-            this.append(buffer);
-        }
-        else {
-            this.prepend(buffer);
-        }
+        this.prepend(buffer);
         return this;
     }
     writeInt32LE(value, append = true) {
+        if (append) {
+            const position = this.#reserve(INT32_SIZE);
+            this.#openSlab.writeInt32LE(value, position);
+            return this;
+        }
         const buffer = Buffer.allocUnsafe(INT32_SIZE);
         buffer.writeInt32LE(value);
-        if (append) {
-            this.append(buffer);
-        }
-        else {
-            this.prepend(buffer);
-        }
+        this.prepend(buffer);
         return this;
     }
     writeBigInt64BE(value, append = true) {
+        if (append) {
+            const position = this.#reserve(INT64_SIZE);
+            this.#openSlab.writeBigInt64BE(value, position);
+            return this;
+        }
         const buffer = Buffer.allocUnsafe(INT64_SIZE);
         buffer.writeBigInt64BE(value);
-        if (append) {
-            this.append(buffer);
-        }
-        else {
-            this.prepend(buffer);
-        }
+        this.prepend(buffer);
         return this;
     }
     writeBigInt64LE(value, append = true) {
+        if (append) {
+            const position = this.#reserve(INT64_SIZE);
+            this.#openSlab.writeBigInt64LE(value, position);
+            return this;
+        }
         const buffer = Buffer.allocUnsafe(INT64_SIZE);
         buffer.writeBigInt64LE(value);
-        if (append) {
-            this.append(buffer);
-        }
-        else {
-            this.prepend(buffer);
-        }
+        this.prepend(buffer);
         return this;
     }
     writeVarInt(value, append = true) {
@@ -500,47 +568,47 @@ export class DynamicBuffer {
         this.writeUnsignedVarInt64(int64ZigZagEncode(value), append);
     }
     writeFloatBE(value, append = true) {
+        if (append) {
+            const position = this.#reserve(INT32_SIZE);
+            this.#openSlab.writeFloatBE(value, position);
+            return this;
+        }
         const buffer = Buffer.allocUnsafe(INT32_SIZE);
         buffer.writeFloatBE(value);
-        if (append) {
-            this.append(buffer);
-        }
-        else {
-            this.prepend(buffer);
-        }
+        this.prepend(buffer);
         return this;
     }
     writeFloatLE(value, append = true) {
+        if (append) {
+            const position = this.#reserve(INT32_SIZE);
+            this.#openSlab.writeFloatLE(value, position);
+            return this;
+        }
         const buffer = Buffer.allocUnsafe(INT32_SIZE);
         buffer.writeFloatLE(value);
-        if (append) {
-            this.append(buffer);
-        }
-        else {
-            this.prepend(buffer);
-        }
+        this.prepend(buffer);
         return this;
     }
     writeDoubleBE(value, append = true) {
+        if (append) {
+            const position = this.#reserve(INT64_SIZE);
+            this.#openSlab.writeDoubleBE(value, position);
+            return this;
+        }
         const buffer = Buffer.allocUnsafe(INT64_SIZE);
         buffer.writeDoubleBE(value);
-        if (append) {
-            this.append(buffer);
-        }
-        else {
-            this.prepend(buffer);
-        }
+        this.prepend(buffer);
         return this;
     }
     writeDoubleLE(value, append = true) {
+        if (append) {
+            const position = this.#reserve(INT64_SIZE);
+            this.#openSlab.writeDoubleLE(value, position);
+            return this;
+        }
         const buffer = Buffer.allocUnsafe(INT64_SIZE);
         buffer.writeDoubleLE(value);
-        if (append) {
-            this.append(buffer);
-        }
-        else {
-            this.prepend(buffer);
-        }
+        this.prepend(buffer);
         return this;
     }
     #findInitialBuffer(start) {
