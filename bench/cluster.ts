@@ -69,7 +69,7 @@ function heldPartitions(w: Worker): Set<number> {
   for (const line of w.output().split("\n")) {
     const opened = /partition (\d+) assigned: restored/.exec(line);
     if (opened !== null) held.add(Number(opened[1]));
-    const closed = /partition (\d+)(?: revoked|: this worker.s producer was fenced|: a transaction failed)/.exec(line);
+    const closed = /partition (\d+)(?: revoked| this worker missed a generation|: the worker.s transaction of generation \d+ was fenced|: a transaction failed)/.exec(line);
     if (closed !== null) held.delete(Number(closed[1]));
   }
   return held;

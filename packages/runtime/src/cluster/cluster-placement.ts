@@ -21,6 +21,9 @@ import type { LocalCache } from "./partition-task.js";
 import { tombstoneRetentionMs } from "./tombstone-retention.js";
 import { decodeMemberReport, encodeMemberReport } from "./member-report.js";
 import { stickyAssignment } from "./sticky-assignment.js";
+import { GroupOffsets } from "./group-offsets.js";
+import type { GroupGeneration } from "./group-offsets.js";
+import { fencedByGroup, WorkerTransactions } from "./worker-transactions.js";
 import { Backoff } from "../retry/backoff.js";
 import { sleep } from "../retry/sleep.js";
 
@@ -51,10 +54,16 @@ const OPEN_FAILURES_BEFORE_ERROR = 3;
  * runs one PartitionTask per assigned partition. A new assignment closes the
  * revoked partitions (committing what they finished) and opens the new ones;
  * partitions kept run on undisturbed (the leader's assignment is sticky).
- * The client's group hooks are events only (nothing waits for a revoked
- * partition to stop before its new owner starts), so safety comes from the
- * partition producers' transactional ids, not from the group: a new owner's
- * producer fences the old one before it restores.
+ * The worker has one transactional producer (WorkerTransactions) whose
+ * transactions carry all its partitions' work and commit their watermarks to
+ * the group with the generation in which Eddy was given them, so the group
+ * coordinator refuses the transactions of a worker the group has moved past
+ * (KIP-447). The client's group hooks are events only (nothing waits for a
+ * revoked partition to stop before its new owner starts), so a partition that
+ * moves away is dropped here at once (its uncommitted work is redone by the new
+ * owner), and partitions are kept across a rebalance only when this worker
+ * took part in every generation in between (the next generation, same member);
+ * otherwise all of them restore.
  *
  * Every partition is handled on its own: a partition that is slow to close or
  * fails to open never holds up another one.
@@ -72,6 +81,11 @@ export class ClusterPlacement implements PartitionPlacement {
   readonly #backoff = new Map<number, Backoff>();
   #assigned = new Set<number>();
   #generation = -1;
+  #memberId = "";
+  /** A join whose generation does not follow the last one seen (or with another member id): no partition can be kept. */
+  #discontinuous = false;
+  #transactions: WorkerTransactions | undefined;
+  #offsets: GroupOffsets | undefined;
   /** Heartbeats started so far: a heartbeat that started after a fence and succeeded confirms this worker's generation. */
   #heartbeatsStarted = 0;
   /** Fenced partitions waiting for that confirmation, with the heartbeat count at their fence. */
@@ -142,12 +156,22 @@ export class ClusterPlacement implements PartitionPlacement {
       ...connection,
     });
     this.#membership = membership;
+    const offsets = new GroupOffsets(membership, clusterGroup(s.cluster), `eddy-${s.cluster}-offsets`);
+    this.#offsets = offsets;
+    const transactions = new WorkerTransactions({ topics: this.topics, brokers: s.brokers, timeoutMs: s.transactionTimeoutMs ?? 10_000, offsets, group: membership, logger: this.#log });
+    this.#transactions = transactions;
     membership.on("consumer:group:join", (payload: { generationId: number; memberId: string; assignments: GroupAssignment[] }) => {
       const mine = new Set<number>();
       for (const a of payload.assignments) if (a.topic === this.topics.log) for (const p of a.partitions) mine.add(p);
       this.#log.info({ generation: payload.generationId, member: payload.memberId, partitions: [...mine].sort((a, b) => a - b) }, `group generation ${payload.generationId}: ${mine.size} partitions assigned to this worker`);
+      // A generation this worker did not take part in may have given its partitions to another worker, who committed
+      // work on them: nothing this worker holds in memory for them can be trusted then.
+      if (payload.generationId !== this.#generation + 1 || payload.memberId !== this.#memberId) this.#discontinuous = true;
       this.#generation = payload.generationId;
+      this.#memberId = payload.memberId;
       this.#assigned = mine;
+      // Synchronously with the reconcile below: no transaction collected from now on carries a partition that moved.
+      transactions.generation = { generation: payload.generationId, memberId: payload.memberId };
       if (this.#moduleChecked) this.#reconcile();
     });
     // The client gives up rejoining after its retries and says so only with this event; the worker must not stay outside its group.
@@ -170,6 +194,8 @@ export class ClusterPlacement implements PartitionPlacement {
       await this.#cache?.store.close();
       throw error;
     }
+    await transactions.start();
+    this.#log.info({ transactionalId: transactions.transactionalId }, `this worker's transactions: ${transactions.transactionalId}, fenced by the generation of consumer group ${clusterGroup(s.cluster)}`);
     this.#moduleChecked = true;
     this.#reconcile();
   }
@@ -206,6 +232,8 @@ export class ClusterPlacement implements PartitionPlacement {
     const tasks = [...this.#tasks.values()];
     this.#tasks.clear();
     await Promise.allSettled([...tasks.map((t) => t.flushAndClose(5_000)), ...this.#closing.values()]);
+    await this.#transactions?.close();
+    await this.#offsets?.close();
     if (this.#membership !== undefined) {
       const membership = this.#membership;
       // Leaving at once hands the partitions over without waiting out the session timeout.
@@ -277,13 +305,20 @@ export class ClusterPlacement implements PartitionPlacement {
     }
   }
 
-  /** Brings the tasks in line with the assignment: closes the revoked ones, opens the new ones. */
+  /**
+   * Brings the tasks in line with the assignment: drops the revoked ones (their uncommitted work cannot be
+   * committed any more: the group is at a generation that does not give them to this worker), opens the new ones.
+   * After a generation this worker missed, every task is dropped and the assigned ones restore.
+   */
   #reconcile(): void {
+    const discontinuous = this.#discontinuous;
+    this.#discontinuous = false;
     for (const [p, task] of this.#tasks) {
-      if (this.#assigned.has(p)) continue;
+      if (this.#assigned.has(p) && !discontinuous) continue;
       this.#tasks.delete(p);
       this.#backoff.delete(p);
-      this.#closeTask(task, task.running ? `partition ${p} revoked: committed and closed` : `partition ${p} revoked while it was being opened: closed`);
+      const why = this.#assigned.has(p) ? `this worker missed a generation before ${this.#generation}: restored again` : "revoked";
+      this.#closeTask(task, task.running ? `partition ${p} ${why}: its uncommitted work dropped, closed` : `partition ${p} ${why} while it was being opened: closed`, true);
     }
     this.#fenced.clear();
     for (const p of this.#assigned) if (!this.#tasks.has(p)) this.#open(p);
@@ -302,12 +337,15 @@ export class ClusterPlacement implements PartitionPlacement {
     }
   }
 
-  /** Closes a task (committing what it finished when it runs); the partition's next task waits for it. */
-  #closeTask(task: PartitionTask, closedLine: string | undefined): void {
+  /**
+   * Closes a task, dropping its uncommitted work (a handover also brings the local cache up to the changelog); the
+   * partition's next task waits for it.
+   */
+  #closeTask(task: PartitionTask, closedLine: string | undefined, handOver = false): void {
     const p = task.partition;
     const previous = this.#closing.get(p) ?? Promise.resolve();
     const closing = previous
-      .then(() => (task.running ? task.flushAndClose(2_000) : task.close()))
+      .then(() => (handOver && task.running ? task.handOver(2_000) : task.close()))
       .then(() => {
         if (closedLine !== undefined) this.#log.info({ partition: p }, closedLine);
       });
@@ -331,9 +369,10 @@ export class ClusterPlacement implements PartitionPlacement {
       checkTarget: this.#o.checkTarget,
       host: this.#host!,
       logger: this.#log,
-      transactionTimeoutMs: s.transactionTimeoutMs ?? 10_000,
+      transactions: this.#transactions!,
+      offsets: this.#offsets!,
       ...(this.#cache === undefined ? {} : { cache: this.#cache }),
-      onFailed: (failed, error, fenced) => this.#failed(failed, error, fenced),
+      onFailed: (failed, error, generation) => this.#failed(failed, error, generation),
     });
     this.#tasks.set(partition, task);
     const previous = this.#closing.get(partition) ?? Promise.resolve();
@@ -352,23 +391,26 @@ export class ClusterPlacement implements PartitionPlacement {
           const level = failures > OPEN_FAILURES_BEFORE_ERROR ? "error" : "warn";
           this.#log[level](
             { partition, err: describeError(error), retryInMs: delay, failures },
-            `partition ${partition} could not be opened (fencing or restore failed); retrying in ${delay} ms`,
+            `partition ${partition} could not be opened (waiting for its previous owner or restoring failed); retrying in ${delay} ms`,
           );
           this.#reopenLater(partition, delay);
         },
       );
   }
 
-  #failed(task: PartitionTask, error: unknown, fenced: boolean): void {
+  #failed(task: PartitionTask, error: unknown, generation: GroupGeneration): void {
     const p = task.partition;
     if (this.#tasks.get(p) !== task) return;
     this.#tasks.delete(p);
     this.#closeTask(task, undefined);
-    if (fenced) {
-      // Another worker opened the partition: the group gave it to them (this worker learns so at its next heartbeat), or
-      // that worker acted on an older generation and stops when it learns the new one. The group decides: the partition
-      // reopens here only after a heartbeat started since the fence succeeds, or when a new assignment includes it.
-      this.#log.warn({ partition: p, generation: this.#generation }, `partition ${p}: this worker's producer was fenced by another owner; its uncommitted work is dropped; it reopens here only if the group's next answer still assigns it here`);
+    if (fencedByGroup(error) && generation.generation === this.#generation) {
+      // The group has moved past the generation this worker acts in (it was cut off longer than the session timeout,
+      // or a rebalance is under way): the partition reopens here only after a heartbeat started since then succeeds,
+      // or when a new assignment includes it.
+      this.#log.warn(
+        { partition: p, generation: generation.generation, err: describeError(error) },
+        `partition ${p}: the worker's transaction of generation ${generation.generation} was fenced by the group (${describeError(error)}); its uncommitted work is dropped; it reopens here only if the group's next answer still assigns it here`,
+      );
       this.#fenced.set(p, this.#heartbeatsStarted);
       return;
     }

@@ -33,9 +33,12 @@ export function clusterGroup(cluster: string): string {
   return `eddy.${cluster}`;
 }
 
-/** The transactional.id of a log partition's producer: whoever owns the partition uses it, so a new owner fences the old one. */
-export function partitionTransactionalId(cluster: string, partition: number): string {
-  return `eddy.${cluster}.p${partition}`;
+/**
+ * The transactional.id of a worker's producer: one per worker process (a restart gets a new one). Zombies are
+ * fenced by the group generation of the offsets each transaction commits, not by this id (see WorkerTransactions).
+ */
+export function workerTransactionalId(cluster: string, worker: string): string {
+  return `eddy.${cluster}.worker.${worker}`;
 }
 
 /**

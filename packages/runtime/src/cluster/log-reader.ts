@@ -17,6 +17,8 @@ export interface ReadResult {
   readonly next: bigint;
   /** The partition's last stable offset: everything below it is decided (committed or aborted). */
   readonly lastStable: bigint;
+  /** The partition's high watermark: above the last stable offset while a transaction that wrote to it is open. */
+  readonly highWatermark: bigint;
   /** The topic's id: a topic deleted and created again under the same name has another one. */
   readonly topicId: string;
 }
@@ -76,7 +78,7 @@ export class LogReader {
       return { offset, key: record.key, value: record.value, headers };
     });
     const next = read.next;
-    return { records, next, lastStable: p.lastStableOffset, topicId: topic.id };
+    return { records, next, lastStable: p.lastStableOffset, highWatermark: p.highWatermark, topicId: topic.id };
   }
 }
 

@@ -1,5 +1,4 @@
-import { Consumer, Producer } from "@platformatic/kafka";
-import type { MessageToProduce } from "@platformatic/kafka";
+import { Consumer } from "@platformatic/kafka";
 import { EddyError, formatAddress, isEddyError } from "@eddy/sdk";
 import type { Address, TypedValue } from "@eddy/sdk";
 import type { Logger } from "../log/logger.js";
@@ -11,15 +10,14 @@ import { partitionOf } from "../runtime/partitioner.js";
 import type { PartitionContext } from "../runtime/partition-context.js";
 import type { PlacementHost } from "../runtime/partition-placement.js";
 import type { SpecRegistry } from "../store/spec-registry.js";
-import { closeQuietly, describeError, hasKafkaError, retryDelay } from "../io/kafka/kafka-common.js";
+import { closeQuietly, describeError, retryDelay } from "../io/kafka/kafka-common.js";
 import type { ClusterTopics } from "./cluster-topics.js";
-import { partitionTransactionalId } from "./cluster-topics.js";
-import { decodeLogMessage, encodeLogMessage, sourcePositionKey, WATERMARK_KEY } from "./cluster-records.js";
+import { decodeLogMessage, encodeLogMessage, sourcePositionKey } from "./cluster-records.js";
 import type { IngressSource } from "./ingress-source.js";
 import type { StreamIngress } from "./stream-ingress.js";
 import { streamPartition } from "./stream-ingress.js";
 import { KafkaPartitionStore } from "./kafka-partition-store.js";
-import type { RestoredPartition, RestoreInto } from "./kafka-partition-store.js";
+import type { PendingWork, RestoredPartition, RestoreInto } from "./kafka-partition-store.js";
 import { IDLE_POLL_MS, LogReader } from "./log-reader.js";
 import type { ReadResult } from "./log-reader.js";
 import type { CachedPartition, PartitionCache } from "./partition-cache.js";
@@ -27,6 +25,8 @@ import { RestoreProgress } from "./restore-progress.js";
 import { PartitionFetcher } from "../io/kafka/partition-fetcher.js";
 import { Backoff } from "../retry/backoff.js";
 import { sleep } from "../retry/sleep.js";
+import type { GroupGeneration, GroupOffsets } from "./group-offsets.js";
+import type { TransactionMessage, TransactionParticipant, TransactionWork, WorkerTransactions } from "./worker-transactions.js";
 
 export interface PartitionTaskOptions {
   readonly partition: number;
@@ -40,11 +40,14 @@ export interface PartitionTaskOptions {
   readonly checkTarget: (target: Address, argument: TypedValue) => TargetProblem | undefined;
   readonly host: PlacementHost;
   readonly logger: Logger;
-  readonly transactionTimeoutMs: number;
+  /** The worker's transactions: this partition's work goes into them while it runs. */
+  readonly transactions: WorkerTransactions;
+  /** The worker's consumer group offsets: the log partition's committed offset is its watermark. */
+  readonly offsets: GroupOffsets;
   /** The worker's local cache of its partitions' changelogs (`--data-dir`), if it has one. */
   readonly cache?: LocalCache;
-  /** Called once when the task stopped on its own (a failed transaction, a fenced producer). */
-  readonly onFailed: (task: PartitionTask, error: unknown, fenced: boolean) => void;
+  /** Called once when the task stopped on its own: a worker transaction carrying its work failed, in `generation`. */
+  readonly onFailed: (task: PartitionTask, error: unknown, generation: GroupGeneration) => void;
 }
 
 /** A worker's local changelog cache, and how old a cache may be to have only the changelog after its offset read. */
@@ -54,30 +57,32 @@ export interface LocalCache {
   readonly tombstoneRetentionMs: number;
 }
 
-type Message = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
+/** How long a new owner waits for its previous owner's open transaction before aborting it. */
+const FENCE_AFTER_MS = 500;
 
 /**
  * One log partition while this worker owns it (Kafka Streams calls it a task).
  *
- * 1. Fence: its transactional producer (`eddy.<cluster>.p<N>`) registers with
- *    the broker, which bumps the producer epoch, aborts any transaction the
- *    previous owner left open and refuses that owner's later writes.
+ * 1. Wait for the previous owner: the log partition's group offset is read
+ *    with require_stable (a transaction of the previous owner with pending
+ *    offsets for it has ended), then the changelog partition's last stable
+ *    offset must reach its high watermark (no transaction that wrote to it is
+ *    open, its markers are written).
  * 2. Restore: reads its changelog partition to the end (read_committed):
- *    state, last consumed offset per address, timers, watermark, ingress
- *    positions.
+ *    state, last consumed offset per address, timers, ingress positions; the
+ *    watermark is the group offset.
  * 3. Run: reads the log from the watermark, skips messages whose effects an
  *    address's state already includes, hands the rest to the processor, and
- *    commits what the processor committed as one transaction at a time:
- *    changelog records, produced messages, fired timers, Kafka egress records,
- *    the new watermark and ingress positions. The next transaction starts when
- *    the previous one ended, so everything committed meanwhile goes together.
+ *    gives what the processor committed to the worker's next transaction
+ *    (WorkerTransactions): changelog records, produced messages, fired timers,
+ *    Kafka egress records, ingress positions, and the new watermark as the
+ *    partition's group offset.
  */
-export class PartitionTask {
+export class PartitionTask implements TransactionParticipant {
   readonly partition: number;
   readonly #o: PartitionTaskOptions;
   #store: KafkaPartitionStore;
   readonly #log: Logger;
-  #producer: Producer<Buffer, Buffer, Buffer, Buffer> | undefined;
   /** Fetches this partition's log and changelog on its own connections, so partitions do not queue behind each other's long polls. */
   #consumer: Consumer | undefined;
   #fetcher: PartitionFetcher | undefined;
@@ -93,15 +98,18 @@ export class PartitionTask {
   readonly #done = new Set<number>();
   #next = 0;
   #watermark = -1;
-  #wake: (() => void) | undefined;
   #loops: Promise<void>[] = [];
   #failed = false;
-  /** True while a transaction is between begin and its end (commit or abort). */
+  /** True while a worker transaction carrying this partition's work is between begin and its end (commit or abort). */
   #inTransaction = false;
-  /** Resolved when the commit loop has nothing queued and no transaction open (or has stopped). */
+  /** The store's work that the transaction in flight carries: its waiters settle with it. */
+  #carried: PendingWork | undefined;
+  /** Resolved when this partition has nothing queued and no transaction carries its work (or it has stopped). */
   #idleWaiters: (() => void)[] = [];
   #closing: Promise<void> | undefined;
   #running = false;
+  /** The previous owner's open transaction was aborted during this opening (see #fencePreviousOwner). */
+  #fencedPrevious = false;
   readonly #positions = new Map<string, string>();
   /** The stream ingresses this task runs, and their stop once asked for. */
   readonly #streamReaders: Ingress[] = [];
@@ -115,7 +123,7 @@ export class PartitionTask {
   }
 
   #newStore(): KafkaPartitionStore {
-    return new KafkaPartitionStore({ partition: this.partition, specs: this.#o.specs, kafkaEgresses: this.#o.kafkaEgresses, onWork: () => this.#wake?.() });
+    return new KafkaPartitionStore({ partition: this.partition, specs: this.#o.specs, kafkaEgresses: this.#o.kafkaEgresses, onWork: () => this.#o.transactions.wake() });
   }
 
   /** True from the end of start() until close(): the partition is processing here. */
@@ -123,45 +131,35 @@ export class PartitionTask {
     return this.#running && this.#closing === undefined;
   }
 
-  /** Fences the previous owner, restores, and starts processing. */
+  /** Waits for the previous owner's transactions to end, restores, and starts processing. */
   async start(): Promise<void> {
     this.#throwIfClosed();
     const started = performance.now();
     const o = this.#o;
-    this.#producer = new Producer({
-      clientId: `eddy-${o.topics.cluster}-p${this.partition}`,
-      bootstrapBrokers: o.brokers,
-      transactionalId: partitionTransactionalId(o.topics.cluster, this.partition),
-      idempotent: true,
-      // -1/-1 asks the broker for this transactional.id's current producer id and bumps its epoch (fencing).
-      producerId: -1n,
-      producerEpoch: -1,
-      acks: -1,
-      timeout: o.transactionTimeoutMs,
-      retries: 5,
-      retryDelay,
-      // Egress topics a module names are created on first use, as the embedded mode's Kafka egress does.
-      autocreateTopics: true,
-    });
     this.#consumer = new Consumer({ clientId: `eddy-${o.topics.cluster}-p${this.partition}-reader`, groupId: `eddy.${o.topics.cluster}.reader`, bootstrapBrokers: o.brokers, retries: 5, retryDelay });
     this.#fetcher = new PartitionFetcher(this.#consumer, `eddy-${o.topics.cluster}-p${this.partition}-reader`);
-    const fence = await this.#producer.beginTransaction();
-    await fence.cancel();
+    // A failed transaction of this worker that carried this partition's work is finished before anything is read.
+    await o.transactions.ready();
+    this.#throwIfClosed();
+    const committed = await o.offsets.stable(o.topics.log, this.partition, this.#abort.signal, (waitedMs) => this.#fencePreviousOwner(waitedMs, "pending offsets"));
     this.#throwIfClosed();
     const restored = await this.#restore();
     this.#throwIfClosed();
-    this.#watermark = restored.watermark;
-    this.#next = restored.watermark;
+    // A cluster written before the watermark moved into the group offsets has it in the changelog only.
+    const watermark = committed >= 0 ? committed : restored.watermark;
+    this.#watermark = watermark;
+    this.#next = watermark;
     for (const [k, v] of restored.positions) this.#positions.set(k, v);
     this.#context = o.host.open(this.partition, this.#store);
     for (const t of restored.timers) this.#context.timers.add(t);
     // Parked before any message is read, so the messages behind a parked one wait behind it again.
     for (const q of restored.parked) this.#context.processor.restoreParked(q);
     this.#log.info(
-      { timers: restored.timers.length, parked: restored.parked.length, watermark: restored.watermark, ms: Math.round(performance.now() - started) },
-      `partition ${this.partition} assigned: restored, processing from log offset ${restored.watermark}`,
+      { timers: restored.timers.length, parked: restored.parked.length, watermark, ms: Math.round(performance.now() - started) },
+      `partition ${this.partition} assigned: restored, processing from log offset ${watermark}`,
     );
-    this.#loops = [this.#fetchLoop(), this.#commitLoop(), ...o.ingressSources.map((s, i) => this.#ingressLoop(s, i))];
+    this.#loops = [this.#fetchLoop(), ...o.ingressSources.map((s, i) => this.#ingressLoop(s, i))];
+    o.transactions.join(this);
     await this.#startStreamReaders();
     this.#running = true;
   }
@@ -222,15 +220,14 @@ export class PartitionTask {
   }
 
   async #close(): Promise<void> {
+    this.#o.transactions.leave(this);
     this.#input.abort();
     this.#abort.abort();
     const readersStopped = this.#stopStreamReaders();
-    this.#wake?.();
     this.#store.close();
     await this.#context?.close();
     this.#context = undefined;
     const clients: Promise<void>[] = [];
-    if (this.#producer !== undefined) clients.push(closeQuietly(this.#producer));
     if (this.#consumer !== undefined) clients.push(closeQuietly(this.#consumer));
     if (this.#fetcher !== undefined) clients.push(this.#fetcher.close());
     for (const f of this.#ingressFetchers) clients.push(f.close());
@@ -254,10 +251,35 @@ export class PartitionTask {
       const until = performance.now() + timeoutMs;
       if (this.#store.hasWork || this.#inTransaction) {
         const timer = new AbortController();
-        await Promise.race([new Promise<void>((resolve) => this.#idleWaiters.push(resolve)), sleep(timeoutMs, timer.signal)]);
+        const idle = new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+        this.#o.transactions.wake();
+        await Promise.race([idle, sleep(timeoutMs, timer.signal)]);
         timer.abort();
       }
       if (!this.#failed && !this.#store.hasWork && !this.#inTransaction) await this.#catchUpCache(until);
+    }
+    await this.close();
+  }
+
+  /**
+   * A revocation: the partition's uncommitted work is dropped at once (the group's generation no longer gives it to
+   * this worker, so no transaction may carry it), a transaction already carrying it ends (at most `timeoutMs`), and
+   * the local cache is brought up to the changelog before the close, so a later restore here reads less.
+   */
+  async handOver(timeoutMs: number): Promise<void> {
+    if (this.#closing === undefined && this.#running && !this.#failed) {
+      this.#o.transactions.leave(this);
+      this.#input.abort();
+      void this.#stopStreamReaders();
+      this.#store.close();
+      await this.#context?.close();
+      const until = performance.now() + timeoutMs;
+      if (this.#inTransaction) {
+        const timer = new AbortController();
+        await Promise.race([new Promise<void>((resolve) => this.#idleWaiters.push(resolve)), sleep(timeoutMs, timer.signal)]);
+        timer.abort();
+      }
+      if (!this.#inTransaction) await this.#catchUpCache(until);
     }
     await this.close();
   }
@@ -293,7 +315,7 @@ export class PartitionTask {
     if (cache !== undefined && meta !== undefined) {
       let problem: string | undefined;
       try {
-        result = await this.#read(reader, meta.offset);
+        result = await this.#readSettled(reader, meta.offset);
         problem = cacheProblem(meta, result, cache.tombstoneRetentionMs);
         if (problem === undefined) {
           for (const [key, value] of cache.store.records(p)) {
@@ -317,12 +339,50 @@ export class PartitionTask {
     if (cache !== undefined && from === 0n) await cache.store.clear(p);
     if (result === undefined) {
       readAt = Date.now();
-      result = await this.#read(reader, from);
+      result = await this.#readSettled(reader, from);
     }
     progress.begin({ cached, from, end: result.lastStable, source: cached === 0 && from === 0n ? "changelog" : from >= result.lastStable ? "cache" : "cache+tail" });
     await this.#follow(reader, from, { result, readAt }, { progress, apply: (key, value) => this.#store.restore(key, value, into) });
     progress.done();
     return { watermark: into.watermark, timers: [...into.timers.values()], positions: into.positions, parked: [...into.parked.values()] };
+  }
+
+  /**
+   * The restore's first read of the changelog, once no transaction that wrote to it is open (its last stable offset
+   * reached its high watermark): the offsets being stable says the previous owner's last transaction ended, not
+   * that its markers reached this partition; and an owner cut off before it committed its offsets may still hold a
+   * transaction open here, which the broker aborts when its offsets are refused or its timeout passes.
+   */
+  async #readSettled(reader: LogReader, from: bigint): Promise<ReadResult> {
+    const backoff = new Backoff({ initialMs: 20, maxMs: 500 });
+    const since = performance.now();
+    let logged = false;
+    for (;;) {
+      const result = await this.#read(reader, from);
+      if (result.lastStable >= result.highWatermark) return result;
+      await this.#fencePreviousOwner(performance.now() - since, "an open transaction on its changelog");
+      if (!logged && performance.now() - since > 2_000) {
+        logged = true;
+        this.#log.info({ lastStable: String(result.lastStable), highWatermark: String(result.highWatermark) }, `partition ${this.partition}: waiting for an open transaction on its changelog (its previous owner's) to end before restoring`);
+      }
+      await sleep(backoff.next(), this.#abort.signal);
+      this.#throwIfClosed();
+    }
+  }
+
+  /**
+   * Once a new owner has waited a moment for the previous owner's transaction, it aborts that transaction (the
+   * previous owner is found as the last committer of the partition's group offset): a worker that died with a
+   * transaction open would otherwise hold the partition until the broker's transaction timeout. Once per opening.
+   */
+  async #fencePreviousOwner(waitedMs: number, what: string): Promise<void> {
+    if (this.#fencedPrevious || waitedMs < FENCE_AFTER_MS) return;
+    this.#fencedPrevious = true;
+    const o = this.#o;
+    const previous = await o.offsets.lastCommitter(o.topics.log, this.partition);
+    if (previous === undefined || previous === o.transactions.transactionalId) return;
+    this.#log.info({ previousOwner: previous, waitedMs: Math.round(waitedMs) }, `partition ${this.partition}: waited ${Math.round(waitedMs)} ms for ${what} of its previous owner; aborting its open transaction (${previous})`);
+    await o.transactions.fence(previous);
   }
 
   /** Reads the changelog from `from`, waiting out a partition without a known leader yet (just created, or moving) rather than taking it as empty. */
@@ -476,62 +536,54 @@ export class PartitionTask {
     return this.#deliveredHead < this.#delivered.length ? this.#delivered[this.#deliveredHead]! : this.#next;
   }
 
-  async #commitLoop(): Promise<void> {
+  /** Takes what the processor committed since the last transaction, with the watermark, for the worker's next transaction. */
+  collect(): TransactionWork | undefined {
+    if (this.#failed || this.#inTransaction || this.#abort.signal.aborted) return undefined;
     const o = this.#o;
-    const signal = this.#abort.signal;
-    while (!signal.aborted) {
-      const work = this.#store.drain();
-      for (const offset of work?.consumed ?? []) this.#done.add(offset);
-      const watermark = this.#currentWatermark();
-      if (work === undefined && watermark === this.#watermark) {
-        this.#notifyIdle();
-        await new Promise<void>((resolve) => (this.#wake = resolve));
-        this.#wake = undefined;
-        continue;
-      }
-      const messages: Message[] = [];
-      const changelog = (key: string, value: string | null): void => {
-        messages.push({ topic: o.topics.changelog, partition: this.partition, key: Buffer.from(key), value: value === null ? (null as unknown as Buffer) : Buffer.from(value) });
-      };
-      if (work !== undefined) {
-        for (const [key, value] of work.changelog) changelog(key, value);
-        for (const m of work.messages) {
-          const encoded = encodeLogMessage(m);
-          messages.push({ topic: o.topics.log, partition: partitionOf(m.target.id, o.topics.partitions), key: encoded.key, value: encoded.value ?? Buffer.alloc(0), headers: encoded.headers });
-        }
-        for (const e of work.egress) messages.push({ topic: e.topic, value: e.value, ...(e.key === undefined ? {} : { key: e.key }) });
-      }
-      if (watermark !== this.#watermark) changelog(WATERMARK_KEY, String(watermark));
-      this.#inTransaction = true;
-      try {
-        const transaction = await this.#producer!.beginTransaction();
-        try {
-          await transaction.send({ messages });
-          await transaction.commit();
-        } catch (error) {
-          if (!hasKafkaError(error, "PRODUCER_FENCED") && !hasKafkaError(error, "INVALID_PRODUCER_EPOCH")) await transaction.abort().catch(() => undefined);
-          else await transaction.cancel().catch(() => undefined);
-          throw error;
-        }
-      } catch (error) {
-        this.#inTransaction = false;
-        this.#failed = true;
-        this.#notifyIdle();
-        if (!signal.aborted) {
-          const fenced = hasKafkaError(error, "PRODUCER_FENCED") || hasKafkaError(error, "INVALID_PRODUCER_EPOCH");
-          // Stops the processor before it sees the rejections: its in-memory state ran ahead of Kafka and is dropped.
-          o.onFailed(this, error, fenced);
-        }
-        // The partition closes on any failed transaction and its next opening redoes this work from Kafka, so to
-        // the processor and the timers this is a shutdown of the partition, not a failure to retry or report.
-        const dropped = new EddyError("EDDY_SHUTTING_DOWN", `partition ${this.partition}: its transaction failed (${describeError(error)}); the partition's work is redone from Kafka`, { cause: error, retryable: true });
-        for (const w of work?.waiters ?? []) w.reject(dropped);
-        return;
-      }
-      this.#inTransaction = false;
-      this.#watermark = watermark;
-      for (const w of work?.waiters ?? []) w.resolve();
+    const work = this.#store.drain();
+    for (const offset of work?.consumed ?? []) this.#done.add(offset);
+    const watermark = this.#currentWatermark();
+    if (work === undefined && watermark === this.#watermark) {
+      this.#notifyIdle();
+      return undefined;
     }
+    const messages: TransactionMessage[] = [];
+    if (work !== undefined) {
+      for (const [key, value] of work.changelog) {
+        messages.push({ topic: o.topics.changelog, partition: this.partition, key: Buffer.from(key), value: value === null ? (null as unknown as Buffer) : Buffer.from(value) });
+      }
+      for (const m of work.messages) {
+        const encoded = encodeLogMessage(m);
+        messages.push({ topic: o.topics.log, partition: partitionOf(m.target.id, o.topics.partitions), key: encoded.key, value: encoded.value ?? Buffer.alloc(0), headers: encoded.headers });
+      }
+      for (const e of work.egress) messages.push({ topic: e.topic, value: e.value, ...(e.key === undefined ? {} : { key: e.key }) });
+    }
+    this.#inTransaction = true;
+    this.#carried = work;
+    return { messages, watermark };
+  }
+
+  committed(work: TransactionWork): void {
+    const carried = this.#carried;
+    this.#inTransaction = false;
+    this.#carried = undefined;
+    this.#watermark = work.watermark;
+    for (const w of carried?.waiters ?? []) w.resolve();
+    if (!this.#store.hasWork) this.#notifyIdle();
+  }
+
+  failed(_work: TransactionWork, error: unknown, generation: GroupGeneration): void {
+    const carried = this.#carried;
+    this.#inTransaction = false;
+    this.#carried = undefined;
+    this.#failed = true;
+    this.#notifyIdle();
+    // Stops the processor before it sees the rejections: its in-memory state ran ahead of Kafka and is dropped.
+    if (!this.#abort.signal.aborted) this.#o.onFailed(this, error, generation);
+    // The partition closes on any failed transaction and its next opening redoes this work from Kafka, so to
+    // the processor and the timers this is a shutdown of the partition, not a failure to retry or report.
+    const dropped = new EddyError("EDDY_SHUTTING_DOWN", `partition ${this.partition}: the worker transaction carrying its work failed (${describeError(error)}); the partition's work is redone from Kafka`, { cause: error, retryable: true });
+    for (const w of carried?.waiters ?? []) w.reject(dropped);
   }
 }
 

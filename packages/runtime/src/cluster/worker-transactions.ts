@@ -1,0 +1,266 @@
+import { randomUUID } from "node:crypto";
+import { Producer } from "@platformatic/kafka";
+import type { Consumer, MessageToProduce } from "@platformatic/kafka";
+import type { Logger } from "../log/logger.js";
+import { closeQuietly, describeError, hasKafkaError, retryDelay } from "../io/kafka/kafka-common.js";
+import { Backoff } from "../retry/backoff.js";
+import { sleep } from "../retry/sleep.js";
+import type { ClusterTopics } from "./cluster-topics.js";
+import { workerTransactionalId } from "./cluster-topics.js";
+import type { GroupGeneration, GroupOffsets } from "./group-offsets.js";
+
+export type TransactionMessage = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
+
+/** One partition's share of a worker transaction. */
+export interface TransactionWork {
+  readonly messages: TransactionMessage[];
+  /** The log partition's watermark once this work is committed: committed as the partition's group offset. */
+  readonly watermark: number;
+}
+
+/** A partition task as the worker's transactions see it. */
+export interface TransactionParticipant {
+  readonly partition: number;
+  /** Takes the partition's work for the next transaction; undefined when it has none and its watermark did not move. */
+  collect(): TransactionWork | undefined;
+  /** The transaction carrying `work` committed. */
+  committed(work: TransactionWork): void;
+  /** The transaction carrying `work` failed and was aborted: the partition's uncommitted state must be dropped. */
+  failed(work: TransactionWork, error: unknown, generation: GroupGeneration): void;
+}
+
+/** Errors with which the group coordinator refuses a transaction's offsets: the generation it acted in is gone. */
+const GROUP_FENCING_ERRORS = ["ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID", "FENCED_INSTANCE_ID", "REBALANCE_IN_PROGRESS"];
+
+/** True when the group coordinator refused the offsets of a transaction because its generation is gone. */
+export function fencedByGroup(error: unknown): boolean {
+  return GROUP_FENCING_ERRORS.some((id) => hasKafkaError(error, id));
+}
+
+/**
+ * The worker's one transactional producer (`eddy.<cluster>.worker.<uuid>`,
+ * Kafka Streams' EOS v2, KIP-447): each transaction carries the work of all
+ * the worker's running partitions (changelog records, messages to any log
+ * partition, Kafka egress records) and commits each partition's watermark as
+ * its offset in the consumer group, with the generation in which Eddy was
+ * given the partitions. One transaction at a time; everything the partitions
+ * committed meanwhile goes into the next one.
+ *
+ * A failed transaction is aborted and every partition whose work it carried
+ * is told (it closes and restores from Kafka); the producer is then
+ * initialised again under the same transactional id, which makes the broker
+ * finish the failed transaction before anything reads the partitions again.
+ */
+export class WorkerTransactions {
+  readonly transactionalId: string;
+  readonly #topics: ClusterTopics;
+  readonly #brokers: string[];
+  readonly #timeoutMs: number;
+  readonly #offsets: GroupOffsets;
+  readonly #group: Consumer;
+  readonly #log: Logger;
+  readonly #participants = new Map<number, TransactionParticipant>();
+  readonly #abort = new AbortController();
+  #producer: Producer<Buffer, Buffer, Buffer, Buffer> | undefined;
+  /** Resolves once the producer is initialised after the last failure (the failed transaction is then finished). */
+  #ready: Promise<void> = Promise.resolve();
+  #generation: GroupGeneration | undefined;
+  #wake: (() => void) | undefined;
+  #pendingWake = false;
+  #inFlight = false;
+  #idleWaiters: (() => void)[] = [];
+  #loop: Promise<void> | undefined;
+
+  constructor(options: { topics: ClusterTopics; brokers: string[]; timeoutMs: number; offsets: GroupOffsets; group: Consumer; logger: Logger }) {
+    this.#topics = options.topics;
+    this.#brokers = options.brokers;
+    this.#timeoutMs = options.timeoutMs;
+    this.#offsets = options.offsets;
+    this.#group = options.group;
+    this.#log = options.logger;
+    this.transactionalId = workerTransactionalId(options.topics.cluster, randomUUID());
+  }
+
+  /** Initialises the producer and starts committing. */
+  async start(): Promise<void> {
+    this.#ready = this.#initialise();
+    await this.#ready;
+    this.#loop = this.#commitLoop();
+  }
+
+  /** The generation in which Eddy holds its partitions now; transactions collected from now on commit in it. */
+  set generation(generation: GroupGeneration) {
+    this.#generation = generation;
+  }
+
+  get generation(): GroupGeneration | undefined {
+    return this.#generation;
+  }
+
+  /** Resolves once the producer is usable and no failed transaction of this worker is left unfinished. */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  join(participant: TransactionParticipant): void {
+    this.#participants.set(participant.partition, participant);
+    this.wake();
+  }
+
+  /** The partition's work goes into no later transaction (one already under way may still carry it). */
+  leave(participant: TransactionParticipant): void {
+    if (this.#participants.get(participant.partition) === participant) this.#participants.delete(participant.partition);
+  }
+
+  wake(): void {
+    if (this.#wake !== undefined) this.#wake();
+    else this.#pendingWake = true;
+  }
+
+  /** Resolves when no transaction is in flight and no partition has work waiting (or the loop stopped). */
+  idle(): Promise<void> {
+    if (!this.#inFlight && this.#loop === undefined) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#idleWaiters.push(resolve);
+      this.wake();
+    });
+  }
+
+  /**
+   * Aborts the open transaction of another worker's producer (a partition's previous owner that died or is cut off
+   * with it open) by initialising its transactional id, which bumps its epoch: its later writes fail with
+   * PRODUCER_FENCED. Safe whatever that worker is doing: a transaction is all or nothing, and one that carried a
+   * partition this worker now owns could not commit its offsets in the generation that gave it here anyway.
+   */
+  async fence(transactionalId: string): Promise<void> {
+    if (transactionalId === this.transactionalId || this.#abort.signal.aborted) return;
+    const producer = new Producer({
+      clientId: `eddy-${this.#topics.cluster}-fence`,
+      bootstrapBrokers: this.#brokers,
+      transactionalId,
+      idempotent: true,
+      producerId: -1n,
+      producerEpoch: -1,
+      acks: -1,
+      timeout: this.#timeoutMs,
+      retries: 5,
+      retryDelay,
+    });
+    try {
+      const registering = await producer.beginTransaction();
+      await registering.cancel();
+    } finally {
+      await closeQuietly(producer);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#abort.abort();
+    this.wake();
+    if (this.#producer !== undefined) await closeQuietly(this.#producer);
+    await this.#loop;
+    this.#notifyIdle();
+  }
+
+  #notifyIdle(): void {
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Creates the producer and registers it (InitProducerId), retrying with backoff while the broker refuses. */
+  async #initialise(): Promise<void> {
+    const backoff = new Backoff();
+    for (;;) {
+      if (this.#producer !== undefined) await closeQuietly(this.#producer);
+      this.#producer = new Producer({
+        clientId: `eddy-${this.#topics.cluster}-worker`,
+        bootstrapBrokers: this.#brokers,
+        transactionalId: this.transactionalId,
+        idempotent: true,
+        // -1/-1 asks the broker for this transactional.id's producer id and bumps its epoch: an open transaction of
+        // the previous producer (a failed one) is aborted first.
+        producerId: -1n,
+        producerEpoch: -1,
+        acks: -1,
+        timeout: this.#timeoutMs,
+        retries: 5,
+        retryDelay,
+        // Egress topics a module names are created on first use, as the embedded mode's Kafka egress does.
+        autocreateTopics: true,
+      });
+      try {
+        const registering = await this.#producer.beginTransaction();
+        await registering.cancel();
+        return;
+      } catch (error) {
+        if (this.#abort.signal.aborted) return;
+        const delay = backoff.next();
+        this.#log.warn({ err: describeError(error), retryInMs: delay }, `the worker's transactional producer ${this.transactionalId} could not be initialised; retrying in ${delay} ms`);
+        await sleep(delay, this.#abort.signal);
+      }
+    }
+  }
+
+  async #commitLoop(): Promise<void> {
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      await this.#ready;
+      if (signal.aborted) break;
+      const generation = this.#generation;
+      // Collected in one synchronous step with the generation: a rebalance Eddy has seen cannot come between them.
+      const batch: [TransactionParticipant, TransactionWork][] = [];
+      if (generation !== undefined) {
+        for (const p of this.#participants.values()) {
+          const work = p.collect();
+          if (work !== undefined) batch.push([p, work]);
+        }
+      }
+      if (batch.length === 0) {
+        this.#notifyIdle();
+        if (!this.#pendingWake) await new Promise<void>((resolve) => (this.#wake = resolve));
+        this.#wake = undefined;
+        this.#pendingWake = false;
+        continue;
+      }
+      this.#inFlight = true;
+      try {
+        await this.#commit(batch, generation!);
+      } catch (error) {
+        this.#inFlight = false;
+        if (signal.aborted) {
+          for (const [p, work] of batch) p.failed(work, error, generation!);
+          break;
+        }
+        // Before the partitions hear of it: their reopening waits for this, so they read what the broker decided.
+        this.#ready = this.#initialise();
+        for (const [p, work] of batch) p.failed(work, error, generation!);
+        continue;
+      }
+      this.#inFlight = false;
+      for (const [p, work] of batch) p.committed(work);
+    }
+    this.#loop = undefined;
+  }
+
+  async #commit(batch: readonly [TransactionParticipant, TransactionWork][], generation: GroupGeneration): Promise<void> {
+    const producer = this.#producer!;
+    const transaction = await producer.beginTransaction();
+    try {
+      const messages: TransactionMessage[] = [];
+      const offsets = new Map<number, number>();
+      for (const [p, work] of batch) {
+        for (const m of work.messages) messages.push(m);
+        offsets.set(p.partition, work.watermark);
+      }
+      if (messages.length > 0) await transaction.send({ messages });
+      await transaction.addConsumer(this.#group);
+      await this.#offsets.commitInTransaction(producer, generation, this.#topics.log, offsets);
+      await transaction.commit();
+    } catch (error) {
+      if (!hasKafkaError(error, "PRODUCER_FENCED") && !hasKafkaError(error, "INVALID_PRODUCER_EPOCH")) await transaction.abort().catch(() => undefined);
+      else await transaction.cancel().catch(() => undefined);
+      throw error;
+    }
+  }
+}
