@@ -329,6 +329,54 @@ export async function benchHttpEcho(keys: number, concurrency: number, durationM
   }
 }
 
+export interface IngressAloneResult {
+  readonly requestsPerSecond: number;
+  readonly requestP50Ms: number;
+  readonly requestP99Ms: number;
+  /** This process's CPU time per request, and its main thread's alone (µs). */
+  readonly cpuUsPerRequest: number;
+  readonly mainThreadCpuUsPerRequest: number;
+}
+
+/**
+ * The playground ingress alone, in this process, with a sink that accepts
+ * every message at once (no log, no store, no processing): what its HTTP
+ * handling costs the runtime's main thread per request, to compare with the
+ * plain echo's server in the same minutes (docs/performance.md, section 9).
+ */
+export async function benchIngressAlone(keys: number, concurrency: number, durationMs: number): Promise<IngressAloneResult> {
+  const ingress = new PlaygroundIngress({ port: 0 });
+  let accepted = 0;
+  await ingress.start({
+    accept: (messages) => {
+      accepted += messages.length;
+      return Promise.resolve();
+    },
+    position: () => undefined,
+    checkTarget: () => undefined,
+  });
+  try {
+    const config = { port: ingress.port, path: "/example/person/{key}", contentType: "application/vnd.example/GreetRequest", body: '{"name":"{key}"}', keys, concurrency };
+    await runLoad({ ...config, durationMs: WARM_UP_MS });
+    const before = accepted;
+    const cpuStart = process.cpuUsage();
+    const mainStart = threadCpuMs(process.pid, process.pid);
+    const load = await runLoad({ ...config, durationMs });
+    const cpu = process.cpuUsage(cpuStart);
+    const mainMs = threadCpuMs(process.pid, process.pid) - mainStart;
+    const requests = Math.max(1, accepted - before);
+    return {
+      requestsPerSecond: load.ok / (durationMs / 1000),
+      requestP50Ms: load.requestP50Ms,
+      requestP99Ms: load.requestP99Ms,
+      cpuUsPerRequest: (cpu.user + cpu.system) / requests,
+      mainThreadCpuUsPerRequest: (mainMs * 1000) / requests,
+    };
+  } finally {
+    await ingress.stop();
+  }
+}
+
 /** (c) example/person → example/greeter → egress, both functions in the official JS SDK's server. */
 export async function benchJsSdkRemote(keys: number, concurrency: number, durationMs: number, ratePerSecond?: number, options: { durable?: boolean } = {}): Promise<EndToEndResult> {
   ensureJsSdk();

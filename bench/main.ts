@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { benchGreeterInProcess } from "./greeter-in-process.js";
 import { benchGreeterHttp } from "./greeter-http.js";
-import { benchColocated, benchHttpEcho, benchJsSdkRemote } from "./greeter-remote.js";
+import { benchColocated, benchHttpEcho, benchIngressAlone, benchJsSdkRemote } from "./greeter-remote.js";
 import type { EndToEndResult } from "./greeter-remote.js";
 
 const quick = process.env["BENCH_QUICK"] === "1";
@@ -71,6 +71,9 @@ row("  plain node:http echo, requests/s", Math.round(echo.requestsPerSecond).toL
 row("  plain node:http echo, p50 / p99 ms", `${echo.requestP50Ms.toFixed(2)} / ${echo.requestP99Ms.toFixed(2)}`, "");
 row("  plain node:http echo, cores used: server / load client", `${echo.serverCores.toFixed(2)} / ${echo.clientCores.toFixed(2)}`, "of 2");
 row("  plain node:http echo, CPU µs per request: server / load client", `${echo.serverCpuUsPerRequest.toFixed(0)} / ${echo.clientCpuUsPerRequest.toFixed(0)}`, "");
+const ingressAlone = await benchIngressAlone(keys, 64, quick ? 2_000 : 10_000);
+row("  playground ingress alone (accepts at once), requests/s", Math.round(ingressAlone.requestsPerSecond).toLocaleString("en"), "same client, in the runtime's process");
+row("  playground ingress alone, CPU µs per request: process / main thread", `${ingressAlone.cpuUsPerRequest.toFixed(0)} / ${ingressAlone.mainThreadCpuUsPerRequest.toFixed(0)}`, `echo server: ${echo.serverCpuUsPerRequest.toFixed(0)}`);
 // What this 2-core box allows the remote rows at best: the load client and an HTTP server's floor per
 // ingress request, plus the SDK server at a batch size, with the runtime costing nothing else.
 const boxBound = (batch: number): number => {
@@ -279,6 +282,7 @@ const summary = {
   remoteJsSdkDurableHalfRate: { offeredPerSecond: halfRate, ...jsSdkDurableHalf },
   remoteJsSdkHotKey: jsSdkHotKey,
   plainHttpEcho: echo,
+  playgroundIngressAlone: ingressAlone,
   remoteCall,
   sdkBatchCost,
   colocatedUnixSocket: colocated,
