@@ -39,6 +39,17 @@ describe("startup", () => {
     assert.deepEqual(connectorClients(loaded), []);
   });
 
+  it("importing @eddy/runtime or @eddy/sdk loads neither the generated protocol schemas nor protobuf-es's reflection", () => {
+    // They were a third of the runtime's import (docs/performance.md, section 4); only the
+    // binary reader (@bufbuild/protobuf/wire, which the request-reply readers use) may load.
+    for (const entry of ["@eddy/runtime", "@eddy/sdk"]) {
+      const loaded = loadedBy(`await import("${entry}");`);
+      const schemas = loaded.filter((u) => u.endsWith("_pb.ts") || u.endsWith("_pb.js") || u.includes("/@bufbuild/protobuf/dist/esm/codegenv") || u.includes("/@bufbuild/protobuf/dist/esm/wkt/gen/") || u.endsWith("/@bufbuild/protobuf/dist/esm/registry.js"));
+      assert.deepEqual(schemas, [], `${entry} loads them`);
+      assert.ok(loaded.some((u) => u.includes("/packages/protocol/src/wire.ts")), `${entry}: the probe sees @eddy/protocol/wire load`);
+    }
+  });
+
   it("a module with only playground components loads no connector client either", () => {
     assert.deepEqual(connectorClients(loadedBuilding("kind: io.statefun.playground.v1/egress\nspec:\n  port: 1\n  topics: [t]\n")), []);
   });

@@ -1,7 +1,7 @@
 import { BinaryReader } from "@bufbuild/protobuf/wire";
-import { FromFunctionSchema } from "./gen/io/statefun/sdk/reqreply/request-reply_pb.js";
-import type { FromFunction_ExpirationSpec_ExpireMode, FromFunction_PersistedValueMutation_MutationType } from "./gen/io/statefun/sdk/reqreply/request-reply_pb.js";
 import { ProtocolDecodeError } from "./protocol-decode-error.js";
+import { readAddress, readMessage, readTypedValue } from "./wire-message-reader.js";
+import type { WireAddressFields, WireTypedValueFields } from "./wire-message-reader.js";
 
 /*
  * FromFunction bytes → plain objects with the fields of the generated
@@ -12,24 +12,23 @@ import { ProtocolDecodeError } from "./protocol-decode-error.js";
  * whatever their wire type, unknown fields skipped, a repeated sub-message
  * field appended, a singular one (and the oneof's case) merged when it
  * appears again, strict UTF-8 for strings, the same errors for bad bytes
- * (test/from-function-reader.test.ts compares the two).
+ * (test/from-function-reader.test.ts compares the two). It imports neither
+ * protobuf-es's reflection nor the generated schemas, so a process that only
+ * reads and writes request-reply bodies loads neither (@eddy/protocol/wire).
  */
 
-export interface WireAddressFields {
-  namespace: string;
-  type: string;
-  id: string;
-}
+export type { WireAddressFields, WireTypedValueFields } from "./wire-message-reader.js";
 
-export interface WireTypedValueFields {
-  typename: string;
-  hasValue: boolean;
-  value: Uint8Array;
-}
+/** FromFunction.PersistedValueMutation.MutationType. */
+export const WireMutationType = { DELETE: 0, MODIFY: 1 } as const;
+/** FromFunction.ExpirationSpec.ExpireMode. */
+export const WireExpireMode = { NONE: 0, AFTER_WRITE: 1, AFTER_INVOKE: 2 } as const;
+
+const FROM_FUNCTION_TYPE_NAME = "io.statefun.sdk.reqreply.FromFunction";
 
 export interface WireMutationFields {
-  /** Any int32: proto3 enums are open, the SDK refuses values it does not know. */
-  mutationType: FromFunction_PersistedValueMutation_MutationType;
+  /** Any int32 (WireMutationType's values, or others: proto3 enums are open, the SDK refuses values it does not know). */
+  mutationType: number;
   stateName: string;
   stateValue: WireTypedValueFields | undefined;
 }
@@ -61,8 +60,8 @@ export interface WireInvocationResponseFields {
 }
 
 export interface WireExpirationFields {
-  /** Any int32, as mutationType. */
-  mode: FromFunction_ExpirationSpec_ExpireMode;
+  /** Any int32 (WireExpireMode's values, or others), as mutationType. */
+  mode: number;
   expireAfterMillis: bigint;
 }
 
@@ -76,43 +75,6 @@ export type WireFromFunctionResponse =
   | { case: undefined; value?: undefined }
   | { case: "invocationResult"; value: WireInvocationResponseFields }
   | { case: "incompleteInvocationContext"; value: { missingValues: WireValueSpecFields[] } };
-
-const EMPTY = new Uint8Array(0);
-const RECURSION_LIMIT = 100;
-
-/** Reads the fields of one length-delimited message; `field` reads a known field and returns false for an unknown one. */
-function readMessage(r: BinaryReader, length: number, depth: number, field: (no: number) => boolean): void {
-  if (depth > RECURSION_LIMIT) throw new Error(`maximum recursion depth of ${RECURSION_LIMIT} reached`);
-  const end = r.pos + length;
-  while (r.pos < end) {
-    const [no, wireType] = r.tag();
-    if (!field(no)) r.skip(wireType, no, RECURSION_LIMIT - depth);
-  }
-}
-
-function readAddress(r: BinaryReader, depth: number, into?: WireAddressFields): WireAddressFields {
-  const a = into ?? { namespace: "", type: "", id: "" };
-  readMessage(r, r.uint32(), depth, (no) => {
-    if (no === 1) a.namespace = r.string(true);
-    else if (no === 2) a.type = r.string(true);
-    else if (no === 3) a.id = r.string(true);
-    else return false;
-    return true;
-  });
-  return a;
-}
-
-function readTypedValue(r: BinaryReader, depth: number, into?: WireTypedValueFields): WireTypedValueFields {
-  const v = into ?? { typename: "", hasValue: false, value: EMPTY };
-  readMessage(r, r.uint32(), depth, (no) => {
-    if (no === 1) v.typename = r.string(true);
-    else if (no === 2) v.hasValue = r.bool();
-    else if (no === 3) v.value = r.bytes();
-    else return false;
-    return true;
-  });
-  return v;
-}
 
 function readMutation(r: BinaryReader, depth: number): WireMutationFields {
   const m: WireMutationFields = { mutationType: 0, stateName: "", stateValue: undefined };
@@ -226,7 +188,7 @@ export function readFromFunction(bytes: Uint8Array): WireFromFunctionResponse {
       return true;
     });
   } catch (err: unknown) {
-    throw new ProtocolDecodeError(FromFunctionSchema.typeName, bytes.byteLength, err);
+    throw new ProtocolDecodeError(FROM_FUNCTION_TYPE_NAME, bytes.byteLength, err);
   }
   return response;
 }

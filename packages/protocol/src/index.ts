@@ -137,7 +137,9 @@ export function encodeToFunction(msg: MessageOrInit<typeof ToFunctionSchema>): U
   return encodeMessage(ToFunctionSchema, msg);
 }
 
-export { readFromFunction } from "./from-function-reader.js";
+export { readFromFunction, WireExpireMode, WireMutationType } from "./from-function-reader.js";
+export { readToFunction } from "./to-function-reader.js";
+export type { WireStateFields, WireCallFields, WireInvocationBatchFields, WireToFunctionRequest } from "./to-function-reader.js";
 export type {
   WireAddressFields,
   WireTypedValueFields,

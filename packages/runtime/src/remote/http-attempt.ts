@@ -1,7 +1,7 @@
 import { promisify } from "node:util";
 import { gunzip, inflate } from "node:zlib";
 import type { Dispatcher, Pool } from "undici";
-import { ProtocolDecodeError } from "@eddy/protocol";
+import { ProtocolDecodeError } from "@eddy/protocol/wire";
 import { decodeBatchOutcome, isEddyError } from "@eddy/sdk";
 import type { BatchOutcome } from "@eddy/sdk";
 import type { EndpointTarget } from "./endpoint-url.js";

@@ -1,24 +1,11 @@
-import {
-  create,
-  encodeFromFunction,
-  readFromFunction,
-  FromFunction_DelayedInvocationSchema,
-  FromFunction_EgressMessageSchema,
-  FromFunction_ExpirationSpec_ExpireMode as WireExpireMode,
-  FromFunction_InvocationSchema,
-  FromFunction_PersistedValueMutation_MutationType as WireMutationType,
-  FromFunction_PersistedValueMutationSchema,
-  FromFunction_PersistedValueSpecSchema,
-  ProtocolDecodeError,
-} from "@eddy/protocol";
+import { readFromFunction, ProtocolDecodeError, WireExpireMode, WireMutationType } from "@eddy/protocol/wire";
 import type {
-  FromFunction_PersistedValueSpec,
   WireDelayedFields,
   WireExpirationFields,
   WireInvocationResponseFields,
   WireMutationFields,
   WireValueSpecFields,
-} from "@eddy/protocol";
+} from "@eddy/protocol/wire";
 import { EddyError } from "../core/errors.js";
 import type {
   BatchOutcome,
@@ -28,7 +15,8 @@ import type {
   StateMutation,
   StateSpec,
 } from "../function/invocation-batch.js";
-import { fromWireAddress, fromWireTypedValue, splitTypeName, toWireAddress, toWireTypedValue } from "./wire-values.js";
+import { fromWireAddress, fromWireTypedValue } from "./wire-values.js";
+import { writeFromFunction } from "./from-function-writer.js";
 
 /*
  * BatchOutcome <-> FromFunction, the response body of the request-reply
@@ -42,73 +30,9 @@ export const UNSET_STATE_TYPENAME = "io.statefun.types/unset";
 
 const EMPTY = new Uint8Array(0);
 
-const EXPIRE_MODE_TO_WIRE: Record<ExpireMode, WireExpireMode> = {
-  none: WireExpireMode.NONE,
-  "after-write": WireExpireMode.AFTER_WRITE,
-  "after-invoke": WireExpireMode.AFTER_INVOKE,
-};
-
 /** Serializes an outcome as the body of a request-reply response. */
 export function encodeBatchOutcome(outcome: BatchOutcome): Uint8Array {
-  if (outcome.kind === "incomplete") {
-    return encodeFromFunction({
-      response: {
-        case: "incompleteInvocationContext",
-        value: { missingValues: outcome.missing.map(toWireSpec) },
-      },
-    });
-  }
-  const e = outcome.effects;
-  return encodeFromFunction({
-    response: {
-      case: "invocationResult",
-      value: {
-        stateMutations: e.mutations.map((m) =>
-          m.kind === "delete"
-            ? create(FromFunction_PersistedValueMutationSchema, { mutationType: WireMutationType.DELETE, stateName: m.name })
-            : create(FromFunction_PersistedValueMutationSchema, {
-                mutationType: WireMutationType.MODIFY,
-                stateName: m.name,
-                // A written state always has a value, even of zero bytes.
-                stateValue: toWireTypedValue({ typename: m.value.typename, value: m.value.value ?? EMPTY }),
-              }),
-        ),
-        outgoingMessages: e.messages.map((m) =>
-          create(FromFunction_InvocationSchema, { target: toWireAddress(m.target), argument: toWireTypedValue(m.argument) }),
-        ),
-        delayedInvocations: e.delayed.map((d) =>
-          d.kind === "cancel"
-            ? create(FromFunction_DelayedInvocationSchema, { isCancellationRequest: true, cancellationToken: d.cancellationToken })
-            : create(FromFunction_DelayedInvocationSchema, {
-                delayInMs: BigInt(Math.trunc(d.delayMs)),
-                target: toWireAddress(d.target),
-                argument: toWireTypedValue(d.argument),
-                cancellationToken: d.cancellationToken,
-              }),
-        ),
-        outgoingEgresses: e.egress.map((r) => {
-          const { namespace, name } = splitTypeName(r.egress);
-          return create(FromFunction_EgressMessageSchema, {
-            egressNamespace: namespace,
-            egressType: name,
-            argument: toWireTypedValue(r.argument),
-          });
-        }),
-      },
-    },
-  });
-}
-
-function toWireSpec(s: StateSpec): FromFunction_PersistedValueSpec {
-  // Mode NONE is sent explicitly, as the Python and Go SDKs do; the runtime reads an absent spec the same way.
-  return create(FromFunction_PersistedValueSpecSchema, {
-    stateName: s.name,
-    typeTypename: s.typename,
-    expirationSpec: {
-      mode: EXPIRE_MODE_TO_WIRE[s.expireMode],
-      expireAfterMillis: s.expireMode === "none" ? 0n : BigInt(Math.trunc(s.expireAfterMs)),
-    },
-  });
+  return writeFromFunction(outcome);
 }
 
 function invalid(message: string): EddyError {

@@ -1,4 +1,4 @@
-import { decodeToFunction, ProtocolDecodeError } from "@eddy/protocol";
+import { readToFunction, ProtocolDecodeError } from "@eddy/protocol/wire";
 import { EddyError } from "../core/errors.js";
 import type { Invocation, InvocationBatch, StateEntry } from "../function/invocation-batch.js";
 import { fromWireAddress, fromWireTypedValue } from "./wire-values.js";
@@ -21,15 +21,15 @@ export function encodeInvocationBatch(batch: InvocationBatch): Uint8Array {
 export function decodeInvocationBatch(body: Uint8Array): InvocationBatch {
   let message;
   try {
-    message = decodeToFunction(body);
+    message = readToFunction(body);
   } catch (error) {
     const reason = error instanceof ProtocolDecodeError ? error.message : String(error);
     throw new EddyError("EDDY_PROTOCOL_DECODE", `request body is not a ToFunction: ${reason}`, { cause: error });
   }
-  if (message.request.case !== "invocation") {
+  if (message.case !== "invocation") {
     throw new EddyError("EDDY_PROTOCOL_DECODE", "ToFunction carries no invocation batch");
   }
-  const request = message.request.value;
+  const request = message.value;
   if (request.target === undefined) {
     throw new EddyError("EDDY_PROTOCOL_DECODE", "ToFunction invocation batch has no target address");
   }

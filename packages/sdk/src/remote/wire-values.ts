@@ -1,5 +1,4 @@
-import { create, AddressSchema, TypedValueSchema } from "@eddy/protocol";
-import type { Address as WireAddress, TypedValue as WireTypedValue, WireAddressFields, WireTypedValueFields } from "@eddy/protocol";
+import type { WireAddressFields, WireTypedValueFields } from "@eddy/protocol/wire";
 import type { Address } from "../core/address.js";
 import type { TypedValue } from "../core/typed-value.js";
 
@@ -9,8 +8,6 @@ import type { TypedValue } from "../core/typed-value.js";
  * `has_value`. These helpers are the only place the two meet.
  */
 
-const EMPTY = new Uint8Array(0);
-
 /** Splits `namespace/name` at the last "/", as the official SDKs do. */
 export function splitTypeName(typename: string): { namespace: string; name: string } {
   const slash = typename.lastIndexOf("/");
@@ -19,21 +16,8 @@ export function splitTypeName(typename: string): { namespace: string; name: stri
     : { namespace: typename.slice(0, slash), name: typename.slice(slash + 1) };
 }
 
-export function toWireAddress(a: Address): WireAddress {
-  const { namespace, name } = splitTypeName(a.type);
-  return create(AddressSchema, { namespace, type: name, id: a.id });
-}
-
 export function fromWireAddress(a: WireAddressFields): Address {
   return { type: `${a.namespace}/${a.type}`, id: a.id };
-}
-
-export function toWireTypedValue(v: TypedValue): WireTypedValue {
-  return create(TypedValueSchema, {
-    typename: v.typename,
-    hasValue: v.value !== undefined,
-    value: v.value ?? EMPTY,
-  });
 }
 
 /** An unset TypedValue reads like one without a value. */
