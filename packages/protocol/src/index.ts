@@ -96,7 +96,6 @@ export const KINESIS_EGRESS_RECORD_TYPENAME = "type.googleapis.com/io.statefun.s
 // Errors
 // ---------------------------------------------------------------------------
 
-export { PROTOCOL_DECODE_ERROR_CODE, ProtocolDecodeError } from "./protocol-decode-error.js";
 import { ProtocolDecodeError } from "./protocol-decode-error.js";
 
 // ---------------------------------------------------------------------------
@@ -137,21 +136,8 @@ export function encodeToFunction(msg: MessageOrInit<typeof ToFunctionSchema>): U
   return encodeMessage(ToFunctionSchema, msg);
 }
 
-export { readFromFunction, WireExpireMode, WireMutationType } from "./from-function-reader.js";
-export { readToFunction } from "./to-function-reader.js";
-export type { WireStateFields, WireCallFields, WireInvocationBatchFields, WireToFunctionRequest } from "./to-function-reader.js";
-export type {
-  WireAddressFields,
-  WireTypedValueFields,
-  WireMutationFields,
-  WireInvocationFields,
-  WireDelayedFields,
-  WireEgressFields,
-  WireInvocationResponseFields,
-  WireExpirationFields,
-  WireValueSpecFields,
-  WireFromFunctionResponse,
-} from "./from-function-reader.js";
+// The hand-written request-reply readers, also importable alone as @eddy/protocol/wire.
+export * from "./wire.js";
 
 /** Parses a runtime → function request body. @throws ProtocolDecodeError */
 export function decodeToFunction(bytes: Uint8Array): ToFunction {
