@@ -132,6 +132,7 @@ let kafka: unknown = `skipped: no broker at 127.0.0.1:${kafkaPort}`;
     row("  CPU µs per message, bench process (runtime + load) / broker, at 10,000/s", `${paced.eddyCpuUsPerMessage} / ${paced.brokerCpuUsPerMessage}`, "");
     const waits = paced.waitsP50Ms!;
     row("  at 10,000/s: p50 ms produce→invoked / →output sent / →read committed", `${waits.toInvoked} / ${waits.toOutputProduced} / ${waits.toRead}`, "");
+    row("  at 10,000/s: share of messages logged and removed again (invoked after their accept's group commit)", `${paced.loggedInputShare}`, "");
     row("  missing outputs (negative = extra)", `${max.missing} / ${paced.missing}`, "");
     kafka = { max, paced };
   }

@@ -19,6 +19,12 @@ export const STORE_FORMAT_VERSION = 2;
 /** The longest a group commit waits for more writes of its batch while they keep coming (see #schedule). */
 const GROUP_COMMIT_LINGER_MS = 2;
 /**
+ * The longest a group commit holding an ingress position waits while the
+ * messages it logs are being consumed (see #schedule); never longer than the
+ * last group commit took, the wait it saves.
+ */
+const INPUT_LINGER_MAX_MS = 50;
+/**
  * The most writes a group commit may hold for the next one to start while it
  * is still being committed and synced (see #startGroupCommit). Small groups
  * are latency-bound (an acknowledgement waits for the previous fsync, then its
@@ -229,6 +235,12 @@ export class LmdbStateStore implements StateStore {
    */
   #logPuts = new Map<number, Envelope>();
   #cancelledLogPuts = 0;
+  /** The next group commit holds an ingress position (input from a source that is read on only once it is durable). */
+  #holdsPosition = false;
+  /** Whether the next group commit holding a position may wait for its input to be consumed (see #schedule). */
+  #inputLinger = true;
+  /** How long the last group commit took from being handed to LMDB until it was on disk. */
+  #lastGroupCommitMs = 0;
   /** The first failed write (a full disk, a file size limit, an I/O error); from then on every write is refused. */
   #failure: EddyError | undefined;
 
@@ -298,6 +310,21 @@ export class LmdbStateStore implements StateStore {
    * accepted), and while the batch keeps growing, for up to
    * GROUP_COMMIT_LINGER_MS: commits that consume messages of the same batch
    * cancel their log writes, and the batch's writes share one fsync.
+   *
+   * A group commit that holds an ingress position (a batch of an ingress that
+   * stores where it read, Kafka or Kinesis, which reads on only once it is
+   * durable) lingers on while its batch grows and messages it logs are still
+   * unconsumed, up to the last group commit's duration (at most
+   * INPUT_LINGER_MAX_MS; waiting longer would cost more than the group commit
+   * it saves): the partitions' turns that invoke a fetch of hundreds take
+   * longer than 2 ms, and each commit that misses the group commit of its
+   * input waits for the next one (one more fsync before its egress records
+   * leave) and writes the message to the log and removes it again. When the
+   * wait runs out with messages still unconsumed, the partitions are behind
+   * (a backlog), and the next group commit does not wait. Accepts without a
+   * position (HTTP requests, each waiting for its acknowledgement) keep the
+   * 2 ms. Only when a group commit starts changes, never what it holds or
+   * the order of group commits.
    */
   #schedule(): void {
     if (this.#scheduled || this.#blocksNext) return;
@@ -307,11 +334,17 @@ export class LmdbStateStore implements StateStore {
     const hop = (): void => {
       // The first hop always waits one more turn: what was queued with the writes runs first.
       if (seen === -1) since = performance.now();
-      if (this.#writes.length !== seen && (seen === -1 || performance.now() - since < GROUP_COMMIT_LINGER_MS)) {
+      const waited = performance.now() - since;
+      const inputLinger = this.#inputLinger ? Math.min(INPUT_LINGER_MAX_MS, this.#lastGroupCommitMs) : 0;
+      const linger = waited < GROUP_COMMIT_LINGER_MS || (this.#holdsPosition && this.#logPuts.size > 0 && waited < inputLinger);
+      if (this.#writes.length !== seen && (seen === -1 || linger)) {
         seen = this.#writes.length;
         setImmediate(hop);
         return;
       }
+      // Still unconsumed when the wait ran out: the partitions have a backlog and are behind, so waiting
+      // only delays the ingress's next read; the next group commit does not wait for its input.
+      this.#inputLinger = !(this.#holdsPosition && this.#logPuts.size > 0 && waited >= inputLinger && inputLinger > 0);
       this.#scheduled = false;
       this.#startGroupCommit();
     };
@@ -334,6 +367,8 @@ export class LmdbStateStore implements StateStore {
     this.#groupCommit = undefined;
     this.#settle = undefined;
     this.#logPuts = new Map();
+    this.#holdsPosition = false;
+    const handedAt = performance.now();
     const previous = this.#inFlight;
     this.#blocksNext = true;
     let blocking = true;
@@ -364,6 +399,7 @@ export class LmdbStateStore implements StateStore {
     };
     committing.then(
       () => {
+        this.#lastGroupCommitMs = performance.now() - handedAt;
         settle.resolve();
         done();
       },
@@ -485,6 +521,7 @@ export class LmdbStateStore implements StateStore {
   appendInput(messages: readonly Envelope[], position?: InputPosition): Promise<void> {
     for (const m of messages) m.seq = this.#seq();
     const put = this.#putLog(messages);
+    if (position !== undefined) this.#holdsPosition = true;
     return this.#write(() => {
       put();
       if (position !== undefined) this.#positions.putSync([position.ingress, position.partition], position.next);
