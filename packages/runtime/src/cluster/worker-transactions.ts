@@ -67,8 +67,6 @@ export class WorkerTransactions {
   #generation: GroupGeneration | undefined;
   #wake: (() => void) | undefined;
   #pendingWake = false;
-  #inFlight = false;
-  #idleWaiters: (() => void)[] = [];
   #loop: Promise<void> | undefined;
 
   constructor(options: { topics: ClusterTopics; brokers: string[]; timeoutMs: number; offsets: GroupOffsets; group: Consumer; logger: Logger }) {
@@ -93,10 +91,6 @@ export class WorkerTransactions {
     this.#generation = generation;
   }
 
-  get generation(): GroupGeneration | undefined {
-    return this.#generation;
-  }
-
   /** Resolves once the producer is usable and no failed transaction of this worker is left unfinished. */
   ready(): Promise<void> {
     return this.#ready;
@@ -115,15 +109,6 @@ export class WorkerTransactions {
   wake(): void {
     if (this.#wake !== undefined) this.#wake();
     else this.#pendingWake = true;
-  }
-
-  /** Resolves when no transaction is in flight and no partition has work waiting (or the loop stopped). */
-  idle(): Promise<void> {
-    if (!this.#inFlight && this.#loop === undefined) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.#idleWaiters.push(resolve);
-      this.wake();
-    });
   }
 
   /**
@@ -159,13 +144,6 @@ export class WorkerTransactions {
     this.wake();
     if (this.#producer !== undefined) await closeQuietly(this.#producer);
     await this.#loop;
-    this.#notifyIdle();
-  }
-
-  #notifyIdle(): void {
-    const waiters = this.#idleWaiters;
-    this.#idleWaiters = [];
-    for (const w of waiters) w();
   }
 
   /** Creates the producer and registers it (InitProducerId), retrying with backoff while the broker refuses. */
@@ -217,17 +195,14 @@ export class WorkerTransactions {
         }
       }
       if (batch.length === 0) {
-        this.#notifyIdle();
         if (!this.#pendingWake) await new Promise<void>((resolve) => (this.#wake = resolve));
         this.#wake = undefined;
         this.#pendingWake = false;
         continue;
       }
-      this.#inFlight = true;
       try {
         await this.#commit(batch, generation!);
       } catch (error) {
-        this.#inFlight = false;
         if (signal.aborted) {
           for (const [p, work] of batch) p.failed(work, error, generation!);
           break;
@@ -237,10 +212,8 @@ export class WorkerTransactions {
         for (const [p, work] of batch) p.failed(work, error, generation!);
         continue;
       }
-      this.#inFlight = false;
       for (const [p, work] of batch) p.committed(work);
     }
-    this.#loop = undefined;
   }
 
   async #commit(batch: readonly [TransactionParticipant, TransactionWork][], generation: GroupGeneration): Promise<void> {
