@@ -5,7 +5,9 @@
  * doubled or lost effect shows as a gap or repeat in the output's counters.
  * The egress id and output topic come from EDDY_TEST_EGRESS_ID and
  * EDDY_TEST_OUTPUT_TOPIC (fresh per test). An input starting with "poison"
- * makes test/counter throw, every time (for the quarantine tests).
+ * makes test/counter throw, every time (for the quarantine tests); one starting
+ * with "oversized" makes test/emit write an egress record larger than the
+ * broker takes (2 MB), so every transaction carrying it fails.
  */
 import { address, defineFunction, kafkaEgressMessage, rawType, stringMessage, Types } from "@eddy/sdk";
 
@@ -44,6 +46,8 @@ export const emit = defineFunction({
     const m = (ctx.storage.m ?? 0) + 1;
     ctx.storage.m = m;
     // "<counter n>:<input>:<emit m>"
-    ctx.sendEgress(kafkaEgressMessage({ egress, topic, key: ctx.self.id, value: `${message.asString()}:${m}` }));
+    const value = `${message.asString()}:${m}`;
+    const oversized = message.asString().split(":")[1]?.startsWith("oversized") === true;
+    ctx.sendEgress(kafkaEgressMessage({ egress, topic, key: ctx.self.id, value: oversized ? `${value}:${"x".repeat(2_000_000)}` : value }));
   },
 });

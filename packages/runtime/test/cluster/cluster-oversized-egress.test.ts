@@ -1,0 +1,43 @@
+// A transaction that fails the same way every time (here a Kafka egress record larger than the broker takes) stops
+// only the partition whose work put the record in it. The worker's other partitions share its transactions, so each
+// retry of that partition (with backoff, up to 10 s apart) fails those that share it, which restore and go on: every
+// input outside the failing partition is processed, exactly once.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { partitionOf } from "@eddy/runtime";
+import { createTopics, produce, requireBroker } from "../kafka/kafka-helpers.js";
+import { clusterSetup, readAllCommitted, startWorker, stopAll, verifyExactlyOnce } from "./cluster-helpers.js";
+
+const PARTITIONS = 8;
+
+describe("cluster mode: a record the broker refuses stops only its own partition (real broker)", { timeout: 300_000 }, () => {
+  const broker = requireBroker();
+
+  it("one worker; an oversized egress record keeps failing its partition's transactions; every other partition's inputs are processed exactly once", async () => {
+    broker.assertUp();
+    const s = clusterSetup("oversized");
+    await createTopics([s.input, s.output], 4);
+    const keys = Array.from({ length: 16 }, (_, i) => `o${i}`);
+    const oversizedKey = keys[3]!;
+    // Its counter and emit run in its partition; the relay of every key whose relay lands there waits behind it too.
+    const stuck = partitionOf(oversizedKey, PARTITIONS);
+    const inputs = Array.from({ length: 96 }, (_, i) => ({ key: keys[i % keys.length]!, value: i === 19 ? "oversized-19" : `i${i}` }));
+    const free = (key: string): boolean => partitionOf(key, PARTITIONS) !== stuck && partitionOf(`${key}~relay`, PARTITIONS) !== stuck;
+    const expected = inputs.filter((i) => free(i.key));
+    assert.ok(expected.length >= 24, `enough inputs outside partition ${stuck} (${expected.length})`);
+    const worker = startWorker(s);
+    let stopped = false;
+    try {
+      await worker.waitFor("eddy is running", 60_000);
+      await produce(s.input, inputs.slice(0, 20));
+      await worker.waitFor(/a transaction failed/, 60_000);
+      await produce(s.input, inputs.slice(20));
+      const out = (await readAllCommitted(s.output, expected.length, 90_000, 2_000)).filter((r) => free(r.key));
+      assert.deepEqual(verifyExactlyOnce(out, expected).slice(0, 10), [], worker.output().split("\n").filter((l) => /failed/.test(l)).slice(-10).join("\n"));
+      stopped = true;
+      assert.deepEqual(await stopAll([worker]), [], "the worker drains and exits on SIGTERM");
+    } finally {
+      if (!stopped) await stopAll([worker]);
+    }
+  });
+});
