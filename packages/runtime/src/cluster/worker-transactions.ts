@@ -50,6 +50,9 @@ export function fencedByGroup(error: unknown): boolean {
  * is told (it closes and restores from Kafka); the producer is then
  * initialised again under the same transactional id, which makes the broker
  * finish the failed transaction before anything reads the partitions again.
+ * The partitions of a failed transaction that carried several then commit
+ * alone until one of their transactions commits, so a partition whose work
+ * fails every time (a record the broker refuses) fails only itself again.
  */
 export class WorkerTransactions {
   readonly transactionalId: string;
@@ -60,6 +63,8 @@ export class WorkerTransactions {
   readonly #group: Consumer;
   readonly #log: Logger;
   readonly #participants = new Map<number, TransactionParticipant>();
+  /** Partitions that commit in transactions of their own until one commits: they shared a transaction that failed. */
+  readonly #alone = new Set<number>();
   readonly #abort = new AbortController();
   #producer: Producer<Buffer, Buffer, Buffer, Buffer> | undefined;
   /** Resolves once the producer is initialised after the last failure (the failed transaction is then finished). */
@@ -190,8 +195,18 @@ export class WorkerTransactions {
       const batch: [TransactionParticipant, TransactionWork][] = [];
       if (generation !== undefined) {
         for (const p of this.#participants.values()) {
+          if (!this.#alone.has(p.partition)) continue;
           const work = p.collect();
-          if (work !== undefined) batch.push([p, work]);
+          if (work === undefined) continue;
+          batch.push([p, work]);
+          break;
+        }
+        if (batch.length === 0) {
+          for (const p of this.#participants.values()) {
+            if (this.#alone.has(p.partition)) continue;
+            const work = p.collect();
+            if (work !== undefined) batch.push([p, work]);
+          }
         }
       }
       if (batch.length === 0) {
@@ -209,10 +224,16 @@ export class WorkerTransactions {
         }
         // Before the partitions hear of it: their reopening waits for this, so they read what the broker decided.
         this.#ready = this.#initialise();
+        // Which of them made it fail is not known: each commits alone next, so only that one fails again. A refusal
+        // for the generation is the worker's, not a partition's.
+        if (batch.length > 1 && !fencedByGroup(error)) for (const [p] of batch) this.#alone.add(p.partition);
         for (const [p, work] of batch) p.failed(work, error, generation!);
         continue;
       }
-      for (const [p, work] of batch) p.committed(work);
+      for (const [p, work] of batch) {
+        this.#alone.delete(p.partition);
+        p.committed(work);
+      }
     }
   }
 
