@@ -143,6 +143,12 @@ export class AdminServer {
       return;
     }
     if (isEddyError(error)) {
+      // A retryable failure (a cluster transaction a rebalance refused, a store that is busy) is the
+      // server's for now, not the request's: 503, and the client may repeat it.
+      if (error.retryable) {
+        send(res, 503, { json: adminErrorBody(error.code, `${error.message}; it may succeed if repeated`) }, { "retry-after": "1" });
+        return;
+      }
       send(res, 400, { json: adminErrorBody(error.code, error.message) });
       return;
     }

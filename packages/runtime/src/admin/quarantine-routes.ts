@@ -38,6 +38,7 @@ export function registerQuarantineRoutes(admin: AdminServer, runtime: Runtime): 
           "200": jsonResponse("done, and durable", "QuarantineAction"),
           "400": errorResponse("malformed address (EDDY_INVALID_ADDRESS)"),
           "404": errorResponse("the address is not parked (EDDY_NOT_QUARANTINED); repeating a retry or drop answers this"),
+          "503": errorResponse("not done for now, e.g. a cluster worker's transaction refused in a rebalance (EDDY_SHUTTING_DOWN, retryable); the address stays parked, repeat the request after Retry-After"),
         },
       },
       handle: async (req) => {

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { request } from "node:http";
 import { AdminHttpError, AdminServer, createRuntimeAdmin, Runtime, silentLogger } from "@eddy/runtime";
 import type { Ingress } from "@eddy/runtime";
+import { EddyError } from "@eddy/sdk";
 import { deferred } from "../runtime/helpers.js";
 
 async function getJson(url: string, init?: RequestInit): Promise<{ status: number; body: unknown; headers: Headers }> {
@@ -94,6 +95,40 @@ describe("admin server", () => {
       assert.match((bad.body as { error: { message: string } }).error.message, /"%E0%A4%A"/);
 
       assert.deepEqual((await getJson(`${admin.url}/v1/things/a%2Fb`)).body, { name: "a/b" });
+    } finally {
+      await admin.stop();
+    }
+  });
+
+  it("answers a handler's retryable failure with 503 and Retry-After, a permanent one with 400", async () => {
+    // A cluster worker's quarantine drop whose transaction a rebalance refused (a stale generation) is
+    // worth repeating; it was answered 400, as if the request itself were wrong.
+    const admin = new AdminServer({ port: 0, logger: silentLogger() });
+    admin.route({
+      method: "POST",
+      path: "/transient",
+      doc: { summary: "fails for now", responses: { "503": { description: "try again" } } },
+      handle: () => {
+        throw new EddyError("EDDY_CLUSTER_FAILED", "the transaction was refused: the group rebalanced", { retryable: true });
+      },
+    });
+    admin.route({
+      method: "POST",
+      path: "/permanent",
+      doc: { summary: "fails", responses: { "400": { description: "no" } } },
+      handle: () => {
+        throw new EddyError("EDDY_CONFIG_INVALID", "not like this");
+      },
+    });
+    await admin.start();
+    try {
+      const transient = await getJson(`${admin.url}/transient`, { method: "POST" });
+      assert.equal(transient.status, 503);
+      assert.equal(transient.headers.get("retry-after"), "1");
+      assert.deepEqual(transient.body, { error: { code: "EDDY_CLUSTER_FAILED", message: "the transaction was refused: the group rebalanced; it may succeed if repeated" } });
+      const permanent = await getJson(`${admin.url}/permanent`, { method: "POST" });
+      assert.equal(permanent.status, 400);
+      assert.equal(permanent.headers.get("retry-after"), null);
     } finally {
       await admin.stop();
     }
