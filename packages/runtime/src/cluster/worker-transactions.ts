@@ -124,18 +124,7 @@ export class WorkerTransactions {
    */
   async fence(transactionalId: string): Promise<void> {
     if (transactionalId === this.transactionalId || this.#abort.signal.aborted) return;
-    const producer = new Producer({
-      clientId: `eddy-${this.#topics.cluster}-fence`,
-      bootstrapBrokers: this.#brokers,
-      transactionalId,
-      idempotent: true,
-      producerId: -1n,
-      producerEpoch: -1,
-      acks: -1,
-      timeout: this.#timeoutMs,
-      retries: 5,
-      retryDelay,
-    });
+    const producer = this.#transactionalProducer("fence", transactionalId, false);
     try {
       const registering = await producer.beginTransaction();
       await registering.cancel();
@@ -151,27 +140,34 @@ export class WorkerTransactions {
     await this.#loop;
   }
 
+  /**
+   * A producer for `transactionalId`. Its -1/-1 producer id and epoch ask the broker for the id's producer id and
+   * bump its epoch, so an open transaction of the id's previous producer (a failed one, or another worker's) is
+   * aborted first.
+   */
+  #transactionalProducer(role: string, transactionalId: string, autocreateTopics: boolean): Producer {
+    return new Producer({
+      clientId: `eddy-${this.#topics.cluster}-${role}`,
+      bootstrapBrokers: this.#brokers,
+      transactionalId,
+      idempotent: true,
+      producerId: -1n,
+      producerEpoch: -1,
+      acks: -1,
+      timeout: this.#timeoutMs,
+      retries: 5,
+      retryDelay,
+      ...(autocreateTopics ? { autocreateTopics: true } : {}),
+    });
+  }
+
   /** Creates the producer and registers it (InitProducerId), retrying with backoff while the broker refuses. */
   async #initialise(): Promise<void> {
     const backoff = new Backoff();
     for (;;) {
       if (this.#producer !== undefined) await closeQuietly(this.#producer);
-      this.#producer = new Producer({
-        clientId: `eddy-${this.#topics.cluster}-worker`,
-        bootstrapBrokers: this.#brokers,
-        transactionalId: this.transactionalId,
-        idempotent: true,
-        // -1/-1 asks the broker for this transactional.id's producer id and bumps its epoch: an open transaction of
-        // the previous producer (a failed one) is aborted first.
-        producerId: -1n,
-        producerEpoch: -1,
-        acks: -1,
-        timeout: this.#timeoutMs,
-        retries: 5,
-        retryDelay,
-        // Egress topics a module names are created on first use, as the embedded mode's Kafka egress does.
-        autocreateTopics: true,
-      });
+      // Egress topics a module names are created on first use, as the embedded mode's Kafka egress does.
+      this.#producer = this.#transactionalProducer("worker", this.transactionalId, true);
       try {
         const registering = await this.#producer.beginTransaction();
         await registering.cancel();
