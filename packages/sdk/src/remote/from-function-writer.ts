@@ -35,14 +35,19 @@ interface MutationPlan {
 }
 
 interface TargetedPlan {
-  readonly target: WireAddress | undefined;
-  readonly argument: TypedValue | undefined;
+  readonly target: WireAddress;
+  readonly argument: TypedValue;
   readonly argumentSize: number;
 }
 
-interface DelayedPlan extends TargetedPlan {
-  readonly action: DelayedAction;
-  readonly delay: bigint;
+/** A delayed send, or a cancellation (which carries only its token). */
+type DelayedPlan = { readonly action: Extract<DelayedAction, { kind: "cancel" }> } | (TargetedPlan & { readonly action: Extract<DelayedAction, { kind: "send" }>; readonly delay: bigint });
+
+interface SpecPlan {
+  readonly spec: StateSpec;
+  readonly mode: number;
+  readonly expireAfter: bigint;
+  readonly expirationSize: number;
 }
 
 interface EgressPlan {
@@ -71,7 +76,7 @@ function planDelayed(d: DelayedAction): Sized<DelayedPlan> {
   if (d.kind === "cancel") {
     // Field 10 (is_cancellation_request = true) is two bytes.
     const size = 2 + stringFieldSize(d.cancellationToken);
-    return { size, item: { action: d, delay: 0n, target: undefined, argument: undefined, argumentSize: 0 } };
+    return { size, item: { action: d } };
   }
   const delay = BigInt(Math.trunc(d.delayMs));
   const target = wireAddress(d.target);
@@ -89,13 +94,13 @@ function planEgress(r: EgressRecord): Sized<EgressPlan> {
   };
 }
 
-function planSpec(s: StateSpec): Sized<{ spec: StateSpec; expirationSize: number; expireAfter: bigint }> {
+function planSpec(s: StateSpec): Sized<SpecPlan> {
   // Mode NONE is sent explicitly (an empty ExpirationSpec), as the Python and Go SDKs do.
   const mode = EXPIRE_MODE[s.expireMode];
   const expireAfter = s.expireMode === "none" ? 0n : BigInt(Math.trunc(s.expireAfterMs));
   const expirationSize = (mode === 0 ? 0 : 1 + varintSize(mode)) + (expireAfter === 0n ? 0 : 1 + int64Size(expireAfter));
   const size = stringFieldSize(s.name) + fieldSize(expirationSize) + stringFieldSize(s.typename);
-  return { size, item: { spec: s, expirationSize, expireAfter } };
+  return { size, item: { spec: s, mode, expireAfter, expirationSize } };
 }
 
 function sumFields(items: readonly Sized<unknown>[]): number {
@@ -116,8 +121,7 @@ export function writeFromFunction(outcome: BatchOutcome): Uint8Array {
       w.open(1, size);
       w.string(1, item.spec.name);
       w.open(2, item.expirationSize);
-      const mode = EXPIRE_MODE[item.spec.expireMode];
-      if (mode !== 0) w.varintField(1, mode);
+      if (item.mode !== 0) w.varintField(1, item.mode);
       if (item.expireAfter !== 0n) w.int64Field(2, item.expireAfter);
       w.string(3, item.spec.typename);
     }
@@ -140,19 +144,19 @@ export function writeFromFunction(outcome: BatchOutcome): Uint8Array {
   }
   for (const { size, item } of messages) {
     w.open(2, size);
-    w.address(1, item.target!);
-    w.typedValue(2, item.argument!, item.argumentSize);
+    w.address(1, item.target);
+    w.typedValue(2, item.argument, item.argumentSize);
   }
   for (const { size, item } of delayed) {
     w.open(3, size);
-    if (item.action.kind === "cancel") {
+    if (!("delay" in item)) {
       w.varintField(10, 1);
       w.string(11, item.action.cancellationToken);
       continue;
     }
     if (item.delay !== 0n) w.int64Field(1, item.delay);
-    w.address(2, item.target!);
-    w.typedValue(3, item.argument!, item.argumentSize);
+    w.address(2, item.target);
+    w.typedValue(3, item.argument, item.argumentSize);
     w.string(11, item.action.cancellationToken);
   }
   for (const { size, item } of egress) {
