@@ -104,22 +104,17 @@ describe("admin server", () => {
     // A cluster worker's quarantine drop whose transaction a rebalance refused (a stale generation) is
     // worth repeating; it was answered 400, as if the request itself were wrong.
     const admin = new AdminServer({ port: 0, logger: silentLogger() });
-    admin.route({
-      method: "POST",
-      path: "/transient",
-      doc: { summary: "fails for now", responses: { "503": { description: "try again" } } },
-      handle: () => {
-        throw new EddyError("EDDY_CLUSTER_FAILED", "the transaction was refused: the group rebalanced", { retryable: true });
-      },
-    });
-    admin.route({
-      method: "POST",
-      path: "/permanent",
-      doc: { summary: "fails", responses: { "400": { description: "no" } } },
-      handle: () => {
-        throw new EddyError("EDDY_CONFIG_INVALID", "not like this");
-      },
-    });
+    const failing = (path: string, error: EddyError): void =>
+      admin.route({
+        method: "POST",
+        path,
+        doc: { summary: "fails", responses: {} },
+        handle: () => {
+          throw error;
+        },
+      });
+    failing("/transient", new EddyError("EDDY_CLUSTER_FAILED", "the transaction was refused: the group rebalanced", { retryable: true }));
+    failing("/permanent", new EddyError("EDDY_CONFIG_INVALID", "not like this"));
     await admin.start();
     try {
       const transient = await getJson(`${admin.url}/transient`, { method: "POST" });
