@@ -24,11 +24,13 @@ export function registerAddressRoutes(admin: AdminServer, runtime: Runtime): voi
         "200": jsonResponse("the address", "Address"),
         "400": errorResponse("malformed address (EDDY_INVALID_ADDRESS), naming the part that is wrong"),
         "404": errorResponse("no state, messages, timers or quarantine for this address (EDDY_ADDRESS_NOT_FOUND)"),
+        "421": errorResponse("cluster mode: another worker holds the address's partition (EDDY_PARTITION_NOT_HERE); ask that worker"),
+        "503": errorResponse("cluster mode: this worker is still restoring the address's partition (EDDY_PARTITION_NOT_HERE, retryable)"),
       },
     },
     handle: (req) => {
       const target = addressFromParams(req.params);
-      const stored = runtime.store.inspectState(target, `${target.type}\u0000${target.id}`);
+      const stored = runtime.inspectState(target);
       const activity = runtime.addressActivity(target);
       if (stored.length === 0 && activity.backlog === 0 && activity.timers.length === 0 && activity.quarantine === undefined) {
         throw new AdminHttpError(404, "EDDY_ADDRESS_NOT_FOUND", `${formatAddress(target)} has no state, no messages, no timers and is not parked`);
@@ -61,6 +63,7 @@ export function registerAddressRoutes(admin: AdminServer, runtime: Runtime): voi
     path: "/v1/addresses",
     doc: {
       summary: "Addresses that hold state, ordered by function type then id, a page at a time",
+      description: "In the cluster mode, those of the partitions this worker holds (listed in `partitions`); the other workers hold the rest.",
       tags: ["addresses"],
       parameters: [
         { name: "function_type", in: "query", required: false, schema: { type: "string" }, description: "only this function type, namespace/name" },
@@ -81,13 +84,14 @@ export function registerAddressRoutes(admin: AdminServer, runtime: Runtime): voi
       }
       const cursorText = req.query.get("cursor");
       const after = cursorText === null || cursorText === "" ? undefined : decodeCursor(cursorText);
-      const page = runtime.store.addressesWithState({ ...(functionType === undefined ? {} : { functionType }), ...(after === undefined ? {} : { after }), limit: limit + 1 });
+      const page = runtime.addressesWithState({ ...(functionType === undefined ? {} : { functionType }), ...(after === undefined ? {} : { after }), limit: limit + 1 });
       const items = page.slice(0, limit);
       const last = items.at(-1);
       return {
         json: {
           items: items.map((a) => ({ address: formatAddress(a), functionType: a.type, id: a.id })),
           nextCursor: page.length > limit && last !== undefined ? encodeCursor(last) : null,
+          partitions: { held: runtime.heldPartitions(), of: runtime.partitionCount },
         },
       };
     },

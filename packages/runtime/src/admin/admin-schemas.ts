@@ -99,7 +99,7 @@ export const ADMIN_SCHEMAS: Readonly<Record<string, unknown>> = {
   },
   AddressList: {
     type: "object",
-    required: ["items", "nextCursor"],
+    required: ["items", "nextCursor", "partitions"],
     properties: {
       items: {
         type: "array",
@@ -110,6 +110,12 @@ export const ADMIN_SCHEMAS: Readonly<Record<string, unknown>> = {
         },
       },
       nextCursor: { type: ["string", "null"], description: "pass as `cursor` for the next page; null on the last page" },
+      partitions: {
+        type: "object",
+        description: "the partitions listed: all of them in the embedded mode, this worker's in the cluster mode",
+        required: ["held", "of"],
+        properties: { held: { type: "array", items: { type: "integer" } }, of: { type: "integer" } },
+      },
     },
   },
   QuarantineList: {

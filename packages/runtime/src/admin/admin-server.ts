@@ -149,6 +149,12 @@ export class AdminServer {
         send(res, 503, { json: adminErrorBody(error.code, `${error.message}; it may succeed if repeated`) }, { "retry-after": "1" });
         return;
       }
+      // The request is right but this worker is the wrong one to ask (another holds the partition): 421 Misdirected
+      // Request tells a client or a proxy to try another worker rather than give up, as a 400 would.
+      if (error.code === "EDDY_PARTITION_NOT_HERE") {
+        send(res, 421, { json: adminErrorBody(error.code, error.message) });
+        return;
+      }
       send(res, 400, { json: adminErrorBody(error.code, error.message) });
       return;
     }

@@ -38,7 +38,8 @@ export function registerQuarantineRoutes(admin: AdminServer, runtime: Runtime): 
           "200": jsonResponse("done, and durable", "QuarantineAction"),
           "400": errorResponse("malformed address (EDDY_INVALID_ADDRESS)"),
           "404": errorResponse("the address is not parked (EDDY_NOT_QUARANTINED); repeating a retry or drop answers this"),
-          "503": errorResponse("not done for now, e.g. a cluster worker's transaction refused in a rebalance (EDDY_SHUTTING_DOWN, retryable); the address stays parked, repeat the request after Retry-After"),
+          "421": errorResponse("cluster mode: another worker holds the address's partition (EDDY_PARTITION_NOT_HERE); ask that worker"),
+          "503": errorResponse("not done for now: a cluster worker's transaction refused in a rebalance (EDDY_SHUTTING_DOWN) or the address's partition still restoring here (EDDY_PARTITION_NOT_HERE), both retryable; the address stays parked, repeat the request after Retry-After"),
         },
       },
       handle: async (req) => {

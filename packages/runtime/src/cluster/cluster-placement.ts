@@ -116,6 +116,10 @@ export class ClusterPlacement implements PartitionPlacement {
     return [...this.#tasks.entries()].filter(([, t]) => t.running).map(([p]) => p).sort((a, b) => a - b);
   }
 
+  holds(partition: number): boolean {
+    return this.#assigned.has(partition);
+  }
+
   describe(): string {
     return `cluster ${this.topics.cluster}: ${this.topics.partitions} partitions (${this.topics.log}, ${this.topics.changelog}), shared through consumer group ${clusterGroup(this.topics.cluster)}`;
   }

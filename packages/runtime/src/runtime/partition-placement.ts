@@ -25,6 +25,8 @@ export interface PartitionPlacement {
   start(host: PlacementHost): Promise<void>;
   /** Commits what is in flight and gives the partitions up (called by Runtime.stop, after the drain). */
   stop(): Promise<void>;
+  /** True while the partition is assigned to this process, restored or not (its context may still be opening). */
+  holds(partition: number): boolean;
   /** One line for the startup log. */
   describe(): string;
 }

@@ -50,7 +50,7 @@ import { defaultRetryPolicy } from "./retry-policy.js";
 import { QuarantinePolicy } from "./quarantine-policy.js";
 import { logAddressEvent } from "./address-event.js";
 import type { AddressEvent } from "./address-event.js";
-import type { QuarantineRecord } from "../model/quarantine-record.js";
+import type { QuarantineRecord, StoredStateValue } from "../model/quarantine-record.js";
 
 export interface RuntimeOptions {
   /** Partitions of the message log; each has its own processor. Default 8. */
@@ -601,6 +601,33 @@ export class Runtime {
     return store.read(target, addressKey(target), this.clock.now());
   }
 
+  /**
+   * The address's stored state values, expired ones included, from the store of its partition. Throws
+   * EDDY_PARTITION_NOT_HERE when a placement gives that partition to another process (not retryable: ask that
+   * one) or it is still restoring here (retryable).
+   */
+  inspectState(target: Address): StoredStateValue[] {
+    return this.#storeHolding(target).inspectState(target, addressKey(target));
+  }
+
+  /**
+   * Addresses holding state in the partitions this process holds, ordered by type then id, after `after`
+   * (exclusive); in the cluster mode the other workers hold the rest (see heldPartitions).
+   */
+  addressesWithState(options: { readonly functionType?: string; readonly after?: Address; readonly limit: number }): Address[] {
+    // The embedded mode's partitions share one store; the cluster mode's each have their own.
+    const stores = new Set([...this.#contexts.values()].map((c) => c.store));
+    if (this.#placement === undefined && stores.size === 0) stores.add(this.store);
+    const merged = [...stores].flatMap((store) => store.addressesWithState(options));
+    if (stores.size > 1) merged.sort(byTypeThenId);
+    return merged.slice(0, options.limit);
+  }
+
+  /** The partitions whose state this process holds now (restored and open), in order. */
+  heldPartitions(): number[] {
+    return [...this.#contexts.keys()].sort((a, b) => a - b);
+  }
+
   // ---- internals -----------------------------------------------------------
 
   /** Hands a message to its partition (the router decides how); returns the partition. */
@@ -614,9 +641,28 @@ export class Runtime {
     return this.#contexts.get(this.#router.partitionOf(address.id))!;
   }
 
-  /** The processor of the address's partition, when this process holds that partition. */
+  /** The processor of the address's partition; undefined before start; EDDY_PARTITION_NOT_HERE (see inspectState) when another process holds it. */
   #processorOf(address: Address): PartitionProcessor | undefined {
-    return this.#contexts.get(this.#router.partitionOf(address.id))?.processor;
+    return this.#contextHolding(address)?.processor;
+  }
+
+  /** The store of the address's partition (the runtime's own before start), or EDDY_PARTITION_NOT_HERE. */
+  #storeHolding(address: Address): StateStore {
+    return this.#contextHolding(address)?.store ?? this.store;
+  }
+
+  #contextHolding(address: Address): PartitionContext | undefined {
+    const partition = this.#router.partitionOf(address.id);
+    const context = this.#contexts.get(partition);
+    if (context !== undefined || this.#placement === undefined) return context;
+    const where = `${formatAddress(address)} is in partition ${partition}`;
+    if (this.#placement.holds(partition)) {
+      throw new EddyError("EDDY_PARTITION_NOT_HERE", `${where}, which this worker is still restoring`, { retryable: true });
+    }
+    throw new EddyError(
+      "EDDY_PARTITION_NOT_HERE",
+      `${where}, which another worker holds; ask that worker (each logs "partition ${partition} assigned: restored" when it takes it)`,
+    );
   }
 
   #placementHost(): PlacementHost {
@@ -872,4 +918,10 @@ function endSpans(spans: readonly TraceSpan[], error: unknown): void {
     if (error !== undefined) span.fail(error);
     span.end();
   }
+}
+
+/** The order StateStore.addressesWithState pages in: by type, then id, as strings compare. */
+function byTypeThenId(a: Address, b: Address): number {
+  if (a.type !== b.type) return a.type < b.type ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }

@@ -179,7 +179,8 @@ describe("admin API: addresses", () => {
         cursor = page.body.nextCursor;
       }
       assert.deepEqual(seen, ["a", "b", "c", "d", "e"]);
-      assert.deepEqual((await get(`${admin.url}/v1/addresses?function_type=other/fn`)).body, { items: [], nextCursor: null });
+      const all = { held: Array.from({ length: runtime.partitionCount }, (_, p) => p), of: runtime.partitionCount };
+      assert.deepEqual((await get(`${admin.url}/v1/addresses?function_type=other/fn`)).body, { items: [], nextCursor: null, partitions: all }, "the embedded mode lists every partition");
       assert.equal((await get(`${admin.url}/v1/addresses`)).body.items.length, 5);
       for (const [query, named] of [
         ["limit=0", /limit "0"/],

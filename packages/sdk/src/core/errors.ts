@@ -34,6 +34,7 @@ export const ERROR_CODES = [
   "EDDY_NOT_READY",
   "EDDY_ADDRESS_NOT_FOUND",
   "EDDY_NOT_QUARANTINED",
+  "EDDY_PARTITION_NOT_HERE",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
