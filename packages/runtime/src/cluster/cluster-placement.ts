@@ -13,6 +13,7 @@ import type { ClusterSettings } from "./cluster-settings.js";
 import type { ClusterTopics } from "./cluster-topics.js";
 import { clusterGroup, clusterTopics, ensureClusterTopics } from "./cluster-topics.js";
 import { IngressSource } from "./ingress-source.js";
+import { SharedFetch } from "./shared-fetch.js";
 import type { StreamIngress } from "./stream-ingress.js";
 import { KafkaRouter } from "./kafka-router.js";
 import { PartitionCache } from "./partition-cache.js";
@@ -94,6 +95,8 @@ export class ClusterPlacement implements PartitionPlacement {
   #host: PlacementHost | undefined;
   readonly #abort = new AbortController();
   readonly #ingressConsumer: Consumer;
+  /** The reads of every log and ingress source partition this worker holds, one Fetch per broker. */
+  readonly #reads: SharedFetch;
   #sources: IngressSource[] = [];
   #cache: LocalCache | undefined;
   /** This worker as the others name it, and when it started: of two workers with different modules, the later one is refused. */
@@ -109,6 +112,7 @@ export class ClusterPlacement implements PartitionPlacement {
     this.#log = options.logger.child({ cluster: s.cluster });
     this.router = new KafkaRouter(this.topics, s.brokers, `eddy-${s.cluster}-router`);
     this.#ingressConsumer = new Consumer({ clientId: `eddy-${s.cluster}-ingress`, groupId: `${clusterGroup(s.cluster)}.ingress`, bootstrapBrokers: s.brokers, retries: 3, retryDelay });
+    this.#reads = new SharedFetch(this.#ingressConsumer, `eddy-${s.cluster}-reads`);
   }
 
   /** The partitions this worker processes now. */
@@ -244,6 +248,7 @@ export class ClusterPlacement implements PartitionPlacement {
       await new Promise<void>((resolve) => membership.leaveGroup(true, () => resolve()));
       await closeQuietly(membership);
     }
+    await this.#reads.close();
     await closeQuietly(this.#ingressConsumer);
     await this.router.close();
     await this.#cache?.store.close();
@@ -369,6 +374,7 @@ export class ClusterPlacement implements PartitionPlacement {
       specs: this.#o.specs,
       kafkaEgresses: this.#o.kafkaEgresses,
       ingressSources: this.#sources,
+      reads: this.#reads,
       streamIngresses: this.#o.streamIngresses,
       checkTarget: this.#o.checkTarget,
       host: this.#host!,

@@ -6,10 +6,9 @@ import type { KafkaIngressSpec } from "../config/index.js";
 import type { Logger } from "../log/logger.js";
 import type { Envelope } from "../model/envelope.js";
 import { envelope } from "../model/envelope.js";
-import { IDLE_POLL_MS, LogReader } from "./log-reader.js";
+import type { ReadResult } from "./log-reader.js";
 import { sourcePositionKey } from "./cluster-records.js";
 import { routeIngressRecord } from "../io/kafka/ingress-record.js";
-import type { PartitionFetcher } from "../io/kafka/partition-fetcher.js";
 import { sleep } from "../retry/sleep.js";
 
 /** Messages routed from one read of one source partition, and where to read next. */
@@ -54,11 +53,15 @@ export class IngressSource {
   }
 
   /**
-   * Reads the next batch of one of the source partitions that log partition `owner` reads; undefined when none had
-   * records. `fetcher` is the owner's own for this ingress: the broker answers one request of a connection at a time,
-   * so a long poll of a source partition without new records would hold up every other partition's read on a shared one.
+   * Reads the next batch of one of the source partitions that log partition `owner` reads, with `readPartition` (the
+   * worker's SharedFetch); undefined when none had records.
    */
-  async read(owner: number, fetcher: PartitionFetcher, position: (key: string) => string | undefined, signal: AbortSignal): Promise<IngressRead | undefined> {
+  async read(
+    owner: number,
+    readPartition: (topic: string, partition: number, from: bigint) => Promise<ReadResult>,
+    position: (key: string) => string | undefined,
+    signal: AbortSignal,
+  ): Promise<IngressRead | undefined> {
     const sources = await this.#sourcesOf(owner);
     if (sources.length === 0) {
       await sleep(1000, signal);
@@ -67,10 +70,9 @@ export class IngressSource {
     const { topic, partition } = sources[this.#turn++ % sources.length]!;
     const source = `${topic}/${partition}`;
     const positionKey = sourcePositionKey(this.id, source);
-    const reader = new LogReader(fetcher, topic, partition, IDLE_POLL_MS);
     const stored = position(positionKey);
     const from = stored === undefined ? await this.#startOffset(topic, partition) : BigInt(stored);
-    const result = await reader.read(from);
+    const result = await readPartition(topic, partition, from);
     if (result.next === from) return undefined;
     const route = this.#spec.topics.find((t) => t.topic === topic)!;
     const routed: RoutedMessage[] = [];

@@ -1,6 +1,7 @@
 import { FetchIsolationLevels } from "@platformatic/kafka";
 import { EddyError } from "@eddy/sdk";
 import { committedRecords } from "../io/kafka/committed-records.js";
+import type { FetchedPartition } from "../io/kafka/committed-records.js";
 import type { PartitionFetcher } from "../io/kafka/partition-fetcher.js";
 
 /** A committed record of one topic partition. */
@@ -56,30 +57,46 @@ export class LogReader {
    * yielding to the event loop.
    */
   async read(from: bigint): Promise<ReadResult> {
-    let metadata = await this.#fetcher.metadata([this.topic]);
-    if (leaderOf(metadata, this.topic, this.partition) === undefined) metadata = await this.#fetcher.metadata([this.topic], true);
-    const topic = metadata.topics.get(this.topic);
-    const leader = leaderOf(metadata, this.topic, this.partition);
-    if (topic === undefined || leader === undefined) {
-      throw new EddyError("EDDY_CLUSTER_FAILED", `${this.topic} partition ${this.partition} has no leader in the cluster metadata yet; reading it again shortly`, { retryable: true });
-    }
+    const { node, topicId } = await partitionLeader(this.#fetcher, this.topic, this.partition);
     const response = await this.#fetcher.fetch({
-      node: leader,
-      topics: [{ topicId: topic.id, partitions: [{ partition: this.partition, fetchOffset: from, currentLeaderEpoch: -1, lastFetchedEpoch: -1, partitionMaxBytes: 4_194_304 }] }],
+      node,
+      topics: [{ topicId, partitions: [{ partition: this.partition, fetchOffset: from, currentLeaderEpoch: -1, lastFetchedEpoch: -1, partitionMaxBytes: PARTITION_MAX_BYTES }] }],
       maxWaitTime: this.#maxWaitMs,
       isolationLevel: FetchIsolationLevels.READ_COMMITTED,
     });
     const p = response.responses[0]?.partitions[0];
     if (p === undefined) throw new EddyError("EDDY_CLUSTER_FAILED", `the broker's answer for ${this.topic} partition ${this.partition} holds no partition`, { retryable: true });
-    const read = committedRecords(p, from, true);
-    const records = read.records.map(({ offset, record }): CommittedRecord => {
-      const headers = new Map<string, Buffer>();
-      for (const [k, v] of record.headers as [Buffer, Buffer][]) headers.set(k.toString(), v);
-      return { offset, key: record.key, value: record.value, headers };
-    });
-    const next = read.next;
-    return { records, next, lastStable: p.lastStableOffset, highWatermark: p.highWatermark, topicId: topic.id };
+    return readResultOf(p, from, topicId);
   }
+}
+
+/** What one partition of a Fetch may return (the request's total is the fetcher's maxBytes). */
+export const PARTITION_MAX_BYTES = 4_194_304;
+
+/**
+ * The broker that leads a topic partition (the cached metadata, refreshed once when it names none), and the topic's
+ * id. A retryable EDDY_CLUSTER_FAILED while there is no leader: see LogReader.read.
+ */
+export async function partitionLeader(fetcher: PartitionFetcher, topic: string, partition: number): Promise<{ node: number; topicId: string }> {
+  let metadata = await fetcher.metadata([topic]);
+  if (leaderOf(metadata, topic, partition) === undefined) metadata = await fetcher.metadata([topic], true);
+  const known = metadata.topics.get(topic);
+  const node = leaderOf(metadata, topic, partition);
+  if (known === undefined || node === undefined) {
+    throw new EddyError("EDDY_CLUSTER_FAILED", `${topic} partition ${partition} has no leader in the cluster metadata yet; reading it again shortly`, { retryable: true });
+  }
+  return { node, topicId: known.id };
+}
+
+/** The committed records of one fetched partition read from `from`, and where to read next. */
+export function readResultOf(p: FetchedPartition, from: bigint, topicId: string): ReadResult {
+  const read = committedRecords(p, from, true);
+  const records = read.records.map(({ offset, record }): CommittedRecord => {
+    const headers = new Map<string, Buffer>();
+    for (const [k, v] of record.headers as [Buffer, Buffer][]) headers.set(k.toString(), v);
+    return { offset, key: record.key, value: record.value, headers };
+  });
+  return { records, next: read.next, lastStable: p.lastStableOffset, highWatermark: p.highWatermark, topicId };
 }
 
 function leaderOf(metadata: Awaited<ReturnType<PartitionFetcher["metadata"]>>, topic: string, partition: number): number | undefined {

@@ -18,7 +18,8 @@ import type { StreamIngress } from "./stream-ingress.js";
 import { streamPartition } from "./stream-ingress.js";
 import { KafkaPartitionStore } from "./kafka-partition-store.js";
 import type { PendingWork, RestoredPartition, RestoreInto } from "./kafka-partition-store.js";
-import { IDLE_POLL_MS, LogReader } from "./log-reader.js";
+import { LogReader } from "./log-reader.js";
+import type { SharedFetch } from "./shared-fetch.js";
 import type { ReadResult } from "./log-reader.js";
 import type { CachedPartition, PartitionCache } from "./partition-cache.js";
 import { RestoreProgress } from "./restore-progress.js";
@@ -35,6 +36,8 @@ export interface PartitionTaskOptions {
   readonly specs: SpecRegistry;
   readonly kafkaEgresses: ReadonlySet<string>;
   readonly ingressSources: readonly IngressSource[];
+  /** The worker's reads of its log and ingress source partitions (a restore reads the changelog on the task's own connections). */
+  readonly reads: SharedFetch;
   /** Ingresses with readers of their own (Kinesis): this task runs those of their streams that map to its partition. */
   readonly streamIngresses: readonly StreamIngress[];
   readonly checkTarget: (target: Address, argument: TypedValue) => TargetProblem | undefined;
@@ -83,11 +86,10 @@ export class PartitionTask implements TransactionParticipant {
   readonly #o: PartitionTaskOptions;
   #store: KafkaPartitionStore;
   readonly #log: Logger;
-  /** Fetches this partition's log and changelog on its own connections, so partitions do not queue behind each other's long polls. */
+  /** Fetches this partition's changelog on its own connections, so a restore does not queue behind the worker's long polls. */
   #consumer: Consumer | undefined;
   #fetcher: PartitionFetcher | undefined;
   /** One per ingress loop, on connections of its own: a long poll of the log or of another source would hold its reads up. */
-  readonly #ingressFetchers: PartitionFetcher[] = [];
   #context: PartitionContext | undefined;
   readonly #abort = new AbortController();
   /** Stops reading input (log and ingress sources) while what was read is still committed: a handover. */
@@ -158,7 +160,7 @@ export class PartitionTask implements TransactionParticipant {
       { timers: restored.timers.length, parked: restored.parked.length, watermark, ms: Math.round(performance.now() - started) },
       `partition ${this.partition} assigned: restored, processing from log offset ${watermark}`,
     );
-    this.#loops = [this.#fetchLoop(), ...o.ingressSources.map((s, i) => this.#ingressLoop(s, i))];
+    this.#loops = [this.#fetchLoop(), ...o.ingressSources.map((s) => this.#ingressLoop(s))];
     o.transactions.join(this);
     await this.#startStreamReaders();
     this.#running = true;
@@ -230,7 +232,6 @@ export class PartitionTask implements TransactionParticipant {
     const clients: Promise<void>[] = [];
     if (this.#consumer !== undefined) clients.push(closeQuietly(this.#consumer));
     if (this.#fetcher !== undefined) clients.push(this.#fetcher.close());
-    for (const f of this.#ingressFetchers) clients.push(f.close());
     await Promise.all(clients);
     await Promise.allSettled([...this.#loops, readersStopped]);
     this.#notifyIdle();
@@ -465,11 +466,10 @@ export class PartitionTask implements TransactionParticipant {
   async #fetchLoop(): Promise<void> {
     const o = this.#o;
     const signal = this.#input.signal;
-    const reader = new LogReader(this.#fetcher!, o.topics.log, this.partition, IDLE_POLL_MS);
     while (!signal.aborted) {
       let result;
       try {
-        result = await reader.read(BigInt(this.#next));
+        result = await o.reads.read(o.topics.log, this.partition, BigInt(this.#next), signal);
       } catch (error) {
         if (signal.aborted) return;
         this.#log.warn({ err: describeError(error) }, `partition ${this.partition}: reading the log failed; retrying`);
@@ -502,15 +502,14 @@ export class PartitionTask implements TransactionParticipant {
     }
   }
 
-  async #ingressLoop(source: IngressSource, index: number): Promise<void> {
+  async #ingressLoop(source: IngressSource): Promise<void> {
     const signal = this.#input.signal;
     const positions = this.#positions;
-    const fetcher = new PartitionFetcher(this.#consumer!, `eddy-${this.#o.topics.cluster}-p${this.partition}-ingress${index}`);
-    this.#ingressFetchers.push(fetcher);
+    const readPartition = (topic: string, partition: number, from: bigint): Promise<ReadResult> => this.#o.reads.read(topic, partition, from, signal);
     while (!signal.aborted) {
       try {
         // A read has no effects, so a close need not wait for it (the partition's clients close with it).
-        const read = await untilAborted(source.read(this.partition, fetcher, (key) => positions.get(key), signal), signal);
+        const read = await untilAborted(source.read(this.partition, readPartition, (key) => positions.get(key), signal), signal);
         if (read === undefined || signal.aborted) continue;
         positions.set(read.positionKey, read.next);
         const messages = read.messages;
