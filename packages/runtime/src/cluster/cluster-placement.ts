@@ -383,29 +383,31 @@ export class ClusterPlacement implements PartitionPlacement {
       offsets: this.#offsets!,
       ...(this.#cache === undefined ? {} : { cache: this.#cache }),
       onFailed: (failed, error, generation) => this.#failed(failed, error, generation),
+      // Not on opening: a partition whose every transaction fails (a record the broker refuses) opens fine each
+      // time, and would retry at the first delay forever.
+      onCommitted: (committed) => {
+        if (this.#tasks.get(partition) === committed) this.#backoff.delete(partition);
+      },
     });
     this.#tasks.set(partition, task);
     const previous = this.#closing.get(partition) ?? Promise.resolve();
     void previous
       .then(() => task.start())
-      .then(
-        () => this.#backoff.delete(partition),
-        (error: unknown) => {
-          if (this.#tasks.get(partition) !== task) return; // revoked meanwhile: its close is under way
-          this.#tasks.delete(partition);
-          this.#closeTask(task, undefined);
-          const delay = this.#retryDelay(partition);
-          // A fresh broker's transaction coordinator refuses for a moment (NOT_COORDINATOR,
-          // COORDINATOR_LOAD_IN_PROGRESS): a warning, and an error only once opening keeps failing.
-          const failures = this.#backoff.get(partition)!.attempts - BACKOFF_HEAD_START;
-          const level = failures > OPEN_FAILURES_BEFORE_ERROR ? "error" : "warn";
-          this.#log[level](
-            { partition, err: describeError(error), retryInMs: delay, failures },
-            `partition ${partition} could not be opened (waiting for its previous owner or restoring failed); retrying in ${delay} ms`,
-          );
-          this.#reopenLater(partition, delay);
-        },
-      );
+      .catch((error: unknown) => {
+        if (this.#tasks.get(partition) !== task) return; // revoked meanwhile: its close is under way
+        this.#tasks.delete(partition);
+        this.#closeTask(task, undefined);
+        const delay = this.#retryDelay(partition);
+        // A fresh broker's transaction coordinator refuses for a moment (NOT_COORDINATOR,
+        // COORDINATOR_LOAD_IN_PROGRESS): a warning, and an error only once opening keeps failing.
+        const failures = this.#backoff.get(partition)!.attempts - BACKOFF_HEAD_START;
+        const level = failures > OPEN_FAILURES_BEFORE_ERROR ? "error" : "warn";
+        this.#log[level](
+          { partition, err: describeError(error), retryInMs: delay, failures },
+          `partition ${partition} could not be opened (waiting for its previous owner or restoring failed); retrying in ${delay} ms`,
+        );
+        this.#reopenLater(partition, delay);
+      });
   }
 
   #failed(task: PartitionTask, error: unknown, generation: GroupGeneration): void {

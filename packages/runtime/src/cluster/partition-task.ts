@@ -51,6 +51,8 @@ export interface PartitionTaskOptions {
   readonly cache?: LocalCache;
   /** Called once when the task stopped on its own: a worker transaction carrying its work failed, in `generation`. */
   readonly onFailed: (task: PartitionTask, error: unknown, generation: GroupGeneration) => void;
+  /** Called once, when the first worker transaction carrying this task's work committed: the partition works again. */
+  readonly onCommitted: (task: PartitionTask) => void;
 }
 
 /** A worker's local changelog cache, and how old a cache may be to have only the changelog after its offset read. */
@@ -102,6 +104,7 @@ export class PartitionTask implements TransactionParticipant {
   #watermark = -1;
   #loops: Promise<void>[] = [];
   #failed = false;
+  #committedOnce = false;
   /** True while a worker transaction carrying this partition's work is between begin and its end (commit or abort). */
   #inTransaction = false;
   /** The store's work that the transaction in flight carries: its waiters settle with it. */
@@ -563,6 +566,10 @@ export class PartitionTask implements TransactionParticipant {
   }
 
   committed(work: TransactionWork): void {
+    if (!this.#committedOnce) {
+      this.#committedOnce = true;
+      this.#o.onCommitted(this);
+    }
     const carried = this.#carried;
     this.#inTransaction = false;
     this.#carried = undefined;

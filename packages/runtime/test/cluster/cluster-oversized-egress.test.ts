@@ -2,12 +2,14 @@
 // only the partition whose work put the record in it. The worker's other partitions shared the first such
 // transaction, so they fail once and restore; after that each partition of a failed transaction commits alone until
 // one of its transactions commits, so the failing partition's retries fail only itself: every other partition fails
-// at most once, and every input outside the failing partition is processed, exactly once.
+// at most once, and every input outside the failing partition is processed, exactly once. The failing partition
+// retries with a growing delay.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { partitionOf } from "@eddy/runtime";
 import { createTopics, produce, requireBroker } from "../kafka/kafka-helpers.js";
 import { clusterSetup, readAllCommitted, startWorker, stopAll, verifyExactlyOnce } from "./cluster-helpers.js";
+import { waitFor } from "../support/wait-for.js";
 
 const PARTITIONS = 8;
 
@@ -43,6 +45,19 @@ describe("cluster mode: a record the broker refuses stops only its own partition
       }
       assert.ok(failures.length > others.size, `the oversized record's partition ${stuck} failed its transactions again and again`);
       assert.deepEqual([...others].filter(([, n]) => n > 1), [], `partitions other than ${stuck} failed at most once each:\n${failures.join("\n")}`);
+      // The failing partition backs off further each time (before, its delay was reset whenever it reopened, so it
+      // retried at ~0.5-1 s forever): the third delay is at least 1.6 s, more than the first can be.
+      const stuckDelays = (): number[] =>
+        worker
+          .output()
+          .split("\n")
+          .filter((l) => /a transaction failed/.test(l))
+          .map((l) => JSON.parse(l) as { partition: number; retryInMs: number })
+          .filter((l) => l.partition === stuck)
+          .map((l) => l.retryInMs);
+      await waitFor(`partition ${stuck} to fail a third time`, () => stuckDelays().length >= 3, 60_000);
+      const delays = stuckDelays();
+      assert.ok(delays[0]! <= 800 && delays[2]! >= 1_600, `partition ${stuck}'s delays grow: ${delays.join(", ")} ms`);
       stopped = true;
       assert.deepEqual(await stopAll([worker]), [], "the worker drains and exits on SIGTERM");
     } finally {
