@@ -132,6 +132,12 @@ class OutputReader {
     return this.latencies.length;
   }
 
+  /** Forgets what was read so far (the warm-up's records). */
+  reset(): void {
+    this.latencies.length = 0;
+    this.lastAt = 0;
+  }
+
   async #read(reader: LogReader): Promise<void> {
     let next = 0n;
     while (!this.#stopped) {
@@ -204,17 +210,26 @@ async function stopCluster(list: Worker[]): Promise<void> {
   }
 }
 
-/** One measurement: a fresh cluster of `workers`, `messages` inputs offered at `rate`/s (0 = a backlog as fast as possible). */
+/**
+ * One measurement: a fresh cluster of `workers`, `messages` inputs offered at `rate`/s (0 = a backlog as fast as
+ * possible). First a warm-up, not counted: 3 s at `rate` (10,000 messages for a backlog run), read back in full. A
+ * fresh worker runs its first seconds on code the JIT has not optimised yet and writes to partitions for the first
+ * time; at 2,000/s that put 1–5 s of backlog behind the first second, which a short paced run's p99 then measured
+ * instead of the steady state (docs/performance.md section 5, round 6).
+ */
 export async function benchClusterRun(workers: number, messages: number, rate: number): Promise<ClusterRun> {
   const s = await setup();
   const list = await startCluster(s, workers, 6_000);
   const reader = new OutputReader(s.output);
-  // From the moment the cluster settled: start-up and restores are not counted.
   const workersCpu = (): number => list.reduce((sum, w) => sum + processCpuMs(w.pid), 0);
   const broker = brokerPid();
-  const cpuBefore = workersCpu();
-  const brokerCpuBefore = processCpuMs(broker);
   try {
+    const warmup = rate > 0 ? rate * 3 : 10_000;
+    await produce(s.input, warmup, rate);
+    await until(() => reader.received >= warmup, 120_000, `the ${warmup} warm-up messages coming out`);
+    reader.reset();
+    const cpuBefore = workersCpu();
+    const brokerCpuBefore = processCpuMs(broker);
     const started = await produce(s.input, messages, rate);
     const deadline = Date.now() + 120_000;
     while (reader.received < messages && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
