@@ -7,20 +7,13 @@ import assert from "node:assert/strict";
 import { partitionOf } from "@eddy/runtime";
 import { createTopics, produce, requireBroker } from "../kafka/kafka-helpers.js";
 import type { EddyProcess } from "../kafka/kafka-helpers.js";
-import { clusterSetup, readAllCommitted, startWorker, stopAll, verifyExactlyOnce } from "./cluster-helpers.js";
+import { adminUrl, clusterSetup, readAllCommitted, startWorker, stopAll, verifyExactlyOnce } from "./cluster-helpers.js";
 import { waitFor } from "../support/wait-for.js";
 
 interface AddressList {
   readonly items: { readonly address: string; readonly id: string }[];
   readonly nextCursor: string | null;
   readonly partitions: { readonly held: number[]; readonly of: number };
-}
-
-function adminUrl(worker: EddyProcess): string {
-  for (const line of worker.stdout().split("\n")) {
-    if (line.includes("admin API on")) return (JSON.parse(line) as { admin: string }).admin;
-  }
-  throw new Error(`no admin API line in:\n${worker.output()}`);
 }
 
 async function getJson<T>(worker: EddyProcess, path: string): Promise<{ status: number; body: T }> {

@@ -68,6 +68,14 @@ export function startWorker(s: ClusterSetup, extra: readonly string[] = [], env:
   );
 }
 
+/** The admin API's base URL of a worker started with `--admin-port 0`, from its startup line. */
+export function adminUrl(worker: EddyProcess): string {
+  for (const line of worker.stdout().split("\n")) {
+    if (line.includes("admin API on")) return (JSON.parse(line) as { admin: string }).admin;
+  }
+  throw new Error(`no admin API line in:\n${worker.output()}`);
+}
+
 export interface OutputRecord {
   readonly key: string;
   readonly value: string;

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { partitionOf } from "@eddy/runtime";
 import { createTopics, produce, requireBroker } from "../kafka/kafka-helpers.js";
 import type { EddyProcess } from "../kafka/kafka-helpers.js";
-import { clusterSetup, readAllCommitted, startWorker, stopAll, verifyExactlyOnce } from "./cluster-helpers.js";
+import { adminUrl, clusterSetup, readAllCommitted, startWorker, stopAll, verifyExactlyOnce } from "./cluster-helpers.js";
 import type { ClusterSetup } from "./cluster-helpers.js";
 import { waitFor } from "../support/wait-for.js";
 
@@ -17,13 +17,6 @@ interface Parked {
   readonly firstFailureAt: string;
   readonly waiting: number;
   readonly error: { readonly message: string };
-}
-
-function adminUrl(worker: EddyProcess): string {
-  for (const line of worker.stdout().split("\n")) {
-    if (line.includes("admin API on")) return (JSON.parse(line) as { admin: string }).admin;
-  }
-  throw new Error(`no admin API line in:\n${worker.output()}`);
 }
 
 async function parked(worker: EddyProcess): Promise<Parked[]> {
