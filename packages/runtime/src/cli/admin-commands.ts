@@ -82,8 +82,19 @@ export function registerAdminCommands(program: Command, fail: (error: unknown) =
       run(async () => {
         const query = new URLSearchParams({ limit: options.limit });
         if (options.function !== undefined) query.set("function_type", options.function);
-        const body = (await call(options, "GET", `/v1/addresses?${query.toString()}`)) as { items: { address: string }[]; nextCursor: string | null };
-        print(options, body, () => `${body.items.map((i) => i.address).join("\n")}${body.items.length > 0 ? "\n" : ""}${body.nextCursor === null ? "" : "(more: use --json for the cursor)\n"}`);
+        const body = (await call(options, "GET", `/v1/addresses?${query.toString()}`)) as {
+          items: { address: string }[];
+          nextCursor: string | null;
+          partitions?: { held: number[]; of: number };
+        };
+        print(options, body, () => {
+          const lines = body.items.map((i) => `${i.address}\n`);
+          if (body.nextCursor !== null) lines.push("(more: use --json for the cursor)\n");
+          // A cluster worker lists only its own partitions' addresses: say so, or the list reads as all there is.
+          const p = body.partitions;
+          if (p !== undefined && p.held.length < p.of) lines.push(`(this worker holds partitions ${p.held.join(", ") || "none"} of ${p.of}; the other workers list the rest)\n`);
+          return lines.join("");
+        });
       }),
   );
 

@@ -1,7 +1,7 @@
 // The admin API of a cluster worker reads state from the partitions it holds: asked about an address in
 // one of them it answers with the state the cluster committed; asked about an address another worker holds,
 // it answers 421 EDDY_PARTITION_NOT_HERE (ask the other worker) instead of a 404 that says "no state".
-// Listing addresses shows this worker's share and says which partitions that is.
+// Listing addresses shows this worker's share and says which partitions that is (so does `eddy addresses`).
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { partitionOf } from "@eddy/runtime";
@@ -9,6 +9,7 @@ import { createTopics, produce, requireBroker } from "../kafka/kafka-helpers.js"
 import type { EddyProcess } from "../kafka/kafka-helpers.js";
 import { adminUrl, clusterSetup, readAllCommitted, startWorker, stopAll, verifyExactlyOnce } from "./cluster-helpers.js";
 import { waitFor } from "../support/wait-for.js";
+import { spawnEddy } from "../support/eddy-process.js";
 
 interface AddressList {
   readonly items: { readonly address: string; readonly id: string }[];
@@ -56,6 +57,14 @@ describe("cluster mode: the admin API reads state from the worker that holds it 
         const expected = keys.filter((k) => list.partitions.held.includes(partitionOf(k, 8)));
         assert.deepEqual(list.items.map((i) => i.id), expected, `worker ${running.indexOf(worker)} lists the counters of its partitions ${list.partitions.held.join(",")}`);
       }
+
+      const cli = spawnEddy(["addresses", "--function", "test/counter", "--admin", adminUrl(a)]);
+      assert.equal(await cli.exited, 0, cli.stderr());
+      assert.equal(
+        cli.stdout(),
+        [...listA.items.map((i) => `${i.address}\n`), `(this worker holds partitions ${listA.partitions.held.join(", ")} of 8; the other workers list the rest)\n`].join(""),
+        "eddy addresses says the list is this worker's share",
+      );
 
       for (const key of keys) {
         const partition = partitionOf(key, 8);
