@@ -179,13 +179,13 @@ export function kafkaIngressLines(o: { id: string; group: string; startup: strin
   ];
 }
 
-/** A module file's exactly-once `io.statefun.kafka.v1/egress` on the test broker. */
-export function kafkaEgressLines(id: string, transactionTimeout: string): string[] {
+/** A module file's exactly-once `io.statefun.kafka.v1/egress` on the test broker (or at `address`, e.g. a proxy before it). */
+export function kafkaEgressLines(id: string, transactionTimeout: string, address = BROKER): string[] {
   return [
     "kind: io.statefun.kafka.v1/egress",
     "spec:",
     `  id: ${id}`,
-    `  address: ${BROKER}`,
+    `  address: ${address}`,
     "  deliverySemantic:",
     "    type: exactly-once",
     `    transactionTimeout: ${transactionTimeout}`,
@@ -196,9 +196,10 @@ export function kafkaEgressLines(id: string, transactionTimeout: string): string
  * A Kafka → greeter → Kafka module reading topic `names`. The egress id is per
  * test (it names the transactional.id and the progress group, which parallel
  * tests must not share); the function learns it and the output topic from
- * EDDY_TEST_EGRESS_ID and EDDY_TEST_GREETINGS_TOPIC.
+ * EDDY_TEST_EGRESS_ID and EDDY_TEST_GREETINGS_TOPIC. The ingress reads from
+ * the broker directly; the egress writes to `egressAddress`.
  */
-export function greeterModule(names: string, egressId: string, group: string, startup = "earliest"): string {
+export function greeterModule(names: string, egressId: string, group: string, startup = "earliest", egressAddress = BROKER): string {
   const greeter = join(repo, "packages/runtime/test/kafka/kafka-greeter-fn.ts");
   return [
     "kind: io.eddy.functions.v1/embedded",
@@ -208,7 +209,7 @@ export function greeterModule(names: string, egressId: string, group: string, st
     "---",
     ...kafkaIngressLines({ id: "example/names", group, startup, topic: names, valueType: "example/Name", target: "apache/greeter" }),
     "---",
-    ...kafkaEgressLines(egressId, "1min"),
+    ...kafkaEgressLines(egressId, "1min", egressAddress),
     "",
   ].join("\n");
 }
