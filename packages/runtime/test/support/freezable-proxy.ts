@@ -16,15 +16,27 @@ export class FreezableProxy {
     this.#server = server;
   }
 
-  static async start(listenPort: number, targetPort: number): Promise<FreezableProxy> {
-    const server = createServer();
-    const proxy = new FreezableProxy(server);
-    server.on("connection", (client) => proxy.#connect(client, targetPort));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(listenPort, "127.0.0.1", () => resolve());
-    });
-    return proxy;
+  /**
+   * Listens on `listenPort`; while another test file holds the port (the
+   * broker advertises one proxy port, see KafkaRequestProxy), waits for it, up to `waitMs`.
+   */
+  static async start(listenPort: number, targetPort: number, waitMs = 240_000): Promise<FreezableProxy> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const server = createServer();
+      const proxy = new FreezableProxy(server);
+      server.on("connection", (client) => proxy.#connect(client, targetPort));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once("error", reject);
+          server.listen(listenPort, "127.0.0.1", () => resolve());
+        });
+        return proxy;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE" || Date.now() > deadline) throw error;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
   }
 
   freeze(): void {
