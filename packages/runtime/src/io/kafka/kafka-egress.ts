@@ -20,6 +20,9 @@ export function egressProgressGroup(egressId: string): string {
   return `eddy-egress-${egressId}`;
 }
 
+/** Suffix of the second transactional producer's transactional.id and progress group (exactly-once: see KafkaEgress). */
+export const SECOND_PRODUCER_SUFFIX = "-b";
+
 export interface KafkaEgressOptions {
   readonly spec: KafkaEgressSpec;
   readonly logger: Logger;
@@ -38,6 +41,36 @@ export interface KafkaEgressOptions {
 interface Pending {
   readonly message: MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
   readonly id: number;
+}
+
+/** Exactly once: one of the two transactional producers, with its own progress group. */
+interface Lane {
+  readonly transactionalId: string;
+  readonly group: string;
+  producer: Producer<Buffer, Buffer, Buffer, Buffer> | undefined;
+  /** Begins the producer's next transaction while records gather. */
+  transactions: TransactionPipeline | undefined;
+  /** The group's coordinator (broker id), found once. */
+  coordinator: number | undefined;
+}
+
+/** Exactly once: a transaction sent and not yet known committed. */
+interface InFlight {
+  readonly batch: readonly Pending[];
+  readonly done: Promise<void>;
+  settled: boolean;
+  /** Resolves once its records and offset are acknowledged by the broker; rejects when it failed before. */
+  readonly produced: Promise<void>;
+  readonly startedAt: number;
+  readonly timing: Timing;
+}
+
+/** Between #runTransactions and #transaction. */
+interface Timing {
+  /** Filled in by #transaction: how long it took without its waits for the transaction before. */
+  ownMs: number;
+  /** Called by #transaction once its records and offset are acknowledged. */
+  readonly markProduced: () => void;
 }
 
 const SUPPORTED_PROPERTIES = new Set([
@@ -68,14 +101,26 @@ const SET_ASIDE_RECHECK_MS = 1_000;
 /**
  * `io.statefun.kafka.v1/egress`. Accepts only KafkaProducerRecord values.
  *
- * - `exactly-once`: records go out in Kafka transactions (transactional.id
- *   `eddy-<egress id>`, stable across restarts so a restart fences the old
- *   producer and aborts its open transaction). Each transaction also commits
- *   the offset `highest outbox id + 1` of group `eddy-egress-<id>` on the
+ * - `exactly-once`: records go out in Kafka transactions of two
+ *   transactional producers used in turn, `eddy-<egress id>` and
+ *   `eddy-<egress id>-b` (`<transactional.id>` and `<transactional.id>-b`
+ *   when the property is set), stable across restarts so a restart fences
+ *   the old producers and aborts their open transactions. Each transaction
+ *   also commits the offset `highest outbox id + 1` of its own producer's
+ *   progress group (`eddy-egress-<id>`, `eddy-egress-<id>-b`) on the
  *   one-partition topic `__eddy_egress_progress`, so "these records are in
- *   Kafka" and "delivered up to id N" become visible atomically. After a
- *   crash, records the store hands over again with an id below that offset
- *   are acknowledged without producing them: exactly once across crashes.
+ *   Kafka" and "delivered up to id N" become visible atomically.
+ *   Transactions are pipelined: transaction k+1 (the next records of the
+ *   queue, on the other producer) begins and sends its offset while k is
+ *   still in flight, sends its records once k's are acknowledged (so they
+ *   follow k's on every partition), and sends its EndTxn(commit) only once
+ *   k's commit succeeded; when k fails, k+1 is aborted and both are retried
+ *   in order. The committed transactions are therefore always a prefix of the
+ *   queue, and every id below the larger of the two groups' offsets is in
+ *   Kafka. After a crash, records the store hands over again with an id below
+ *   it are acknowledged without producing them: exactly once across crashes.
+ *   Records are acknowledged to the store only after their own transaction
+ *   committed, in order.
  * - `at-least-once`: idempotent producer, acknowledged after the broker acked.
  * - `none`: fire and forget; acknowledged at once, failures only logged.
  *
@@ -91,9 +136,10 @@ export class KafkaEgress implements Egress {
   readonly #options: KafkaEgressOptions;
   readonly #maxBatch: number;
   #context: EgressContext | undefined;
+  /** At least once and none: the one producer. */
   #producer: Producer<Buffer, Buffer, Buffer, Buffer> | undefined;
-  /** With exactly-once: begins the producer's next transaction while records gather. */
-  #transactions: TransactionPipeline | undefined;
+  /** Exactly once: the two transactional producers, used in turn. */
+  readonly #lanes: readonly [Lane, Lane];
   readonly #queue: Pending[] = [];
   #queueHead = 0;
   /**
@@ -120,6 +166,12 @@ export class KafkaEgress implements Egress {
     this.id = options.spec.id;
     this.#logger = options.logger.child({ egress: options.spec.id });
     this.#maxBatch = options.maxBatch ?? 2_000;
+    const transactionalId = options.spec.properties["transactional.id"] ?? `eddy-${options.spec.id}`;
+    const lane = (transactionalId: string, group: string): Lane => ({ transactionalId, group, producer: undefined, transactions: undefined, coordinator: undefined });
+    this.#lanes = [
+      lane(transactionalId, egressProgressGroup(options.spec.id)),
+      lane(`${transactionalId}${SECOND_PRODUCER_SUFFIX}`, `${egressProgressGroup(options.spec.id)}${SECOND_PRODUCER_SUFFIX}`),
+    ];
     this.#topics = new KafkaTopicDirectory({
       brokers: bootstrapBrokers(options.spec.address),
       clientId: `${options.spec.properties["client.id"] ?? `eddy-${options.spec.id}`}-topics`,
@@ -212,7 +264,7 @@ export class KafkaEgress implements Egress {
         }
       }
     }
-    this.#worker = this.#run().catch((error: unknown) => {
+    this.#worker = (this.#spec.deliverySemantic.type === "exactly-once" ? this.#runTransactions() : this.#run()).catch((error: unknown) => {
       this.#logger.error({ err: describeError(error) }, `Kafka egress ${this.id} stopped`);
     });
   }
@@ -236,11 +288,7 @@ export class KafkaEgress implements Egress {
 
   describe(): string {
     const s = this.#spec.deliverySemantic;
-    return `Kafka egress to ${this.#spec.address} (${s.type}${s.type === "exactly-once" ? `, transactional.id ${this.#transactionalId()}` : ""})`;
-  }
-
-  #transactionalId(): string {
-    return this.#spec.properties["transactional.id"] ?? `eddy-${this.id}`;
+    return `Kafka egress to ${this.#spec.address} (${s.type}${s.type === "exactly-once" ? `, transactional.ids ${this.#lanes[0].transactionalId} and ${this.#lanes[1].transactionalId}` : ""})`;
   }
 
   async #run(): Promise<void> {
@@ -367,26 +415,28 @@ export class KafkaEgress implements Egress {
     const requestTimeout = intProperty(props, "request.timeout.ms", this.#logger, {});
     if (semantic.type === "exactly-once") {
       const txTimeout = Math.min(Math.max(semantic.transactionTimeout, MIN_TRANSACTION_TIMEOUT_MS), MAX_TRANSACTION_TIMEOUT_MS);
-      this.#producer = new Producer({
-        clientId,
-        bootstrapBrokers: brokers,
-        transactionalId: this.#transactionalId(),
-        idempotent: true,
-        // -1/-1 asks the broker for the current producer id of this transactional.id; the client's default (0/0)
-        // is refused with PRODUCER_FENCED once any earlier Eddy run has used the id.
-        producerId: -1n,
-        producerEpoch: -1,
-        acks: -1,
-        timeout: txTimeout,
-        retries: 5,
-        retryDelay,
-        autocreateTopics: true,
-      });
-      this.#transactions = new TransactionPipeline(this.#producer, {
-        offsetsGroup: egressProgressGroup(this.id),
-        idleMs: IDLE_TRANSACTION_MS,
-        onIdleFailure: (error) => this.#logger.warn({ err: describeError(error) }, "Kafka egress: ending an idle transaction failed; the next delivery reconnects"),
-      });
+      for (const [i, lane] of this.#lanes.entries()) {
+        lane.producer = new Producer({
+          clientId: i === 0 ? clientId : `${clientId}${SECOND_PRODUCER_SUFFIX}`,
+          bootstrapBrokers: brokers,
+          transactionalId: lane.transactionalId,
+          idempotent: true,
+          // -1/-1 asks the broker for the current producer id of this transactional.id; the client's default (0/0)
+          // is refused with PRODUCER_FENCED once any earlier Eddy run has used the id.
+          producerId: -1n,
+          producerEpoch: -1,
+          acks: -1,
+          timeout: txTimeout,
+          retries: 5,
+          retryDelay,
+          autocreateTopics: true,
+        });
+        lane.transactions = new TransactionPipeline(lane.producer, {
+          offsetsGroup: lane.group,
+          idleMs: IDLE_TRANSACTION_MS,
+          onIdleFailure: (error) => this.#logger.warn({ err: describeError(error) }, "Kafka egress: ending an idle transaction failed; the next delivery reconnects"),
+        });
+      }
       return;
     }
     const acks = props["acks"] === undefined ? (semantic.type === "none" ? 1 : -1) : props["acks"] === "all" ? -1 : Number(props["acks"]);
@@ -423,26 +473,172 @@ export class KafkaEgress implements Egress {
       this.#context?.acknowledge(ids);
       return;
     }
-    const highest = ids.reduce((a, b) => (b > a ? b : a), 0);
-    await this.#transaction(messages, highest + 1);
-    this.#delivered += messages.length;
-    this.#context?.acknowledge(ids);
+    // Exactly once goes through #runTransactions.
+    throw new Error(`Kafka egress ${this.id}: #send is for at-least-once and none`);
   }
 
   /**
-   * One Kafka transaction: the records, plus the progress group's offset set
-   * to `progress` (every id below it that the store still holds is in Kafka).
+   * Exactly once: the delivery loop. Up to two transactions are in flight,
+   * one on each producer (lanes alternate): while transaction k runs, k+1
+   * takes the next records of the queue, half a transaction after k began;
+   * its records wait for k's to be acknowledged, its EndTxn(commit) for k's
+   * commit (#transaction).
+   * Records leave the queue and are acknowledged when their own transaction
+   * committed, oldest first. A failure of either fails the one after it too
+   * (aborted, never committed); then both producers are replaced, the
+   * progress is read again (#resume: a commit whose answer was lost may
+   * have gone through) and everything not known to be in Kafka is sent
+   * again, in order.
    */
-  async #transaction(messages: MessageToProduce<Buffer, Buffer, Buffer, Buffer>[], progress: number): Promise<void> {
-    const transactions = this.#transactions!;
+  /** Exactly once: a moving average of how long a transaction takes (without waiting for the one before). */
+  #transactionMs = 0;
+
+  async #runTransactions(): Promise<void> {
+    const signal = this.#abort.signal;
+    const backoff = new Backoff();
+    let ready = this.#lanes[0].producer !== undefined;
+    const inFlight: InFlight[] = [];
+    /** Lane of the next transaction. */
+    let next = 0;
+    /** Records of the queue (from #queueHead) that a transaction in flight carries. */
+    let carried = 0;
+    while (!signal.aborted) {
+      if (this.#stopping && this.#queue.length === this.#queueHead) return;
+      try {
+        if (!ready) {
+          this.#connect();
+          await this.#resume();
+          ready = true;
+          next = 0;
+          if (backoff.attempts > 0) this.#logger.info("Kafka egress reconnected");
+        }
+        const oldest = inFlight[0];
+        if (oldest?.settled === true) {
+          inFlight.shift();
+          carried -= oldest.batch.length;
+          await oldest.done; // throws when it failed
+          this.#queueHead += oldest.batch.length;
+          this.#compact();
+          this.#delivered += oldest.batch.length;
+          this.#context?.acknowledge(oldest.batch.map((p) => p.id));
+          this.#transactionMs = this.#transactionMs === 0 ? oldest.timing.ownMs : 0.8 * this.#transactionMs + 0.2 * oldest.timing.ownMs;
+          backoff.reset();
+          continue;
+        }
+        const from = this.#queueHead + carried;
+        // The second transaction starts half a transaction after the first: started at once, it would carry only
+        // the few records that came meanwhile, and the two would commit back to back, leaving the records behind
+        // them to wait as long as with one transaction in flight. Half-way, commits come twice as often.
+        const due = inFlight.length === 1 ? inFlight[0]!.startedAt + this.#transactionMs / 2 : 0;
+        const now = Date.now();
+        if (inFlight.length < 2 && from < this.#queue.length && now >= due) {
+          const batch = this.#queue.slice(from, Math.min(this.#queue.length, from + this.#maxBatch));
+          carried += batch.length;
+          const highest = batch.reduce((a, p) => (p.id > a ? p.id : a), 0);
+          const lane = this.#lanes[next]!;
+          next = 1 - next;
+          let markProduced!: (error?: Error) => void;
+          const produced = new Promise<void>((resolve, reject) => (markProduced = (error) => (error === undefined ? resolve() : reject(error))));
+          produced.catch(() => undefined);
+          const timing: Timing = { ownMs: 0, markProduced: () => markProduced() };
+          const previous = inFlight.at(-1);
+          const done = this.#transaction(
+            lane,
+            batch.map((p) => p.message),
+            highest + 1,
+            previous === undefined ? undefined : { produced: previous.produced, committed: previous.done },
+            timing,
+          );
+          // A transaction that fails before its records are in tells the one after it not to send its own.
+          done.catch((error: unknown) => markProduced(error instanceof Error ? error : new Error("the transaction failed", { cause: error })));
+          const entry: InFlight = { batch, done, settled: false, produced, startedAt: now, timing };
+          const settle = () => {
+            entry.settled = true;
+            this.#wake?.();
+          };
+          entry.done.then(settle, settle);
+          inFlight.push(entry);
+          continue;
+        }
+        // Woken by new records (deliver), a transaction settling, stop(), or the second transaction's time.
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+          if (inFlight.length === 1 && from < this.#queue.length) timer = setTimeout(resolve, due - now);
+        });
+        clearTimeout(timer);
+        this.#wake = undefined;
+      } catch (error) {
+        // The transaction after a failed one fails too (aborted): wait for both before replacing the producers.
+        await Promise.allSettled(inFlight.map((t) => t.done));
+        inFlight.length = 0;
+        carried = 0;
+        if (signal.aborted) return;
+        await this.#setAsideMissingTopics();
+        const delay = backoff.next();
+        this.#logger.warn(
+          { err: describeError(error), retryInMs: delay, attempt: backoff.attempts, records: this.#queue.length - this.#queueHead },
+          "Kafka egress: delivery failed (broker down or restarting?); records stay queued and are retried",
+        );
+        // A broken or fenced producer cannot be reused (an aborted transaction leaves it mid-state).
+        await this.#closeProducer();
+        ready = false;
+        await sleep(delay, signal);
+      }
+    }
+  }
+
+  /**
+   * One Kafka transaction on `lane`'s producer: the records, plus its
+   * progress group's offset set to `progress` (every id below it that the
+   * store still holds is in Kafka). With `previous` (the transaction before,
+   * on the other producer): the transaction is begun and its offset sent at
+   * once, its records once `previous`'s records are acknowledged, and
+   * EndTxn(commit) only after `previous` committed; when `previous` fails,
+   * this one is aborted and fails too. So a transaction never commits before
+   * the ones before it, and a crash between the two commits leaves the later
+   * one aborted (its records are sent again after the restart).
+   *
+   * A read_committed consumer cannot see this transaction's records before
+   * `previous`'s: on every partition they come after `previous`'s in the log
+   * (they are sent only once the broker has appended `previous`'s; sent side
+   * by side, the later transaction's Produce could arrive first, and a
+   * consumer would read its records first although they commit second), and
+   * the last stable offset, up to which such a consumer reads, stays before
+   * `previous`'s records until its commit marker is written. Across
+   * partitions Kafka orders nothing for a consumer.
+   */
+  async #transaction(
+    lane: Lane,
+    messages: MessageToProduce<Buffer, Buffer, Buffer, Buffer>[],
+    progress: number,
+    previous?: { readonly produced: Promise<void>; readonly committed: Promise<void> },
+    timing?: Timing,
+  ): Promise<void> {
+    const started = Date.now();
+    const transactions = lane.transactions!;
     const transaction = await transactions.take();
+    let previousFailed = false;
+    const after = async (step: Promise<void>): Promise<number> => {
+      const from = Date.now();
+      await step.catch((error: unknown) => {
+        previousFailed = true;
+        throw error;
+      });
+      return Date.now() - from;
+    };
     try {
-      const groupId = egressProgressGroup(this.id);
+      let waitedMs = 0;
       // The records and the progress offset go out side by side: Produce to the topics' leaders,
       // TxnOffsetCommit to the group's coordinator.
-      const [sent] = await Promise.all([
-        messages.length > 0 ? transaction.send({ messages }) : undefined,
-        this.#groupCoordinator().then((coordinatorId) =>
+      const results = await Promise.allSettled([
+        messages.length === 0
+          ? undefined
+          : (async () => {
+              if (previous !== undefined) waitedMs = await after(previous.produced);
+              return transaction.send({ messages });
+            })(),
+        this.#groupCoordinator(lane).then((coordinatorId) =>
           transaction.addOffset({
             topic: EGRESS_PROGRESS_TOPIC,
             partition: 0,
@@ -452,16 +648,25 @@ export class KafkaEgress implements Egress {
             value: Buffer.alloc(0),
             headers: new Map(),
             timestamp: 0n,
-            metadata: { consumer: { groupId, generationId: -1, memberId: "", coordinatorId } },
+            metadata: { consumer: { groupId: lane.group, generationId: -1, memberId: "", coordinatorId } },
             commit: () => undefined,
           } as never),
         ),
       ]);
+      for (const result of results) if (result.status === "rejected") throw result.reason;
+      const sent = (results[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof transaction.send>> | undefined>).value;
+      const producedAt = Date.now();
+      timing?.markProduced();
+      // Only after the transaction before committed (it throws when that one failed: then this one aborts).
+      if (previous !== undefined) await after(previous.committed);
+      const ending = Date.now();
       await transaction.commit();
+      if (timing !== undefined) timing.ownMs = producedAt - started - waitedMs + (Date.now() - ending);
       transactions.committed([sent]);
     } catch (error) {
       transactions.drop();
-      if (!hasKafkaError(error, "PRODUCER_FENCED")) await transaction.abort().catch(() => undefined);
+      // A fenced producer cannot abort; the next InitProducerId of its transactional.id does.
+      if (previousFailed || !hasKafkaError(error, "PRODUCER_FENCED")) await transaction.abort().catch(() => undefined);
       else await transaction.cancel().catch(() => undefined);
       throw error;
     }
@@ -471,31 +676,34 @@ export class KafkaEgress implements Egress {
    * Runs once at start, before the runtime hands over the records it kept
    * and before it can create new ones.
    *
-   * 1. The first transaction of this producer (InitProducerId) fences the
-   *    previous run's producer and lets the broker finish its last
-   *    transaction, so the progress offset read next is final.
-   * 2. Records kept in the store (`recovered`) with an id below the progress
-   *    P were committed to Kafka by the last run before it crashed: they are
-   *    acknowledged now and dropped when handed over.
-   * 3. The progress is reset to the lowest id still to deliver (0 when none).
+   * 1. The first transaction of each producer (InitProducerId) fences the
+   *    previous run's producer of that transactional.id and lets the broker
+   *    finish its last transaction (an open one is aborted), so the progress
+   *    offsets read next are final. Both are fenced before either is read.
+   * 2. The floor P is the larger of the two groups' offsets: the transaction
+   *    that set it committed only after every transaction before it, so
+   *    every id below P is in Kafka. Records kept in the store (`recovered`)
+   *    with an id below P were committed by the last run before it crashed:
+   *    they are acknowledged now and dropped when handed over.
+   * 3. Both groups are reset to the lowest id still to deliver (0 when none).
    *    The store's ids can start lower again after a restart with an empty
    *    outbox, so a P left from an older run must never be compared with ids
-   *    of records this run creates.
+   *    of records this run creates. A crash between the two resets is redone
+   *    at the next start, before any new id exists.
    */
   async #rebase(recovered: ReadonlySet<number>): Promise<void> {
     const brokers = bootstrapBrokers(this.#spec.address);
     const clientId = this.#spec.properties["client.id"] ?? `eddy-${this.id}`;
     await this.#ensureProgressTopic(brokers, clientId);
-    const fence = await this.#producer!.beginTransaction();
-    await fence.cancel();
-    const progress = await this.#readFloor(brokers, clientId);
+    const progress = await this.#fenceAndReadFloor();
     const done: number[] = [];
     let lowestLeft = Number.POSITIVE_INFINITY;
     for (const id of recovered) {
       if (id < progress) done.push(id);
       else if (id < lowestLeft) lowestLeft = id;
     }
-    await this.#transaction([], Number.isFinite(lowestLeft) ? lowestLeft : 0);
+    const reset = Number.isFinite(lowestLeft) ? lowestLeft : 0;
+    await Promise.all(this.#lanes.map((lane) => this.#transaction(lane, [], reset)));
     for (const id of done) this.#alreadyInKafka.add(id);
     this.#skipped += done.length;
     if (done.length > 0) this.#context?.acknowledge(done);
@@ -507,15 +715,52 @@ export class KafkaEgress implements Egress {
     );
   }
 
-  #coordinator: number | undefined;
+  /**
+   * After a failed delivery, with new producers: fences both transactional
+   * ids and reads the floor again, as at start. A transaction whose commit
+   * went through although its answer was lost (a dropped connection, a
+   * timeout) has moved its group's offset: its records, still queued, are
+   * acknowledged instead of being produced twice. Within one run the ids of
+   * the queue are all at or above the offsets #rebase reset, so the
+   * comparison is sound.
+   */
+  async #resume(): Promise<void> {
+    const floor = await this.#fenceAndReadFloor();
+    const done: number[] = [];
+    const keep: Pending[] = [];
+    for (let i = this.#queueHead; i < this.#queue.length; i++) {
+      const p = this.#queue[i]!;
+      if (p.id < floor) done.push(p.id);
+      else keep.push(p);
+    }
+    if (done.length === 0) return;
+    this.#queue.length = 0;
+    this.#queue.push(...keep);
+    this.#queueHead = 0;
+    this.#delivered += done.length;
+    this.#context?.acknowledge(done);
+    this.#logger.info({ progress: floor, records: done.length }, `${done.length} queued records were committed to Kafka by a transaction whose answer was lost; they are not produced again`);
+  }
 
-  async #groupCoordinator(): Promise<number> {
-    if (this.#coordinator !== undefined) return this.#coordinator;
+  /** Fences both transactional ids (InitProducerId, which ends their open transactions), then reads both groups: the larger offset. */
+  async #fenceAndReadFloor(): Promise<number> {
+    await Promise.all(
+      this.#lanes.map(async (lane) => {
+        const fence = await lane.producer!.beginTransaction();
+        await fence.cancel();
+      }),
+    );
+    const offsets = await Promise.all(this.#lanes.map((lane) => this.#readProgress(lane)));
+    return Math.max(...offsets);
+  }
+
+  async #groupCoordinator(lane: Lane): Promise<number> {
+    if (lane.coordinator !== undefined) return lane.coordinator;
     const brokers = bootstrapBrokers(this.#spec.address);
-    const consumer = new Consumer({ clientId: `eddy-${this.id}-progress`, groupId: egressProgressGroup(this.id), bootstrapBrokers: brokers, retries: 2, retryDelay });
+    const consumer = new Consumer({ clientId: `eddy-${this.id}-progress`, groupId: lane.group, bootstrapBrokers: brokers, retries: 2, retryDelay });
     try {
-      this.#coordinator = await consumer.findGroupCoordinator();
-      return this.#coordinator;
+      lane.coordinator = await consumer.findGroupCoordinator();
+      return lane.coordinator;
     } finally {
       await closeQuietly(consumer);
     }
@@ -533,11 +778,12 @@ export class KafkaEgress implements Egress {
     }
   }
 
-  /** The progress group's committed offset: every outbox id below it is already in Kafka. -1 when none. */
-  async #readFloor(brokers: string[], clientId: string): Promise<number> {
-    const consumer = new Consumer({ clientId: `${clientId}-progress`, groupId: egressProgressGroup(this.id), bootstrapBrokers: brokers, retries: 2, retryDelay });
+  /** The lane's progress group's committed offset: every outbox id below it is already in Kafka (see #rebase). -1 when none. */
+  async #readProgress(lane: Lane): Promise<number> {
+    const clientId = this.#spec.properties["client.id"] ?? `eddy-${this.id}`;
+    const consumer = new Consumer({ clientId: `${clientId}-progress`, groupId: lane.group, bootstrapBrokers: bootstrapBrokers(this.#spec.address), retries: 2, retryDelay });
     try {
-      this.#coordinator = await consumer.findGroupCoordinator();
+      lane.coordinator = await consumer.findGroupCoordinator();
       const committed = await consumer.listCommittedOffsets({ topics: [{ topic: EGRESS_PROGRESS_TOPIC, partitions: [0] }] });
       const offset = committed.get(EGRESS_PROGRESS_TOPIC)?.[0] ?? -1n;
       return Number(offset);
@@ -549,9 +795,15 @@ export class KafkaEgress implements Egress {
   async #closeProducer(): Promise<void> {
     const producer = this.#producer;
     this.#producer = undefined;
-    const transactions = this.#transactions;
-    this.#transactions = undefined;
-    await transactions?.close();
     if (producer !== undefined) await closeQuietly(producer);
+    await Promise.all(
+      this.#lanes.map(async (lane) => {
+        const { producer, transactions } = lane;
+        lane.producer = undefined;
+        lane.transactions = undefined;
+        await transactions?.close();
+        if (producer !== undefined) await closeQuietly(producer);
+      }),
+    );
   }
 }
