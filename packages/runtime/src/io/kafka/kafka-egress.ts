@@ -157,6 +157,8 @@ export class KafkaEgress implements Egress {
   /** Recovered records found already in Kafka at start; the runtime may still hand them over once. */
   readonly #alreadyInKafka = new Set<number>();
   #delivered = 0;
+  /** Exactly once: a moving average of how long a transaction takes (without waiting for the one before). */
+  #transactionMs = 0;
   #skipped = 0;
   readonly #topics: KafkaTopicDirectory;
 
@@ -490,9 +492,6 @@ export class KafkaEgress implements Egress {
    * have gone through) and everything not known to be in Kafka is sent
    * again, in order.
    */
-  /** Exactly once: a moving average of how long a transaction takes (without waiting for the one before). */
-  #transactionMs = 0;
-
   async #runTransactions(): Promise<void> {
     const signal = this.#abort.signal;
     const backoff = new Backoff();
