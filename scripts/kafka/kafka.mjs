@@ -5,7 +5,7 @@
 // Central, so the jars come through `mvn dependency:copy-dependencies` of
 // scripts/kafka/pom.xml and the broker is started with `java -cp … kafka.Kafka`.
 //
-// Usage: node scripts/kafka/kafka.mjs start|stop|status
+// Usage: node scripts/kafka/kafka.mjs start|stop|restart|status
 //   (npm run kafka:start / kafka:stop / kafka:status)
 // Environment: EDDY_KAFKA_PORT (9092), EDDY_KAFKA_CONTROLLER_PORT (9093),
 //   EDDY_KAFKA_HEAP (1g), EDDY_KAFKA_START_TIMEOUT_MS (90000),
@@ -246,7 +246,15 @@ async function start() {
   }
   say(`formatted in ${seconds(formatStarted)}`);
 
+  await launch(dataDir, config, cp, jvm);
+  say(`total ${seconds(total)}`);
+}
+
+/** Starts the broker on a formatted storage directory and waits until it serves requests. */
+async function launch(dataDir, config, cp, jvm) {
   const logFile = join(dataDir, "broker.log");
+  // A restart appends to the log of the run before: only what this run writes says it has started.
+  const logStart = existsSync(logFile) ? readFileSync(logFile, "utf8").length : 0;
   const out = openSync(logFile, "a");
   const child = spawn(
     "java",
@@ -279,14 +287,35 @@ async function start() {
       fail(`the broker exited during startup; last lines of ${logFile}:\n${tail}`);
     }
     // The port opens a moment before the broker can serve requests; "started" in the log means it can.
-    const log = readFileSync(logFile, "utf8");
+    const log = readFileSync(logFile, "utf8").slice(logStart);
     if (log.includes("Kafka Server started") && (await canConnect(port))) break;
     if (Date.now() > deadline) {
       fail(`the broker did not become ready within ${startTimeoutMs} ms; see ${logFile} (stop it with npm run kafka:stop)`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  say(`broker ready at ${host}:${port} (controller ${host}:${controllerPort}) after ${seconds(bootStarted)}; total ${seconds(total)}`);
+  say(`broker ready at ${host}:${port} (controller ${host}:${controllerPort}) after ${seconds(bootStarted)}`);
+}
+
+/**
+ * Stops the broker (SIGTERM, as a machine's shutdown would) and starts it again on the same storage: what it
+ * held is kept, its clients see it go away and come back. For tests of a broker restart.
+ */
+async function restart() {
+  const pid = runningPid();
+  const state = readState();
+  if (pid === undefined || state?.dataDir === undefined) fail("no broker of this script is running to restart; start it first");
+  say(`restarting broker (pid ${pid}) on ${state.dataDir} …`);
+  process.kill(pid, "SIGTERM");
+  const deadline = Date.now() + 30_000;
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (isAlive(pid)) {
+    process.kill(pid, "SIGKILL");
+    while (isAlive(pid)) await new Promise((r) => setTimeout(r, 100));
+  }
+  const config = join(state.dataDir, "server.properties");
+  const jvm = [`-Dlog4j.configuration=file:${join(state.dataDir, "log4j.properties")}`, `-Dkafka.logs.dir=${state.dataDir}`];
+  await launch(state.dataDir, config, classpath(), jvm);
 }
 
 async function stop() {
@@ -325,5 +354,6 @@ async function status() {
 const command = process.argv[2];
 if (command === "start") await start();
 else if (command === "stop") await stop();
+else if (command === "restart") await restart();
 else if (command === "status") await status();
-else fail(`unknown command "${command ?? ""}"; use start, stop or status`);
+else fail(`unknown command "${command ?? ""}"; use start, stop, restart or status`);

@@ -36,9 +36,10 @@ function functionLines(deployment: PipelineDeployment | undefined): string[] {
 /**
  * A fresh cluster name, input and output topics, and the pipeline module (pipeline-fns.ts) reading
  * `input`, its functions deployed as `deployment` says. `ingress`, when given, is the module's ingress
- * document instead of the Kafka ingress of `input` (its target must be test/counter, typed test/Input).
+ * document instead of the Kafka ingress of `input` (its target must be test/counter, typed test/Input). Its Kafka
+ * ingress and egress use `broker` (a test with a broker of its own).
  */
-export function clusterSetup(prefix: string, playgroundPort?: number, deployment?: PipelineDeployment, ingress?: readonly string[]): ClusterSetup {
+export function clusterSetup(prefix: string, playgroundPort?: number, deployment?: PipelineDeployment, ingress?: readonly string[], broker = BROKER): ClusterSetup {
   const cluster = unique(prefix);
   const input = unique(`${prefix}-in`);
   const output = unique(`${prefix}-out`);
@@ -50,9 +51,9 @@ export function clusterSetup(prefix: string, playgroundPort?: number, deployment
     [
       ...functionLines(deployment),
       "---",
-      ...(ingress ?? kafkaIngressLines({ id: "test/input", group: `${cluster}-input`, startup: "earliest", topic: input, valueType: "test/Input", target: "test/counter" })),
+      ...(ingress ?? kafkaIngressLines({ id: "test/input", group: `${cluster}-input`, startup: "earliest", topic: input, valueType: "test/Input", target: "test/counter", address: broker })),
       "---",
-      ...kafkaEgressLines(egressId, "10s"),
+      ...kafkaEgressLines(egressId, "10s", broker),
       ...(playgroundPort === undefined ? [] : ["---", "kind: io.statefun.playground.v1/ingress", "spec:", `  port: ${playgroundPort}`]),
       "",
     ].join("\n"),
@@ -82,8 +83,8 @@ export interface OutputRecord {
 }
 
 /** The committed records of `topic` as key and value (readCommitted: until `expected` arrived or `timeoutMs`, then `settleMs`). */
-export async function readAllCommitted(topic: string, expected: number, timeoutMs: number, settleMs = 1_500): Promise<OutputRecord[]> {
-  return (await readCommitted(topic, expected, timeoutMs, settleMs)).map((r) => ({ key: r.key ?? "", value: r.value }));
+export async function readAllCommitted(topic: string, expected: number, timeoutMs: number, settleMs = 1_500, broker = BROKER): Promise<OutputRecord[]> {
+  return (await readCommitted(topic, expected, timeoutMs, settleMs, broker)).map((r) => ({ key: r.key ?? "", value: r.value }));
 }
 
 /**

@@ -76,9 +76,9 @@ export interface TestRecord {
   readonly partition?: number;
 }
 
-export async function produce(topic: string, records: readonly TestRecord[]): Promise<void> {
+export async function produce(topic: string, records: readonly TestRecord[], broker = BROKER): Promise<void> {
   // Idempotent: a retried produce request (slow broker under load) must not duplicate the input.
-  const producer = new Producer({ clientId: "eddy-test-producer", bootstrapBrokers: [BROKER], acks: -1, idempotent: true, producerId: -1n, producerEpoch: -1 });
+  const producer = new Producer({ clientId: "eddy-test-producer", bootstrapBrokers: [broker], acks: -1, idempotent: true, producerId: -1n, producerEpoch: -1 });
   try {
     for (let i = 0; i < records.length; i += 1000) {
       await producer.send({
@@ -163,12 +163,12 @@ export function startEddy(moduleFile: string, dataDir: string, env: Record<strin
 }
 
 /** A module file's `io.statefun.kafka.v1/ingress` on the test broker: one topic routed to one function type. */
-export function kafkaIngressLines(o: { id: string; group: string; startup: string; topic: string; valueType: string; target: string }): string[] {
+export function kafkaIngressLines(o: { id: string; group: string; startup: string; topic: string; valueType: string; target: string; address?: string }): string[] {
   return [
     "kind: io.statefun.kafka.v1/ingress",
     "spec:",
     `  id: ${o.id}`,
-    `  address: ${BROKER}`,
+    `  address: ${o.address ?? BROKER}`,
     `  consumerGroupId: ${o.group}`,
     "  startupPosition:",
     `    type: ${o.startup}`,

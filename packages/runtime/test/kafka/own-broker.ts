@@ -13,6 +13,8 @@ export interface OwnBroker {
   pause(): void;
   /** Lets a paused broker go on (SIGCONT); it answers what waited. */
   resume(): void;
+  /** Stops the broker (SIGTERM) and starts it again on the same storage: its topics, offsets and transactions stay. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -33,7 +35,7 @@ export async function startOwnBroker(options: { autoCreate: boolean }): Promise<
     EDDY_KAFKA_AUTO_CREATE: String(options.autoCreate),
     EDDY_KAFKA_HEAP: "256m",
   };
-  const run = (command: "start" | "stop"): Promise<void> =>
+  const run = (command: "start" | "stop" | "restart"): Promise<void> =>
     new Promise((resolve, reject) => {
       const child = spawn(process.execPath, [join(repo, "scripts", "kafka", "kafka.mjs"), command], { env, stdio: ["ignore", "pipe", "pipe"] });
       let output = "";
@@ -43,7 +45,8 @@ export async function startOwnBroker(options: { autoCreate: boolean }): Promise<
     });
   await run("start");
   // A test file that dies or hangs never reaches its `after`: the broker must not outlive it.
-  const pid = (JSON.parse(readFileSync(join(stateDir, "broker.json"), "utf8")) as { pid: number }).pid;
+  const brokerPid = (): number => (JSON.parse(readFileSync(join(stateDir, "broker.json"), "utf8")) as { pid: number }).pid;
+  let pid = brokerPid();
   const killBroker = (): void => {
     try {
       process.kill(pid, "SIGKILL");
@@ -56,6 +59,10 @@ export async function startOwnBroker(options: { autoCreate: boolean }): Promise<
     address: `127.0.0.1:${port}`,
     pause: () => process.kill(pid, "SIGSTOP"),
     resume: () => process.kill(pid, "SIGCONT"),
+    async restart() {
+      await run("restart");
+      pid = brokerPid();
+    },
     async stop() {
       await run("stop");
       process.off("exit", killBroker);
