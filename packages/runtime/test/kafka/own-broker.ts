@@ -21,10 +21,10 @@ export interface OwnBroker {
 /**
  * Starts a second real broker, for a test that needs a broker setting the
  * shared one cannot have (e.g. `auto.create.topics.enable=false`). It takes
- * a few seconds and about 300 MB; stop it in the file's `after`.
+ * a few seconds and about 300 MB; stop it in the file's `after`. `port`: its client listener's port (free otherwise).
  */
-export async function startOwnBroker(options: { autoCreate: boolean }): Promise<OwnBroker> {
-  const port = await freePort();
+export async function startOwnBroker(options: { autoCreate: boolean; port?: number }): Promise<OwnBroker> {
+  const port = options.port ?? (await freePort());
   const controllerPort = await freePort();
   const stateDir = mkdtempSync(join(tmpdir(), "eddy-own-broker-"));
   const env = {
