@@ -1,5 +1,6 @@
 import { connect, createServer } from "node:net";
 import type { Server, Socket } from "node:net";
+import { listenWhenFree } from "./local-servers.js";
 
 /**
  * A TCP proxy from `listenPort` to `targetPort` on 127.0.0.1 that the test can
@@ -16,27 +17,13 @@ export class FreezableProxy {
     this.#server = server;
   }
 
-  /**
-   * Listens on `listenPort`; while another test file holds the port (the
-   * broker advertises one proxy port, see KafkaRequestProxy), waits for it, up to `waitMs`.
-   */
+  /** Listens on `listenPort` (waiting while another test file holds it, up to `waitMs`: listenWhenFree) and forwards to `targetPort`. */
   static async start(listenPort: number, targetPort: number, waitMs = 240_000): Promise<FreezableProxy> {
-    const deadline = Date.now() + waitMs;
-    for (;;) {
-      const server = createServer();
-      const proxy = new FreezableProxy(server);
-      server.on("connection", (client) => proxy.#connect(client, targetPort));
-      try {
-        await new Promise<void>((resolve, reject) => {
-          server.once("error", reject);
-          server.listen(listenPort, "127.0.0.1", () => resolve());
-        });
-        return proxy;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE" || Date.now() > deadline) throw error;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
+    const server = createServer();
+    const proxy = new FreezableProxy(server);
+    server.on("connection", (client) => proxy.#connect(client, targetPort));
+    await listenWhenFree(server, listenPort, waitMs);
+    return proxy;
   }
 
   freeze(): void {

@@ -329,17 +329,21 @@ export class KafkaEgress implements Egress {
           ready = false;
           continue;
         }
-        const delay = backoff.next();
-        this.#logger.warn(
-          { err: describeError(error), retryInMs: delay, attempt: backoff.attempts, records: this.#queue.length - this.#queueHead },
-          "Kafka egress: delivery failed (broker down or restarting?); records stay queued and are retried",
-        );
-        // A broken or fenced producer cannot be reused (an aborted transaction leaves it mid-state).
-        await this.#closeProducer();
+        await this.#retryLater(error, backoff, signal);
         ready = false;
-        await sleep(delay, signal);
       }
     }
+  }
+
+  /** After a failed delivery: says so, drops the producers (a broken or fenced one cannot be reused: an aborted transaction leaves it mid-state) and waits out the backoff. */
+  async #retryLater(error: unknown, backoff: Backoff, signal: AbortSignal): Promise<void> {
+    const delay = backoff.next();
+    this.#logger.warn(
+      { err: describeError(error), retryInMs: delay, attempt: backoff.attempts, records: this.#queue.length - this.#queueHead },
+      "Kafka egress: delivery failed (broker down or restarting?); records stay queued and are retried",
+    );
+    await this.#closeProducer();
+    await sleep(delay, signal);
   }
 
   /**
@@ -574,15 +578,8 @@ export class KafkaEgress implements Egress {
         carried = 0;
         if (signal.aborted) return;
         await this.#setAsideMissingTopics();
-        const delay = backoff.next();
-        this.#logger.warn(
-          { err: describeError(error), retryInMs: delay, attempt: backoff.attempts, records: this.#queue.length - this.#queueHead },
-          "Kafka egress: delivery failed (broker down or restarting?); records stay queued and are retried",
-        );
-        // A broken or fenced producer cannot be reused (an aborted transaction leaves it mid-state).
-        await this.#closeProducer();
+        await this.#retryLater(error, backoff, signal);
         ready = false;
-        await sleep(delay, signal);
       }
     }
   }
