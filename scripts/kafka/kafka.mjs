@@ -232,7 +232,7 @@ async function start() {
   writeFileSync(config, brokerProperties(dataDir));
   writeFileSync(join(dataDir, "log4j.properties"), log4j);
   const cp = classpath();
-  const jvm = [`-Dlog4j.configuration=file:${join(dataDir, "log4j.properties")}`, `-Dkafka.logs.dir=${dataDir}`];
+  const jvm = jvmArgs(dataDir);
 
   say(`formatting KRaft storage in ${dataDir}`);
   const formatStarted = performance.now();
@@ -248,6 +248,11 @@ async function start() {
 
   await launch(dataDir, config, cp, jvm);
   say(`total ${seconds(total)}`);
+}
+
+/** The JVM flags that put a broker's log4j configuration and logs in its storage directory. */
+function jvmArgs(dataDir) {
+  return [`-Dlog4j.configuration=file:${join(dataDir, "log4j.properties")}`, `-Dkafka.logs.dir=${dataDir}`];
 }
 
 /** Starts the broker on a formatted storage directory and waits until it serves requests. */
@@ -306,16 +311,20 @@ async function restart() {
   const state = readState();
   if (pid === undefined || state?.dataDir === undefined) fail("no broker of this script is running to restart; start it first");
   say(`restarting broker (pid ${pid}) on ${state.dataDir} …`);
+  await terminate(pid);
+  await launch(state.dataDir, join(state.dataDir, "server.properties"), classpath(), jvmArgs(state.dataDir));
+}
+
+/** SIGTERM, and SIGKILL if the broker has not exited within 30 s; resolves once it is gone. */
+async function terminate(pid) {
   process.kill(pid, "SIGTERM");
   const deadline = Date.now() + 30_000;
   while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   if (isAlive(pid)) {
+    say("did not stop within 30 s; sending SIGKILL");
     process.kill(pid, "SIGKILL");
     while (isAlive(pid)) await new Promise((r) => setTimeout(r, 100));
   }
-  const config = join(state.dataDir, "server.properties");
-  const jvm = [`-Dlog4j.configuration=file:${join(state.dataDir, "log4j.properties")}`, `-Dkafka.logs.dir=${state.dataDir}`];
-  await launch(state.dataDir, config, classpath(), jvm);
 }
 
 async function stop() {
@@ -326,14 +335,7 @@ async function stop() {
   } else {
     say(`stopping broker (pid ${pid}) …`);
     const started = performance.now();
-    process.kill(pid, "SIGTERM");
-    const deadline = Date.now() + 30_000;
-    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    if (isAlive(pid)) {
-      say("did not stop within 30 s; sending SIGKILL");
-      process.kill(pid, "SIGKILL");
-      while (isAlive(pid)) await new Promise((r) => setTimeout(r, 100));
-    }
+    await terminate(pid);
     say(`stopped in ${seconds(started)}`);
   }
   rmSync(pidFile, { force: true });

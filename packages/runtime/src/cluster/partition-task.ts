@@ -91,7 +91,6 @@ export class PartitionTask implements TransactionParticipant {
   /** Fetches this partition's changelog on its own connections, so a restore does not queue behind the worker's long polls. */
   #consumer: Consumer | undefined;
   #fetcher: PartitionFetcher | undefined;
-  /** One per ingress loop, on connections of its own: a long poll of the log or of another source would hold its reads up. */
   #context: PartitionContext | undefined;
   readonly #abort = new AbortController();
   /** Stops reading input (log and ingress sources) while what was read is still committed: a handover. */

@@ -619,12 +619,14 @@ export class Runtime {
     const stores = new Set([...this.#contexts.values()].map((c) => c.store));
     if (this.#placement === undefined && stores.size === 0) stores.add(this.store);
     const merged = [...stores].flatMap((store) => store.addressesWithState(options));
-    if (stores.size > 1) merged.sort(byTypeThenId);
+    // The stores page in the order of their keys (addressKey: type, then id).
+    if (stores.size > 1) merged.sort((a, b) => (addressKey(a) < addressKey(b) ? -1 : 1));
     return merged.slice(0, options.limit);
   }
 
-  /** The partitions whose state this process holds now (restored and open), in order. */
+  /** The partitions whose state addressesWithState covers: all of them in the embedded mode, the open ones in the cluster mode. */
   heldPartitions(): number[] {
+    if (this.#placement === undefined) return Array.from({ length: this.#partitionCount }, (_, p) => p);
     return [...this.#contexts.keys()].sort((a, b) => a - b);
   }
 
@@ -918,10 +920,4 @@ function endSpans(spans: readonly TraceSpan[], error: unknown): void {
     if (error !== undefined) span.fail(error);
     span.end();
   }
-}
-
-/** The order StateStore.addressesWithState pages in: by type, then id, as strings compare. */
-function byTypeThenId(a: Address, b: Address): number {
-  if (a.type !== b.type) return a.type < b.type ? -1 : 1;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }

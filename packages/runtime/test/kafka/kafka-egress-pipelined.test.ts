@@ -169,32 +169,41 @@ describe("Kafka exactly-once egress, pipelined transactions on two producers (re
     await finish(s, inputs, producing, again);
   });
 
-  it("k fails after k+1 produced: k+1 is aborted, never committed, and both are delivered once, in order", async () => {
-    broker.assertUp();
-    const { s, inputs, eddy, producing } = await running("k-fails", 1_200);
+  /**
+   * Holds k's EndTxn until k+1 has produced, then fails k: `cut` closes the connection (the commit never reaches
+   * the broker), `cut-response` lets it through and cuts its answer (k commits, its producer does not know). The
+   * client's retries and its abort get the same verdict until k+1's producer has aborted; then every request
+   * passes, and k+1's first EndTxn must have been an abort.
+   */
+  async function failKAfterKPlus1Produced(s: ReturnType<typeof setup>, verdict: "cut" | "cut-response"): Promise<void> {
     const armedAt = proxy.requests.length;
     const since = () => proxy.requests.slice(armedAt);
     let failing: string | undefined;
     let other: string | undefined;
-    let cutting = false;
-    // Hold k's EndTxn until k+1 has produced, then cut its connection: the commit never reaches the broker. Every
-    // EndTxn of k's producer is cut (the client's retries, its abort) until k+1's producer has aborted.
+    let failingNow = false;
     proxy.decide = (r) => {
       if (!isEndTxn(r) || !s.lanes.includes(r.clientId as never)) return "pass";
       failing ??= r.clientId;
       other ??= s.lanes.find((lane) => lane !== failing);
-      if (r.clientId === failing) return cutting ? "cut" : "hold";
-      return "pass";
+      if (r.clientId !== failing) return "pass";
+      return failingNow ? verdict : "hold";
     };
     await proxy.waitUntil(() => failing !== undefined, 30_000, "k's EndTxn");
     const k = since().find((r) => isEndTxn(r, failing))!;
     await proxy.waitUntil(() => since().some((r) => r.clientId === other && r.apiKey === API.PRODUCE && r.at >= k.at), 30_000, "k+1's Produce");
-    cutting = true;
-    proxy.cutHolding();
+    failingNow = true;
+    if (verdict === "cut") proxy.cutHolding();
+    else proxy.releaseCuttingResponses();
     await proxy.waitUntil(() => since().some((r) => isEndTxn(r, other) && r.committed === false), 30_000, "k+1's abort");
     proxy.decide = () => "pass";
     const ends = since().filter((r) => isEndTxn(r, other));
     assert.equal(ends[0]!.committed, false, "k+1's first EndTxn after k failed must be an abort");
+  }
+
+  it("k fails after k+1 produced: k+1 is aborted, never committed, and both are delivered once, in order", async () => {
+    broker.assertUp();
+    const { s, inputs, eddy, producing } = await running("k-fails", 1_200);
+    await failKAfterKPlus1Produced(s, "cut");
     await finish(s, inputs, producing, eddy);
     assert.match(eddy.output(), /delivery failed/);
   });
@@ -202,30 +211,7 @@ describe("Kafka exactly-once egress, pipelined transactions on two producers (re
   it("k commits but its answer is lost, after k+1 produced: k+1 is aborted, k's records are not produced again", async () => {
     broker.assertUp();
     const { s, inputs, eddy, producing } = await running("lost-answer", 1_200);
-    const armedAt = proxy.requests.length;
-    const since = () => proxy.requests.slice(armedAt);
-    let failing: string | undefined;
-    let other: string | undefined;
-    let cutting = false;
-    // k's EndTxn is held until k+1 has produced, then goes to the broker (k commits) but its answer is cut, and so
-    // are those of the client's retries and of its abort, until k+1's producer has aborted.
-    proxy.decide = (r) => {
-      if (!isEndTxn(r) || !s.lanes.includes(r.clientId as never)) return "pass";
-      failing ??= r.clientId;
-      other ??= s.lanes.find((lane) => lane !== failing);
-      if (r.clientId !== failing) return "pass";
-      return cutting ? "cut-response" : "hold";
-    };
-    await proxy.waitUntil(() => failing !== undefined, 30_000, "k's EndTxn");
-    const k = since().find((r) => isEndTxn(r, failing))!;
-    await proxy.waitUntil(() => since().some((r) => r.clientId === other && r.apiKey === API.PRODUCE && r.at >= k.at), 30_000, "k+1's Produce");
-    // The held EndTxn goes on to the broker; its answer is cut.
-    cutting = true;
-    proxy.releaseCuttingResponses();
-    await proxy.waitUntil(() => since().some((r) => isEndTxn(r, other) && r.committed === false), 30_000, "k+1's abort");
-    proxy.decide = () => "pass";
-    const ends = since().filter((r) => isEndTxn(r, other));
-    assert.equal(ends[0]!.committed, false, "k+1's first EndTxn after k failed must be an abort");
+    await failKAfterKPlus1Produced(s, "cut-response");
     await finish(s, inputs, producing, eddy);
     assert.match(eddy.output(), /whose answer was lost/);
   });
